@@ -1,0 +1,38 @@
+"""The checks: each a function ``check(project, changeset, config) -> Outcome``.
+
+Fast checks (``required``, ``immutable``, ``linear``) read git only; they never import
+SQLAlchemy, alembic or psycopg.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from migration_guard.changeset import ChangeSet
+from migration_guard.config import Config
+from migration_guard.findings import Outcome
+from migration_guard.projects import Project
+
+CheckFunction = Callable[[Project, ChangeSet, Config], Outcome]
+
+
+def get(name: str) -> CheckFunction:
+    if name == "required":
+        from migration_guard.checks.required import check
+    elif name == "immutable":
+        from migration_guard.checks.immutable import check
+    elif name == "linear":
+        from migration_guard.checks.linear import check
+    else:
+        raise KeyError(name)
+    return check
+
+
+def run_checks(
+    names: Sequence[str], changeset: ChangeSet, projects: Sequence[Project], config: Config
+) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    for name in names:
+        function = get(name)
+        outcomes.extend(function(project, changeset, config) for project in projects)
+    return outcomes

@@ -1,0 +1,251 @@
+"""migrations-linear: new migrations are well named, well formed and come last.
+
+SQL frameworks: names match the pattern, versions are unique, new ones sort after the
+base's newest. Alembic: one head, and every new revision descends from the base's head
+(plus missing parents, cycles, duplicate ids). Drizzle: files and the journal agree.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from migration_guard.changeset import ChangeSet
+from migration_guard.config import Config
+from migration_guard.findings import Finding, Outcome
+from migration_guard.frameworks import Framework, Version
+from migration_guard.frameworks.alembic import Revision, Unreadable, build_graph, parse_revision
+from migration_guard.frameworks.drizzle import JOURNAL, parse_journal
+from migration_guard.gitrepo import SUBMODULE_MODE, SYMLINK_MODE, Entry
+from migration_guard.globs import matches_any
+from migration_guard.projects import Project
+
+CHECK = "linear"
+_CONFLICT = re.compile(rb"^(?:<{7}|={7}|>{7})(?: |$)", re.MULTILINE)
+_LFS = b"version https://git-lfs.github.com/spec/v1"
+
+
+class _Ctx:
+    def __init__(self, project: Project, changeset: ChangeSet) -> None:
+        self.project = project
+        self.changeset = changeset
+        self.fw: Framework = project.fw
+        self.findings: list[Finding] = []
+
+    def add(self, code: str, path: str, line: int | None, message: str, hint: str) -> None:
+        self.findings.append(Finding(code, path, line, message, hint,
+                                     check=CHECK, project=self.project.name))
+
+
+def _files(project: Project, files: dict[str, Entry]) -> dict[str, Entry]:
+    return {p: e for p, e in files.items()
+            if (rel := project.rel(p)) is not None and not matches_any(rel, project.exclude)}
+
+
+def _check_form(ctx: _Ctx, new: dict[str, Entry]) -> None:
+    """Names, file types and content of new migration files."""
+    texts = ctx.changeset.candidate.read_many(
+        [p for p, e in new.items() if ctx.fw.looks_like_migration(ctx.project.rel(p) or "")
+         and e.mode.startswith("100")])
+    for path, entry in sorted(new.items()):
+        rel = ctx.project.rel(path) or ""
+        if not ctx.fw.looks_like_migration(rel):
+            continue
+        if entry.mode in (SYMLINK_MODE, SUBMODULE_MODE):
+            kind = "a symbolic link" if entry.mode == SYMLINK_MODE else "a submodule"
+            ctx.add("MG122", path, None, f"migration is {kind}: its content cannot be reviewed "
+                    "or checked", "commit the migration as a regular file")
+            continue
+        if ctx.fw.version(rel) is None:
+            ctx.add("MG111", path, None,
+                    f"name does not match the {ctx.fw.name} pattern {ctx.fw.pattern_text}",
+                    f"rename it to {ctx.fw.pattern_text}, or list it under `exclude:` if it is "
+                    "not a migration")
+        data = texts.get(path, b"")
+        if data.startswith(_LFS):
+            ctx.add("MG122", path, 1, "migration is a Git LFS pointer, not SQL",
+                    "commit migrations as plain text, outside Git LFS (.gitattributes)")
+        elif b"\0" in data[:8192]:
+            ctx.add("MG122", path, None, "migration is a binary file (it contains NUL bytes)",
+                    "commit the migration as UTF-8 text")
+        elif (match := _CONFLICT.search(data)) is not None:
+            line = data.count(b"\n", 0, match.start()) + 1
+            ctx.add("MG123", path, line, "migration contains a merge conflict marker",
+                    "resolve the conflict in the file and stage it again")
+
+
+def _suggest(fw: Framework, newest: Version, rel: str) -> str:
+    name = rel.rsplit("/", 1)[-1]
+    if len(newest.text) == 14 and newest.text.isdigit():
+        stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime())
+        return re.sub(r"\d{14}", stamp, rel, count=1)
+    if newest.text.isdigit():
+        bumped = str(int(newest.text) + 1).zfill(len(newest.text))
+        return rel[: len(rel) - len(name)] + re.sub(r"\d+", bumped, name, count=1)
+    return f"a name that sorts after version {newest.text}"
+
+
+def _check_versions(ctx: _Ctx, base: dict[str, Entry], candidate: dict[str, Entry],
+                    new: dict[str, Entry]) -> None:
+    fw, project = ctx.fw, ctx.project
+    versions: dict[str, Version] = {}
+    for path in candidate:
+        rel = project.rel(path) or ""
+        version = fw.version(rel)
+        if version is not None and fw.is_migration(rel):
+            versions[path] = version
+    groups: dict[tuple[object, ...], list[str]] = {}
+    for path, version in versions.items():
+        key = (fw.version_group(project.rel(path) or ""), version.key[:1] if fw.name != "flyway"
+               else version.key)
+        groups.setdefault(key, []).append(path)
+    duplicated: set[str] = set()
+    for paths in groups.values():
+        if len(paths) < 2:
+            continue
+        for path in sorted(p for p in paths if p in new):
+            others = ", ".join(sorted(p for p in paths if p != path))
+            duplicated.add(path)
+            ctx.add("MG112", path, None,
+                    f"version {versions[path].text} is also used by {others}",
+                    "give this migration the next free version")
+    if not fw.ordered or project.allow_out_of_order:
+        return
+    merged = [(v, p) for p, v in versions.items() if p in base]
+    if not merged:
+        return
+    newest, newest_path = max(merged)
+    for path in sorted(p for p in new if p in versions and p not in duplicated):
+        if versions[path].key <= newest.key:
+            rel = project.rel(path) or path
+            ctx.add("MG110", path, None,
+                    f"new migration sorts before {newest_path}, the newest merged migration: "
+                    "it would run out of order, or never, where that one already ran",
+                    f"rename it so it sorts last: {_suggest(fw, newest, rel)}")
+
+
+def _check_alembic(ctx: _Ctx, base: dict[str, Entry], candidate: dict[str, Entry],
+                   new_or_edited: set[str]) -> None:
+    fw, cs = ctx.fw, ctx.changeset
+    paths = [p for p in candidate if fw.is_migration(ctx.project.rel(p) or "")
+             and candidate[p].mode.startswith("100")]
+    texts = cs.candidate.read_many(paths)
+    parsed_by_oid: dict[str, Revision | Unreadable] = {}
+    revisions: list[Revision] = []
+    for path in paths:
+        result = parse_revision(path, texts[path], compile_check=path in new_or_edited)
+        parsed_by_oid[candidate[path].oid] = result
+        if isinstance(result, Unreadable):
+            ctx.add("MG118", path, result.line, f"cannot read this revision: {result.reason}",
+                    "fix the file so it assigns revision and down_revision as literals")
+        else:
+            revisions.append(result)
+    graph = build_graph(revisions)
+    for first, second in graph.duplicates:
+        ctx.add("MG117", second.path, second.line,
+                f"revision id {second.id} is also declared by {first.path}",
+                "give one of them a new id: alembic revision generates unique ids")
+    for rev, parent in graph.missing:
+        ctx.add("MG115", rev.path, rev.line,
+                f"down_revision {parent} of revision {rev.id} does not exist",
+                "point down_revision at an existing revision (alembic heads lists them)")
+    for cycle in graph.cycles():
+        first = graph.revisions[cycle[0]]
+        ctx.add("MG116", first.path, first.line,
+                f"revision graph has a cycle: {' -> '.join(cycle)}",
+                "break the cycle: each down_revision must name an older revision")
+    heads = graph.heads
+    if len(heads) > 1:
+        listed = ", ".join(f"{h} ({graph.revisions[h].path})" for h in heads)
+        for head in heads:
+            rev = graph.revisions[head]
+            ctx.add("MG113", rev.path, rev.line,
+                    f"{len(heads)} Alembic heads: {listed}; `alembic upgrade head` fails",
+                    f"merge them: alembic merge -m \"merge heads\" {' '.join(heads)}, or "
+                    "rebase this revision onto the newest one")
+    base_revs: list[Revision] = []
+    base_texts = cs.read_base({p: e for p, e in base.items()
+                               if e.oid not in parsed_by_oid and e.mode.startswith("100")})
+    for path, entry in base.items():
+        if not fw.is_migration(ctx.project.rel(path) or ""):
+            continue
+        result = parsed_by_oid.get(entry.oid)
+        if result is None and path in base_texts:
+            result = parse_revision(path, base_texts[path], compile_check=False)
+        if isinstance(result, Revision):
+            base_revs.append(result._replace(path=path))
+    base_heads = set(build_graph(base_revs).heads)
+    if not base_heads:
+        return
+    base_ids = {r.id for r in base_revs}
+    for rev in revisions:
+        if rev.path not in new_or_edited or rev.id in base_ids:
+            continue
+        missing = base_heads - graph.ancestors(rev.id)
+        if missing:
+            ctx.add("MG114", rev.path, rev.line,
+                    f"revision {rev.id} does not descend from the base's head "
+                    f"{', '.join(sorted(missing))}: it starts a second branch",
+                    f"set down_revision = {sorted(missing)[0]!r} (rebase it onto the head)")
+
+
+def _check_drizzle(ctx: _Ctx, base: dict[str, Entry], candidate: dict[str, Entry],
+                   new: dict[str, Entry]) -> None:
+    project, cs = ctx.project, ctx.changeset
+    journal_path = f"{project.migrations}/{JOURNAL}"
+    sql_files = {project.rel(p) or "": p for p in candidate
+                 if ctx.fw.looks_like_migration(project.rel(p) or "")}
+    data = cs.candidate.read(journal_path)
+    if data is None:
+        if sql_files:
+            ctx.add("MG121", journal_path, None, "the Drizzle journal is missing",
+                    "regenerate it with drizzle-kit generate, or restore it from the base")
+        return
+    entries = parse_journal(data)
+    if not isinstance(entries, list):
+        ctx.add("MG121", journal_path, entries.line,
+                f"the Drizzle journal cannot be read: {entries.reason}",
+                "restore it from the base and run drizzle-kit generate again")
+        return
+    tags = {e.tag for e in entries}
+    for entry in entries:
+        if f"{entry.tag}.sql" not in sql_files:
+            ctx.add("MG119", journal_path, entry.line,
+                    f"journal entry {entry.idx} names {entry.tag}.sql, which does not exist",
+                    "add the file, or remove the entry with drizzle-kit drop")
+    for rel, path in sorted(sql_files.items()):
+        if rel.removesuffix(".sql") not in tags:
+            ctx.add("MG120", path, None,
+                    "migration is not in meta/_journal.json: drizzle-kit migrate never runs it",
+                    "generate migrations with drizzle-kit generate (it updates the journal)")
+    base_data = cs.read_base({journal_path: base[journal_path]}) if journal_path in base else {}
+    base_entries = parse_journal(base_data[journal_path]) if base_data else []
+    if not isinstance(base_entries, list) or not base_entries:
+        return
+    base_tags = {e.tag for e in base_entries}
+    last_idx = max(e.idx for e in base_entries)
+    last_when = max(e.when for e in base_entries)
+    for entry in entries:
+        if entry.tag in base_tags:
+            continue
+        if entry.idx <= last_idx or entry.when < last_when:
+            ctx.add("MG110", journal_path, entry.line,
+                    f"new journal entry {entry.tag} (idx {entry.idx}) comes before the newest "
+                    f"merged entry (idx {last_idx})",
+                    "regenerate the migration on top of the base: drizzle-kit generate")
+
+
+def check(project: Project, changeset: ChangeSet, config: Config) -> Outcome:
+    ctx = _Ctx(project, changeset)
+    base = _files(project, changeset.base_files([project.migrations]))
+    candidate = _files(project, changeset.candidate.files)
+    new = {p: e for p, e in candidate.items() if p not in base}
+    edited = {p for p, e in candidate.items() if p in base and base[p] != e}
+    _check_form(ctx, new)
+    if project.framework == "alembic":
+        _check_alembic(ctx, base, candidate, set(new) | edited)
+    else:
+        _check_versions(ctx, base, candidate, new)
+    if project.framework == "drizzle":
+        _check_drizzle(ctx, base, candidate, new)
+    return Outcome(CHECK, project.name, ctx.findings, [])

@@ -1,0 +1,354 @@
+"""The configuration file: loading, strict validation against one schema, typed result.
+
+``.migration-guard.yaml`` at the repository root, or ``[tool.migration-guard]`` in
+``pyproject.toml`` (same schema; both present is an error). Files are read from the
+snapshot being checked (the index, or the commit of a range), never from the working
+tree. An unknown key, a wrong type or a bad value is a :class:`GuardError` naming the
+file, the line, the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from migration_guard.errors import GuardError
+
+YAML_NAME = ".migration-guard.yaml"
+PYPROJECT_NAME = "pyproject.toml"
+
+FRAMEWORKS = (
+    "alembic", "supabase", "drizzle", "flyway", "prisma", "dbmate", "golang-migrate", "sql",
+)
+FAST_CHECKS = ("required", "immutable", "linear")
+ALL_CHECKS = (*FAST_CHECKS, "lint", "apply")
+SHA_RE = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?")
+
+
+class Key(NamedTuple):
+    """One allowed key: its type, default, and (for enums) the allowed values."""
+
+    kind: str  # "str" | "bool" | "int" | "strlist" | "enum" | "enumlist" | "section" | "list"
+    default: Any = None
+    allowed: tuple[str, ...] = ()
+    children: dict[str, Key] | None = None
+    check: Callable[[Any], str | None] | None = None  # returns a complaint or None
+
+
+def _relative_path(value: Any) -> str | None:
+    text = str(value)
+    if text.startswith("/") or ".." in text.split("/"):
+        return "must be a path relative to the repository root, without '..'"
+    return None
+
+
+def _blob_id(value: Any) -> str | None:
+    return None if SHA_RE.fullmatch(str(value)) else "must be a full 40-character blob id"
+
+
+def _non_empty(value: Any) -> str | None:
+    return None if str(value).strip() else "must not be empty"
+
+
+PROJECT_KEYS: dict[str, Key] = {
+    "name": Key("str"),
+    "framework": Key("enum", allowed=FRAMEWORKS),
+    "migrations": Key("str", check=_relative_path),
+    "alembic_ini": Key("str", check=_relative_path),
+    "schema": Key("strlist", default=None),
+    "exclude": Key("strlist", default=()),
+    "allow_out_of_order": Key("bool", default=False),
+    "generate_command": Key("str"),
+}
+
+EXCEPTION_KEYS: dict[str, Key] = {
+    "path": Key("str", check=_relative_path),
+    "blob": Key("str", check=_blob_id),
+    "reason": Key("str", check=_non_empty),
+}
+
+TOP_KEYS: dict[str, Key] = {
+    "base": Key("str"),
+    "checks": Key("enumlist", default=FAST_CHECKS, allowed=ALL_CHECKS),
+    "projects": Key("list", children=PROJECT_KEYS),
+    "exceptions": Key("list", default=(), children=EXCEPTION_KEYS),
+}
+
+REQUIRED = {"exceptions": ("path", "blob", "reason")}
+
+
+class Exception_(NamedTuple):
+    """A reviewed permission for one exact new blob of a merged migration."""
+
+    path: str
+    blob: str
+    reason: str
+    line: int
+
+
+class ProjectConfig(NamedTuple):
+    name: str | None
+    framework: str | None
+    migrations: str | None
+    alembic_ini: str | None
+    schema: tuple[str, ...] | None
+    exclude: tuple[str, ...]
+    allow_out_of_order: bool
+    generate_command: str | None
+    line: int
+
+
+class Config(NamedTuple):
+    source: str | None  # the file it came from, None for zero config
+    base: str | None
+    checks: tuple[str, ...]
+    projects: tuple[ProjectConfig, ...] | None  # None: detect
+    exceptions: tuple[Exception_, ...]
+
+
+DEFAULT = Config(None, None, FAST_CHECKS, None, ())
+
+
+# -- a tiny value tree with line numbers, built from YAML nodes or TOML data ----------
+
+
+class Value(NamedTuple):
+    data: Any  # scalar, list[Value] or dict[str, tuple[int, Value]]
+    line: int
+
+
+def _from_yaml(text: str, source: str) -> Value | None:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        node = yaml.compose(text, Loader=loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark is not None else source
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise GuardError(
+            f"{where}: invalid YAML: {problem}",
+            f"fix the syntax of {source} (a YAML linter points at the exact spot)",
+        ) from None
+    if node is None:
+        return None
+    return _yaml_node(node, source, yaml)
+
+
+def _yaml_node(node: Any, source: str, yaml: Any) -> Value:
+    line = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        mapping: dict[str, tuple[int, Value]] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in mapping:
+                raise GuardError(
+                    f"{source}:{key_node.start_mark.line + 1}: key '{key}' appears twice",
+                    "keep one of them",
+                )
+            mapping[key] = (key_node.start_mark.line + 1, _yaml_node(value_node, source, yaml))
+        return Value(mapping, line)
+    if isinstance(node, yaml.SequenceNode):
+        return Value([_yaml_node(item, source, yaml) for item in node.value], line)
+    return Value(yaml.constructor.SafeConstructor().construct_object(node, deep=True), line)
+
+
+def _from_toml(text: str, source: str) -> Value | None:
+    import tomllib
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise GuardError(f"{source}: invalid TOML: {exc}", f"fix the syntax of {source}") from None
+    section = data.get("tool", {}).get("migration-guard")
+    if section is None:
+        return None
+    lines = text.splitlines()
+    start = next(
+        (i for i, raw in enumerate(lines) if raw.strip().startswith("[tool.migration-guard")), 0
+    )
+    return _toml_value(section, lines, start)
+
+
+def _toml_value(data: Any, lines: list[str], start: int) -> Value:
+    """Wrap TOML data; line numbers found by searching for each key after its section."""
+    if isinstance(data, dict):
+        mapping: dict[str, tuple[int, Value]] = {}
+        for key, value in data.items():
+            line = _find_line(lines, start, key)
+            mapping[key] = (line, _toml_value(value, lines, line - 1))
+        return Value(mapping, start + 1)
+    if isinstance(data, list):
+        return Value([_toml_value(item, lines, start) for item in data], start + 1)
+    return Value(data, start + 1)
+
+
+def _find_line(lines: list[str], start: int, key: str) -> int:
+    pattern = re.compile(rf'^\s*(?:\[+[^\]]*\.)?"?{re.escape(key)}"?\s*(?:=|\])')
+    for i in range(start, len(lines)):
+        if pattern.search(lines[i]):
+            return i + 1
+    return start + 1
+
+
+# -- validation -----------------------------------------------------------------------
+
+
+def _type_name(value: Any) -> str:
+    return {bool: "a boolean", int: "a number", float: "a number", str: "a string",
+            list: "a list", dict: "a mapping"}.get(type(value), type(value).__name__)
+
+
+def _fail(source: str, line: int, key: str, problem: str, hint: str) -> GuardError:
+    return GuardError(f"{source}:{line}: {key}: {problem}", hint)
+
+
+def _check_scalar(key: str, spec: Key, value: Value, source: str) -> Any:
+    data = value.data
+    expected = {"str": str, "bool": bool, "int": int, "enum": str}[spec.kind]
+    if isinstance(data, dict | list) or type(data) is not expected:
+        shown = "a string" if spec.kind == "enum" else _type_name(expected())
+        raise _fail(source, value.line, key, f"expected {shown}, got {_type_name(data)}",
+                    f"set {key} to {shown}" + (f": one of {', '.join(spec.allowed)}"
+                                               if spec.allowed else ""))
+    if spec.kind == "enum" and data not in spec.allowed:
+        raise _fail(source, value.line, key, f"'{data}' is not allowed",
+                    f"use one of: {', '.join(spec.allowed)}")
+    if spec.check is not None and (complaint := spec.check(data)):
+        raise _fail(source, value.line, key, f"'{data}' {complaint}", f"correct {key}")
+    return data
+
+
+def _check_strlist(key: str, spec: Key, value: Value, source: str) -> tuple[str, ...]:
+    items = value.data if isinstance(value.data, list) else None
+    if items is None:
+        raise _fail(source, value.line, key, f"expected a list of strings, got "
+                    f"{_type_name(value.data)}", f"write {key} as a list, e.g. [\"a\", \"b\"]")
+    out: list[str] = []
+    for item in items:
+        if not isinstance(item.data, str):
+            raise _fail(source, item.line, key, f"expected a string, got {_type_name(item.data)}",
+                        f"quote the entry of {key}")
+        if spec.kind == "enumlist" and item.data not in spec.allowed:
+            raise _fail(source, item.line, key, f"'{item.data}' is not allowed",
+                        f"use any of: {', '.join(spec.allowed)}")
+        out.append(item.data)
+    return tuple(out)
+
+
+def _check_mapping(
+    path: str, keys: dict[str, Key], value: Value, source: str
+) -> dict[str, tuple[int, Any]]:
+    if not isinstance(value.data, dict):
+        raise _fail(source, value.line, path or "configuration",
+                    f"expected a mapping, got {_type_name(value.data)}",
+                    "write key: value pairs")
+    result: dict[str, tuple[int, Any]] = {}
+    for key, (line, item) in value.data.items():
+        full = f"{path}.{key}" if path else key
+        spec = keys.get(key)
+        if spec is None:
+            raise _fail(source, line, full, "unknown key",
+                        f"allowed keys here: {', '.join(keys)}")
+        if spec.kind in ("strlist", "enumlist"):
+            result[key] = (line, _check_strlist(full, spec, item, source))
+        elif spec.kind == "list":
+            if not isinstance(item.data, list):
+                raise _fail(source, item.line, full,
+                            f"expected a list, got {_type_name(item.data)}",
+                            f"write {full} as a list of mappings (- key: value)")
+            assert spec.children is not None
+            entries = []
+            for index, entry in enumerate(item.data):
+                checked = _check_mapping(f"{full}[{index}]", spec.children, entry, source)
+                for required in REQUIRED.get(key, ()):
+                    if required not in checked:
+                        raise _fail(source, entry.line, f"{full}[{index}]",
+                                    f"missing key '{required}'",
+                                    f"every entry of {full} needs: {', '.join(REQUIRED[key])}")
+                entries.append((entry.line, checked))
+            result[key] = (line, entries)
+        else:
+            result[key] = (line, _check_scalar(full, spec, item, source))
+    return result
+
+
+def _project(line: int, raw: dict[str, tuple[int, Any]]) -> ProjectConfig:
+    def get(key: str) -> Any:
+        return raw[key][1] if key in raw else PROJECT_KEYS[key].default
+
+    schema = get("schema")
+    return ProjectConfig(
+        name=get("name"), framework=get("framework"),
+        migrations=(get("migrations") or "").strip("/") or None,
+        alembic_ini=get("alembic_ini"), schema=tuple(schema) if schema is not None else None,
+        exclude=tuple(get("exclude")), allow_out_of_order=get("allow_out_of_order"),
+        generate_command=get("generate_command"), line=line,
+    )
+
+
+def parse_config(value: Value | None, source: str) -> Config:
+    if value is None:
+        return DEFAULT._replace(source=source)
+    raw = _check_mapping("", TOP_KEYS, value, source)
+    projects = None
+    if "projects" in raw:
+        projects = tuple(_project(line, entry) for line, entry in raw["projects"][1])
+        for proj in projects:
+            if proj.framework is None and proj.migrations is None and proj.alembic_ini is None:
+                raise _fail(source, proj.line, "projects", "a project needs at least one of "
+                            "framework, migrations, alembic_ini",
+                            "name the framework and the migrations directory")
+    exceptions = tuple(
+        Exception_(e["path"][1], e["blob"][1], e["reason"][1], line)
+        for line, e in (raw["exceptions"][1] if "exceptions" in raw else [])
+    )
+    return Config(
+        source=source,
+        base=raw["base"][1] if "base" in raw else None,
+        checks=raw["checks"][1] if "checks" in raw else FAST_CHECKS,
+        projects=projects,
+        exceptions=exceptions,
+    )
+
+
+def load_config(read: Callable[[str], bytes | None], explicit: str | None = None) -> Config:
+    """Load the config from a snapshot; ``read(path)`` returns a file's bytes or None."""
+    if explicit is not None:
+        data = read(explicit)
+        if data is None:
+            raise GuardError(f"config file not found: {explicit}",
+                             "check the path given to --config")
+        return _parse_file(explicit, data)
+    yaml_data = read(YAML_NAME)
+    toml_data = read(PYPROJECT_NAME)
+    toml_value = _from_toml(_decode(toml_data, PYPROJECT_NAME), PYPROJECT_NAME) \
+        if toml_data is not None else None
+    if yaml_data is not None and toml_value is not None:
+        raise GuardError(
+            f"configuration found in both {YAML_NAME} and {PYPROJECT_NAME} [tool.migration-guard]",
+            "keep exactly one of them",
+        )
+    if yaml_data is not None:
+        return _parse_file(YAML_NAME, yaml_data)
+    if toml_value is not None:
+        return parse_config(toml_value, PYPROJECT_NAME)
+    return DEFAULT
+
+
+def _decode(data: bytes, source: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise GuardError(f"{source}:{line}: not valid UTF-8 (byte offset {exc.start})",
+                         f"save {source} as UTF-8") from None
+
+
+def _parse_file(name: str, data: bytes) -> Config:
+    text = _decode(data, name)
+    if name.endswith(".toml"):
+        return parse_config(_from_toml(text, name), name)
+    return parse_config(_from_yaml(text, name), name)

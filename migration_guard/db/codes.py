@@ -1,0 +1,19 @@
+"""Finding codes of the database checks (MG2xx): applying migrations to a throwaway database."""
+
+from __future__ import annotations
+
+from migration_guard.codes import Code
+
+
+def _apply(code: str, name: str, summary: str) -> tuple[str, Code]:
+    return code, Code(code, name, "apply", summary)
+
+
+CODES: dict[str, Code] = dict([
+    _apply("MG201", "migration-failed-to-apply",
+           "PostgreSQL rejected a statement of the migration"),
+    _apply("MG202", "migration-timed-out",
+           "a statement of the migration hit statement_timeout or lock_timeout"),
+    _apply("MG203", "psql-meta-command",
+           "the migration contains a psql meta-command (\\set, \\i, ...) that only psql runs"),
+])

@@ -1,0 +1,346 @@
+"""Running a migration's SQL against a throwaway database, reporting failures as findings.
+
+A file runs in one transaction unless it holds a statement PostgreSQL refuses inside one
+(``CREATE INDEX CONCURRENTLY``, ``VACUUM``, ...) or manages transactions itself; then its
+statements run one by one in autocommit. Statements are split with pglast so a failure is
+reported at its own line (pglast slices are character offsets into the text).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import Any, NamedTuple
+
+import psycopg
+from pglast import parser
+
+from migration_guard.db.redact import redact_url
+from migration_guard.db.remote import connect
+from migration_guard.errors import GuardError
+from migration_guard.findings import Finding
+
+DEFAULT_STATEMENT_TIMEOUT_S = 300.0
+DEFAULT_LOCK_TIMEOUT_S = 60.0
+DRIZZLE_BREAKPOINT = "--> statement-breakpoint"
+
+# Cheap pre-filter: only files mentioning one of these words are parsed for tx mode.
+_MAYBE_NON_TX = re.compile(
+    r"\b(concurrently|vacuum|database|system|tablespace|subscription|value|begin|commit|"
+    r"rollback|start|end|abort|cluster|reindex|savepoint|release|prepare)\b", re.IGNORECASE)
+_META_COMMAND = re.compile(r"^[ \t]*(\\[A-Za-z!?][^\n]*)", re.MULTILINE)
+_NON_TX_NODES = frozenset({
+    "VacuumStmt", "CreatedbStmt", "DropdbStmt", "AlterSystemStmt", "CreateTableSpaceStmt",
+    "DropTableSpaceStmt", "CreateSubscriptionStmt", "DropSubscriptionStmt",
+    "AlterSubscriptionStmt", "TransactionStmt",
+})
+
+
+class Statement(NamedTuple):
+    text: str
+    line: int  # 1-based line in the migration file
+
+
+class Chunk(NamedTuple):
+    """A piece of a migration file with the file line it starts on."""
+
+    text: str
+    start_line: int
+
+
+class DbmateUp(NamedTuple):
+    text: str
+    start_line: int
+    transactional: bool
+
+
+class Session:
+    """One connection to a throwaway database with bounded waits; reused across files."""
+
+    def __init__(self, conninfo: str, *, statement_timeout_s: float = DEFAULT_STATEMENT_TIMEOUT_S,
+                 lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+                 connect_timeout_s: float = 10.0) -> None:
+        self.conn = connect(conninfo, connect_timeout_s=connect_timeout_s)
+        self.timeouts: tuple[float, float] = (0.0, 0.0)
+        self.version = self.conn.info.server_version
+        self.set_timeouts(statement_timeout_s, lock_timeout_s)
+
+    def set_timeouts(self, statement_timeout_s: float, lock_timeout_s: float) -> None:
+        if (statement_timeout_s, lock_timeout_s) == self.timeouts:
+            return
+        idle_ms = max(_ms(statement_timeout_s), 60_000)
+        self.conn.execute(
+            f"SET statement_timeout = {_ms(statement_timeout_s)}; "
+            f"SET lock_timeout = {_ms(lock_timeout_s)}; "
+            f"SET idle_in_transaction_session_timeout = {idle_ms}".encode())
+        self.timeouts = (statement_timeout_s, lock_timeout_s)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _ms(seconds: float) -> int:
+    return max(1, round(seconds * 1000))
+
+
+def apply_sql(session: Session, sql_text: str, *, path: str, start_line: int = 1,
+              statement_timeout_s: float = DEFAULT_STATEMENT_TIMEOUT_S,
+              lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+              transactional: bool | None = None) -> list[Finding]:
+    """Apply ``sql_text`` (which starts at ``start_line`` of ``path``); [] when it applied.
+
+    ``transactional=None`` decides from the statements; ``True``/``False`` forces the mode
+    (dbmate's ``transaction:false``, a framework's own setting). Raises GuardError when
+    the server itself fails (connection lost), never for a fault of the migration.
+    """
+    statements, trouble = split_statements(sql_text, start_line)
+    if trouble is not None:
+        return [trouble._replace(path=path)]
+    if not statements:
+        return []
+    if transactional is None:
+        transactional = runs_in_transaction(sql_text, statements, server_version=session.version)
+    session.set_timeouts(statement_timeout_s, lock_timeout_s)
+    return _run(session, statements, path=path, transactional=transactional)
+
+
+def apply_chunks(session: Session, chunks: Iterable[Chunk], *, path: str,
+                 statement_timeout_s: float = DEFAULT_STATEMENT_TIMEOUT_S,
+                 lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+                 transactional: bool | None = None) -> list[Finding]:
+    """Apply pre-split chunks of one file (Drizzle breakpoints) as one unit."""
+    statements: list[Statement] = []
+    texts: list[str] = []
+    for chunk in chunks:
+        found, trouble = split_statements(chunk.text, chunk.start_line)
+        if trouble is not None:
+            return [trouble._replace(path=path)]
+        statements += found
+        texts.append(chunk.text)
+    if not statements:
+        return []
+    if transactional is None:
+        transactional = runs_in_transaction("\n".join(texts), statements,
+                                            server_version=session.version)
+    session.set_timeouts(statement_timeout_s, lock_timeout_s)
+    return _run(session, statements, path=path, transactional=transactional)
+
+
+# -- splitting ---------------------------------------------------------------------------
+
+
+def split_statements(sql_text: str, start_line: int = 1) -> tuple[list[Statement], Finding | None]:
+    """Statements with their file lines, or a finding for a psql meta-command.
+
+    When pglast cannot parse the text (a newer or older server's syntax), its scanner still
+    splits it and the server gets the final word on the syntax.
+    """
+    try:
+        slices = parser.split(sql_text, with_parser=True, only_slices=True)
+    except parser.ParseError:
+        meta = _META_COMMAND.search(sql_text)
+        if meta is not None:
+            return [], _meta_finding(sql_text, meta, start_line)
+        slices = _scanner_split(sql_text)
+    return _with_lines(sql_text, slices, start_line), None
+
+
+def _scanner_split(sql_text: str) -> tuple[slice, ...]:
+    """Split on top-level semicolons using only the scanner (strings, comments and
+    dollar quotes respected); token offsets are characters, ``end`` inclusive."""
+    try:
+        tokens = parser.scan(sql_text)
+    except parser.ParseError:
+        return (slice(0, len(sql_text)),) if sql_text.strip() else ()
+    slices: list[slice] = []
+    start: int | None = None
+    for token in tokens:
+        if token.name in ("SQL_COMMENT", "C_COMMENT"):
+            continue
+        if token.name == "ASCII_59":
+            if start is not None:
+                slices.append(slice(start, token.start))
+            start = None
+        elif start is None:
+            start = token.start
+    if start is not None:
+        slices.append(slice(start, len(sql_text)))
+    return tuple(slices)
+
+
+def _with_lines(sql_text: str, slices: Iterable[slice], start_line: int) -> list[Statement]:
+    statements: list[Statement] = []
+    line, pos = start_line, 0
+    for piece in slices:
+        line += sql_text.count("\n", pos, piece.start)
+        pos = piece.start
+        statements.append(Statement(sql_text[piece], line))
+    return statements
+
+
+def _meta_finding(sql_text: str, meta: re.Match[str], start_line: int) -> Finding:
+    line = start_line + sql_text.count("\n", 0, meta.start(1))
+    command = meta.group(1).split()[0]
+    return Finding(
+        "MG203", "", line,
+        f"psql meta-command {command} cannot be applied: only psql understands it",
+        "replace it with plain SQL, or run this file with psql and check it another way",
+        check="apply")
+
+
+def split_drizzle(text: str) -> list[Chunk]:
+    """Split a Drizzle migration on ``--> statement-breakpoint`` lines."""
+    chunks: list[Chunk] = []
+    line, pos = 1, 0
+    for part in text.split(DRIZZLE_BREAKPOINT):
+        chunks.append(Chunk(part, line))
+        line += part.count("\n")
+        pos += len(part) + len(DRIZZLE_BREAKPOINT)
+    return chunks
+
+
+_DBMATE_MARKER = re.compile(r"^--\s*migrate:(up|down)\b([^\n]*)$", re.MULTILINE)
+
+
+def dbmate_up_section(text: str) -> DbmateUp | None:
+    """The ``-- migrate:up`` section of a dbmate file (``None`` if it has none)."""
+    markers = list(_DBMATE_MARKER.finditer(text))
+    for index, marker in enumerate(markers):
+        if marker.group(1) != "up":
+            continue
+        end = markers[index + 1].start() if index + 1 < len(markers) else len(text)
+        body_start = marker.end() + 1 if marker.end() < len(text) else marker.end()
+        options = marker.group(2)
+        return DbmateUp(text[body_start:end], text.count("\n", 0, body_start) + 1,
+                        "transaction:false" not in options.replace(" ", ""))
+    return None
+
+
+# -- transaction mode --------------------------------------------------------------------
+
+
+def runs_in_transaction(sql_text: str, statements: list[Statement], *,
+                        server_version: int) -> bool:
+    """``False`` when a statement cannot run inside a transaction block (or manages one)."""
+    if not _MAYBE_NON_TX.search(sql_text):
+        return True
+    for statement in statements:
+        try:
+            parsed = json.loads(parser.parse_sql_json(statement.text))
+        except parser.ParseError:
+            continue
+        for raw in parsed.get("stmts", []):
+            if _refuses_transaction(raw.get("stmt", {}), server_version):
+                return False
+    return True
+
+
+def _refuses_transaction(node: dict[str, Any], server_version: int) -> bool:
+    if not node:
+        return False
+    kind, body = next(iter(node.items()))
+    if kind in _NON_TX_NODES:
+        return kind != "VacuumStmt" or bool(body.get("is_vacuumcmd"))
+    if kind in ("IndexStmt", "DropStmt"):
+        return bool(body.get("concurrent"))
+    if kind == "ReindexStmt":
+        return _reindex_refuses(body)
+    if kind == "AlterEnumStmt":
+        return server_version < 120000 and not body.get("oldVal")
+    if kind == "ClusterStmt":
+        return "relation" not in body
+    if kind == "AlterTableStmt":
+        return any(cmd.get("AlterTableCmd", {}).get("subtype") == "AT_DetachPartition"
+                   and "concurrent" in json.dumps(cmd) for cmd in body.get("cmds", []))
+    return False
+
+
+def _reindex_refuses(body: dict[str, Any]) -> bool:
+    if body.get("kind") in ("REINDEX_OBJECT_SYSTEM", "REINDEX_OBJECT_DATABASE"):
+        return True
+    return any(param.get("DefElem", {}).get("defname") == "concurrently"
+               for param in body.get("params", []))
+
+
+# -- running -----------------------------------------------------------------------------
+
+
+def _run(session: Session, statements: list[Statement], *, path: str,
+         transactional: bool) -> list[Finding]:
+    conn = session.conn
+    current = statements[0]
+    try:
+        if transactional:
+            conn.execute(b"BEGIN")
+        for current in statements:
+            conn.execute(current.text.encode())
+        if transactional:
+            conn.execute(b"COMMIT")
+    except psycopg.OperationalError as exc:
+        if exc.sqlstate is None or conn.closed:
+            raise _server_lost(exc, path, current) from None
+        return [_failure(exc, path, current, session)]
+    except psycopg.Error as exc:
+        if exc.sqlstate is None:
+            raise _server_lost(exc, path, current) from None
+        return [_failure(exc, path, current, session)]
+    finally:
+        if transactional and not conn.closed and conn.info.transaction_status != 0:
+            conn.execute(b"ROLLBACK")
+    return []
+
+
+def _server_lost(exc: psycopg.Error, path: str, statement: Statement) -> GuardError:
+    return GuardError(
+        redact_url(f"lost the database connection while applying {path}:{statement.line}: "
+                   f"{exc}"),
+        hint="see the server log; a crash here is a server or extension fault",
+    )
+
+
+def _failure(exc: psycopg.Error, path: str, statement: Statement, session: Session) -> Finding:
+    diag = exc.diag
+    primary = diag.message_primary or str(exc).strip()
+    line = statement.line + _newlines_before(statement.text, diag.statement_position)
+    timeout = _timeout_kind(exc.sqlstate, primary)
+    if timeout is not None:
+        limit = session.timeouts[0] if timeout == "statement_timeout" else session.timeouts[1]
+        return Finding(
+            "MG202", path, line,
+            f"statement hit {timeout} ({limit:g} s): {_first_line(statement.text)}",
+            f"make the statement finish within {limit:g} s, or raise the {timeout} setting "
+            "for this migration", check="apply")
+    details = "".join(f"; {label}: {value}" for label, value in (
+        ("detail", diag.message_detail), ("where", diag.context)) if value)
+    return Finding(
+        "MG201", path, line,
+        redact_url(f"migration failed to apply: {primary} [SQLSTATE {exc.sqlstate}]{details}"),
+        redact_url(diag.message_hint or "fix the statement so that it applies on top of the "
+                   "migrations before it"), check="apply")
+
+
+def _newlines_before(text: str, position: str | None) -> int:
+    """Lines to add for the server's 1-based character ``position`` inside ``text``."""
+    if not position or not position.isdigit():
+        return 0
+    return text.count("\n", 0, int(position) - 1)
+
+
+def _timeout_kind(sqlstate: str | None, primary: str) -> str | None:
+    if sqlstate == "57014" and "statement timeout" in primary:
+        return "statement_timeout"
+    if sqlstate == "55P03" and "lock timeout" in primary:
+        return "lock_timeout"
+    return None
+
+
+def _first_line(text: str, limit: int = 120) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= limit else line[: limit - 3] + "..."

@@ -1,0 +1,264 @@
+"""Generated sample rows for every user table, so later migrations meet real data.
+
+Rows respect column types, NOT NULL, foreign keys (tables filled in dependency order,
+referencing rows that exist) and uniqueness (every value depends on the row number).
+Columns with a default, identity or generated value are left to the server. A row that
+violates a CHECK (or any other constraint) is retried with other values and then
+skipped: filling is best effort and never fails the check by itself.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+import psycopg
+from psycopg import sql
+
+ATTEMPTS = 3
+
+_TABLES = """
+SELECT c.oid, n.nspname, c.relname
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                  AND d.objid = c.oid AND d.deptype = 'e')
+ORDER BY n.nspname, c.relname
+"""
+_COLUMNS = """
+SELECT a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+       t.typtype, t.typcategory, coalesce(bt.typname, t.typname), a.atttypmod,
+       coalesce(et.typname, ''), coalesce(et.oid, 0), t.oid, coalesce(bt.oid, 0)
+FROM pg_attribute a
+JOIN pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_type bt ON bt.oid = t.typbasetype AND t.typtype = 'd'
+LEFT JOIN pg_type et ON et.oid = coalesce(nullif(t.typelem, 0), bt.typelem)
+     AND coalesce(bt.typcategory, t.typcategory) = 'A'
+WHERE a.attrelid = ANY(%s) AND a.attnum > 0 AND NOT a.attisdropped
+  AND NOT a.atthasdef AND a.attidentity = '' AND a.attgenerated = ''
+ORDER BY a.attrelid, a.attnum
+"""
+_FOREIGN_KEYS = """
+SELECT conrelid, confrelid, conkey, confkey FROM pg_constraint
+WHERE contype = 'f' AND conrelid = ANY(%s)
+"""
+_ENUMS = "SELECT enumtypid, enumlabel FROM pg_enum ORDER BY enumtypid, enumsortorder"
+
+
+class Column(NamedTuple):
+    attnum: int
+    name: str
+    type_sql: str
+    not_null: bool
+    typtype: str
+    category: str
+    base_name: str
+    typmod: int
+    elem_name: str
+    elem_oid: int
+    type_oid: int
+    base_oid: int
+
+
+class Table(NamedTuple):
+    oid: int
+    schema: str
+    name: str
+
+
+class ForeignKey(NamedTuple):
+    table: int
+    referenced: int
+    columns: list[int]
+    referenced_columns: list[int]
+
+
+class Catalog(NamedTuple):
+    tables: list[Table]
+    columns: dict[int, list[Column]]
+    foreign_keys: list[ForeignKey]
+    enums: dict[int, list[str]]
+
+
+def fill_sample_rows(conn: psycopg.Connection[Any], *, rows: int = 3) -> dict[str, int]:
+    """Insert up to ``rows`` rows into every user table; return rows inserted per table."""
+    catalog = read_catalog(conn)
+    inserted: dict[str, int] = {}
+    for table in fill_order(catalog):
+        count = _fill_table(conn, catalog, table, rows)
+        inserted[f"{table.schema}.{table.name}"] = count
+    return inserted
+
+
+def read_catalog(conn: psycopg.Connection[Any]) -> Catalog:
+    tables = [Table(*row) for row in conn.execute(_TABLES).fetchall()]
+    oids = [t.oid for t in tables]
+    columns: dict[int, list[Column]] = {oid: [] for oid in oids}
+    for row in conn.execute(_COLUMNS, [oids]).fetchall():
+        columns[row[0]].append(Column(*row[1:]))
+    keys = [ForeignKey(*row) for row in conn.execute(_FOREIGN_KEYS, [oids]).fetchall()]
+    enums: dict[int, list[str]] = {}
+    for type_oid, label in conn.execute(_ENUMS).fetchall():
+        enums.setdefault(type_oid, []).append(label)
+    return Catalog(tables, columns, keys, enums)
+
+
+def fill_order(catalog: Catalog) -> list[Table]:
+    """Tables with referenced tables first; members of a cycle in catalog order."""
+    depends: dict[int, set[int]] = {t.oid: set() for t in catalog.tables}
+    for key in catalog.foreign_keys:
+        if key.referenced != key.table and key.referenced in depends:
+            depends[key.table].add(key.referenced)
+    ordered: list[Table] = []
+    done: set[int] = set()
+    remaining = list(catalog.tables)
+    while remaining:
+        ready = [t for t in remaining if depends[t.oid] <= done] or remaining[:1]
+        for table in ready:
+            ordered.append(table)
+            done.add(table.oid)
+        remaining = [t for t in remaining if t.oid not in done]
+    return ordered
+
+
+def _fill_table(conn: psycopg.Connection[Any], catalog: Catalog, table: Table,
+                rows: int) -> int:
+    columns = catalog.columns.get(table.oid, [])
+    references = _referenced_rows(conn, catalog, table)
+    inserted = 0
+    for row in range(rows):
+        for attempt in range(ATTEMPTS):
+            values = _row_values(catalog, columns, references, row, attempt)
+            if values is not None and _insert(conn, table, columns, values):
+                inserted += 1
+                break
+    return inserted
+
+
+def _referenced_rows(conn: psycopg.Connection[Any], catalog: Catalog,
+                     table: Table) -> dict[int, list[Any]]:
+    """For each FK column (attnum), candidate values taken from the referenced table."""
+    by_oid = {t.oid: t for t in catalog.tables}
+    values: dict[int, list[Any]] = {}
+    for key in catalog.foreign_keys:
+        if key.table != table.oid:
+            continue
+        if key.referenced not in by_oid:
+            values.update({attnum: [] for attnum in key.columns})
+            continue
+        ref = by_oid[key.referenced]
+        names = {c.attnum: c.name for c in _all_columns(conn, key.referenced)}
+        query = sql.SQL("SELECT {} FROM {}.{} LIMIT 50").format(
+            sql.SQL(", ").join(sql.Identifier(names[n]) for n in key.referenced_columns),
+            sql.Identifier(ref.schema), sql.Identifier(ref.name))
+        found = conn.execute(query).fetchall()
+        for position, attnum in enumerate(key.columns):
+            values[attnum] = [r[position] for r in found]
+    return values
+
+
+def _all_columns(conn: psycopg.Connection[Any], oid: int) -> list[Column]:
+    rows = conn.execute(
+        "SELECT attnum, attname FROM pg_attribute WHERE attrelid = %s AND attnum > 0 "
+        "AND NOT attisdropped", [oid]).fetchall()
+    return [Column(n, name, "", False, "", "", "", -1, "", 0, 0, 0) for n, name in rows]
+
+
+def _row_values(catalog: Catalog, columns: Sequence[Column], references: dict[int, list[Any]],
+                row: int, attempt: int) -> list[Any] | None:
+    values: list[Any] = []
+    for column in columns:
+        if column.attnum in references:
+            candidates = references[column.attnum]
+            if not candidates:
+                if column.not_null:
+                    return None
+                values.append(None)
+                continue
+            values.append(candidates[row % len(candidates)])
+            continue
+        value = generate_value(catalog, column, row, attempt)
+        if value is None and column.not_null:
+            return None
+        values.append(value)
+    return values
+
+
+def _insert(conn: psycopg.Connection[Any], table: Table, columns: Sequence[Column],
+            values: list[Any]) -> bool:
+    target = sql.SQL("{}.{}").format(sql.Identifier(table.schema), sql.Identifier(table.name))
+    if columns:
+        query = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+            target, sql.SQL(", ").join(sql.Identifier(c.name) for c in columns),
+            sql.SQL(", ").join(sql.SQL("%s::{}").format(sql.SQL(c.type_sql)) for c in columns))
+    else:
+        query = sql.SQL("INSERT INTO {} DEFAULT VALUES").format(target)
+    params = [None if v is None else _as_text(v) for v in values]
+    try:
+        with conn.transaction():
+            conn.execute(query, params)
+    except psycopg.Error:
+        return False
+    return True
+
+
+def _as_text(value: Any) -> str:
+    return value if isinstance(value, str) else str(value)
+
+
+def generate_value(catalog: Catalog, column: Column, row: int, attempt: int) -> str | None:
+    """A text literal for ``column`` in row ``row``; distinct per row, varied per attempt."""
+    n = row + 1 + attempt * 1000
+    if column.category == "A":
+        element = _scalar(catalog, column.elem_name, column.elem_oid, column.name, -1, n)
+        return None if element is None else "{" + _array_element(element) + "}"
+    enum_oid = column.base_oid or column.type_oid
+    if enum_oid in catalog.enums:
+        labels = catalog.enums[enum_oid]
+        return labels[(row + attempt) % len(labels)]
+    return _scalar(catalog, column.base_name, 0, column.name, column.typmod, n)
+
+
+def _array_element(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _scalar(catalog: Catalog, type_name: str, type_oid: int, column_name: str, typmod: int,
+            n: int) -> str | None:
+    if type_oid in catalog.enums:
+        labels = catalog.enums[type_oid]
+        return labels[n % len(labels)]
+    simple = _SIMPLE.get(type_name)
+    if simple is not None:
+        return simple(n)
+    if type_name in ("text", "varchar", "bpchar", "citext", "name"):
+        text = f"{column_name}-{n}"
+        width = typmod - 4 if typmod > 4 else 0
+        return text[-width:] if width else text
+    return None
+
+
+_SIMPLE: dict[str, Callable[[int], str]] = {
+    "int2": str, "int4": str, "int8": str, "oid": str,
+    "numeric": lambda n: f"{n}.5", "float4": lambda n: f"{n}.5", "float8": lambda n: f"{n}.5",
+    "money": lambda n: f"{n}.25",
+    "bool": lambda n: "true" if n % 2 else "false",
+    "date": lambda n: (datetime.date(2024, 1, 1) + datetime.timedelta(days=n)).isoformat(),
+    "timestamp": lambda n: f"2024-01-{1 + n % 28:02d} 12:{n % 60:02d}:{n // 60 % 60:02d}",
+    "timestamptz": lambda n: f"2024-01-{1 + n % 28:02d} 12:{n % 60:02d}:{n // 60 % 60:02d}+00",
+    "time": lambda n: f"12:{n % 60:02d}:{n // 60 % 60:02d}",
+    "timetz": lambda n: f"12:{n % 60:02d}:{n // 60 % 60:02d}+00",
+    "interval": lambda n: f"{n} minutes",
+    "uuid": lambda n: str(uuid.UUID(int=n)),
+    "json": lambda n: f'{{"n": {n}}}', "jsonb": lambda n: f'{{"n": {n}}}',
+    "bytea": lambda n: f"\\x{n:04x}",
+    "inet": lambda n: f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}",
+    "cidr": lambda n: f"10.{n // 256 % 256}.{n % 256}.0/24",
+    "macaddr": lambda n: f"08:00:2b:00:{n // 256 % 256:02x}:{n % 256:02x}",
+    "bit": lambda n: "1", "varbit": lambda n: f"{n:b}",
+    "xml": lambda n: f"<n>{n}</n>",
+    "tsvector": lambda n: f"word{n}",
+}

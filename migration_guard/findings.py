@@ -1,0 +1,47 @@
+"""Findings: the one record every check returns and every output format renders."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Finding(NamedTuple):
+    """One problem found by a check.
+
+    ``path`` is repository-relative (``/``-separated); ``line``/``column`` are 1-based or
+    ``None`` when the finding concerns the whole file (a deleted migration, say).
+    """
+
+    code: str
+    path: str
+    line: int | None
+    message: str
+    hint: str
+    column: int | None = None
+    check: str = ""
+    project: str = ""
+
+
+class Note(NamedTuple):
+    """Something a run did that a reviewer should see but that is not a failure.
+
+    Honoured exceptions for merged migrations are notes: CI lists every one of them.
+    """
+
+    path: str
+    message: str
+    check: str = ""
+    project: str = ""
+
+
+class Outcome(NamedTuple):
+    """The result of one check on one project."""
+
+    check: str
+    project: str
+    findings: list[Finding]
+    notes: list[Note]
+
+
+def sort_key(finding: Finding) -> tuple[str, int, int, str]:
+    return (finding.path, finding.line or 0, finding.column or 0, finding.code)

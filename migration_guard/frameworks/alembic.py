@@ -1,0 +1,175 @@
+"""Alembic, read statically: revision ids and parents parsed from the files, no imports.
+
+Importing alembic costs ~230 ms and ``alembic heads`` ~350 ms on 1,000 revisions; reading
+``revision``/``down_revision`` with a regular expression costs ~25 ms, which a commit
+hook can afford. Files the change adds or edits are also compiled, so a syntax error is
+reported at its line.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from migration_guard.frameworks import Framework, Version
+
+_REVISION = re.compile(
+    r"^revision\s*(?::[^=\n]*)?=\s*(?P<q>['\"])(?P<id>[^'\"\n]+)(?P=q)", re.MULTILINE
+)
+_DOWN = re.compile(r"^down_revision\s*(?::[^=\n]*)?=\s*(?P<value>.*)$", re.MULTILINE)
+_CLOSERS = {"(": ")", "[": "]"}
+
+
+class Revision(NamedTuple):
+    path: str
+    id: str
+    down: tuple[str, ...]
+    line: int
+
+
+class Unreadable(NamedTuple):
+    path: str
+    line: int
+    reason: str
+
+
+class AlembicFramework(Framework):
+    name = "alembic"
+    pattern_text = "<revision>_<slug>.py"
+    ordered = False  # the revision graph orders Alembic migrations, not file names
+    generate_command = 'alembic revision --autogenerate -m "<describe the change>"'
+
+    def looks_like_migration(self, rel: str) -> bool:
+        return self.is_migration(rel)
+
+    def is_migration(self, rel: str) -> bool:
+        return "/" not in rel and rel.endswith(".py") and rel != "__init__.py"
+
+    def version(self, rel: str) -> Version | None:
+        return Version((), rel) if self.is_migration(rel) else None
+
+
+ALEMBIC = AlembicFramework()
+
+
+def _line_of(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def _literal(value: str, text: str, start: int) -> object:
+    """Evaluate the right-hand side of ``down_revision = ...`` (maybe spanning lines)."""
+    stripped = value.strip()
+    if stripped[:1] in _CLOSERS and _CLOSERS[stripped[0]] not in stripped:
+        end = text.find(_CLOSERS[stripped[0]], start)
+        if end != -1:
+            stripped = text[start:end + 1]
+    for candidate in (stripped, stripped.split("#", 1)[0].strip()):
+        try:
+            return ast.literal_eval(candidate)
+        except (ValueError, SyntaxError):
+            continue
+    raise ValueError(stripped)
+
+
+def parse_revision(path: str, data: bytes, *, compile_check: bool) -> Revision | Unreadable:
+    """Read one revision file; ``compile_check`` also compiles it to find syntax errors."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return Unreadable(path, data[: exc.start].count(b"\n") + 1,
+                          f"not valid UTF-8 at byte {exc.start}")
+    if compile_check:
+        try:
+            compile(text, path, "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            return Unreadable(path, exc.lineno or 1, f"syntax error: {exc.msg}")
+        except ValueError as exc:  # null bytes
+            return Unreadable(path, 1, str(exc))
+    rev = _REVISION.search(text)
+    if rev is None:
+        return Unreadable(path, 1, "no `revision = '...'` assignment found")
+    down = _DOWN.search(text)
+    if down is None:
+        return Unreadable(path, 1, "no `down_revision = ...` assignment found")
+    try:
+        value = _literal(down.group("value"), text, down.start("value"))
+    except ValueError:
+        return Unreadable(path, _line_of(text, down.start()),
+                          "down_revision is not a literal string, tuple or None")
+    parents: tuple[str, ...]
+    if value is None:
+        parents = ()
+    elif isinstance(value, str):
+        parents = (value,)
+    elif isinstance(value, tuple | list) and all(isinstance(v, str) for v in value):
+        parents = tuple(value)
+    else:
+        return Unreadable(path, _line_of(text, down.start()),
+                          "down_revision must be None, a string or a tuple of strings")
+    return Revision(path, rev.group("id"), parents, _line_of(text, rev.start()))
+
+
+class Graph(NamedTuple):
+    revisions: dict[str, Revision]
+    duplicates: list[tuple[Revision, Revision]]
+    missing: list[tuple[Revision, str]]
+
+    @property
+    def heads(self) -> list[str]:
+        referenced = {p for r in self.revisions.values() for p in r.down}
+        return sorted(rid for rid in self.revisions if rid not in referenced)
+
+    def ancestors(self, rid: str) -> set[str]:
+        seen: set[str] = set()
+        stack = [rid]
+        while stack:
+            current = self.revisions.get(stack.pop())
+            if current is None:
+                continue
+            for parent in current.down:
+                if parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
+        return seen
+
+    def cycles(self) -> list[list[str]]:
+        """Each cycle once, as the ids along it (iterative DFS, colour marking)."""
+        colour: dict[str, int] = {}
+        found: list[list[str]] = []
+        for root in sorted(self.revisions):
+            if colour.get(root):
+                continue
+            path: list[str] = []
+            stack: list[tuple[str, int]] = [(root, 0)]
+            while stack:
+                rid, index = stack.pop()
+                if index == 0:
+                    colour[rid] = 1
+                    path.append(rid)
+                parents = [p for p in self.revisions[rid].down if p in self.revisions]
+                if index < len(parents):
+                    stack.append((rid, index + 1))
+                    parent = parents[index]
+                    if colour.get(parent) == 1:
+                        found.append(path[path.index(parent):] + [parent])
+                    elif not colour.get(parent):
+                        stack.append((parent, 0))
+                else:
+                    colour[rid] = 2
+                    path.pop()
+        return found
+
+
+def build_graph(revisions: Iterable[Revision]) -> Graph:
+    by_id: dict[str, Revision] = {}
+    duplicates: list[tuple[Revision, Revision]] = []
+    for rev in sorted(revisions, key=lambda r: r.path):
+        if rev.id in by_id:
+            duplicates.append((by_id[rev.id], rev))
+        else:
+            by_id[rev.id] = rev
+    missing = [(rev, parent) for rev in by_id.values() for parent in rev.down
+               if parent not in by_id]
+    return Graph(by_id, duplicates, missing)

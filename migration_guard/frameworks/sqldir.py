@@ -1,0 +1,139 @@
+"""SQL-directory frameworks: supabase, flyway, prisma, dbmate, golang-migrate, plain sql.
+
+They differ only in how a file name carries its version, so one class with a regex per
+preset serves them all.
+"""
+
+from __future__ import annotations
+
+import re
+
+from migration_guard.frameworks import Framework, Version, natural_key
+
+
+class SqlDirectory(Framework):
+    def __init__(
+        self,
+        name: str,
+        pattern: str,
+        pattern_text: str,
+        generate_command: str,
+        *,
+        recursive: bool = False,
+    ) -> None:
+        self.name = name
+        self._pattern = re.compile(pattern)
+        self.pattern_text = pattern_text
+        self.generate_command = generate_command
+        self._recursive = recursive
+
+    def _name(self, rel: str) -> str | None:
+        if self._recursive:
+            return rel.rsplit("/", 1)[-1]
+        return None if "/" in rel else rel
+
+    def looks_like_migration(self, rel: str) -> bool:
+        name = self._name(rel)
+        return name is not None and name.endswith(".sql")
+
+    def version(self, rel: str) -> Version | None:
+        name = self._name(rel)
+        match = self._pattern.fullmatch(name) if name is not None else None
+        if match is None:
+            return None
+        text = match.group("version")
+        digits = re.sub(r"[^0-9]", "", text) or "0"
+        return Version((int(digits),), text)
+
+    def version_group(self, rel: str) -> str:
+        match = self._pattern.fullmatch(self._name(rel) or "")
+        if match is not None and "direction" in match.groupdict():
+            return match.group("direction")
+        return ""
+
+
+class Flyway(SqlDirectory):
+    """Flyway: ``V<version>__<desc>.sql`` ordered, ``U`` undo, ``R__`` repeatable (exempt)."""
+
+    _versioned = re.compile(r"(?P<prefix>[VU])(?P<version>\d+(?:[._]\d+)*)__.+\.sql")
+    _repeatable = re.compile(r"R__.+\.sql")
+
+    def __init__(self) -> None:
+        super().__init__(
+            "flyway", r"", "V<version>__<description>.sql (or R__<description>.sql)",
+            "create V<next version>__<description>.sql in the migrations directory",
+            recursive=True,
+        )
+
+    def is_repeatable(self, rel: str) -> bool:
+        return bool(self._repeatable.fullmatch(rel.rsplit("/", 1)[-1]))
+
+    def is_migration(self, rel: str) -> bool:
+        return self.version(rel) is not None and not self.is_repeatable(rel)
+
+    def version(self, rel: str) -> Version | None:
+        name = rel.rsplit("/", 1)[-1]
+        match = self._versioned.fullmatch(name)
+        if match is None:
+            if self._repeatable.fullmatch(name):
+                return Version((), "R")
+            return None
+        parts = re.split(r"[._]", match.group("version"))
+        return Version(tuple(int(p) for p in parts), match.group("version").replace("_", "."))
+
+    def version_group(self, rel: str) -> str:
+        return rel.rsplit("/", 1)[-1][:1]
+
+
+class PlainSql(SqlDirectory):
+    """Plain ordered ``.sql`` files: the leading number (or date) is the version."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "sql", r"(?P<version>\d(?:[\d._-]*\d)?)(?:[_.-].*)?\.sql",
+            "<number>_<description>.sql", "add a new numbered .sql file to the migrations "
+            "directory (migration-guard new NAME)",
+        )
+
+    def version(self, rel: str) -> Version | None:
+        found = super().version(rel)
+        if found is None:
+            return None
+        return Version((*found.key, *natural_key(rel)), found.text)
+
+    def version_group(self, rel: str) -> str:
+        return ""
+
+
+class Prisma(SqlDirectory):
+    """Prisma keeps one directory per migration: ``<timestamp>_<name>/migration.sql``."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "prisma", r"(?P<version>\d{14})_[^/]+/migration\.sql",
+            "<14-digit timestamp>_<name>/migration.sql",
+            "npx prisma migrate dev --name <name>",
+        )
+
+    def _name(self, rel: str) -> str | None:
+        return rel if rel.count("/") == 1 else None
+
+
+PRESETS: dict[str, SqlDirectory] = {
+    "supabase": SqlDirectory(
+        "supabase", r"(?P<version>\d{14})_.+\.sql", "<14-digit timestamp>_<name>.sql",
+        "supabase db diff -f <name> (declarative schemas) or supabase migration new <name>",
+    ),
+    "prisma": Prisma(),
+    "dbmate": SqlDirectory(
+        "dbmate", r"(?P<version>\d+)_.+\.sql", "<version>_<name>.sql", "dbmate new <name>",
+    ),
+    "golang-migrate": SqlDirectory(
+        "golang-migrate", r"(?P<version>\d+)_.+\.(?P<direction>up|down)\.sql",
+        "<version>_<name>.up.sql / <version>_<name>.down.sql",
+        "migrate create -ext sql -dir <migrations> <name>",
+    ),
+    "flyway": Flyway(),
+    "sql": PlainSql(),
+}
+

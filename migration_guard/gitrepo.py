@@ -1,0 +1,245 @@
+"""All git access: plumbing commands, NUL-delimited, read-only.
+
+GitPython's object model costs ~55 ms to import and ~3 ms per path lookup, more than a
+whole commit-time hook may spend, so the fast hooks drive git's plumbing directly
+(``ls-files -s -z``, ``ls-tree -r -z``, ``diff-index``/``diff-tree``, one
+``cat-file --batch`` per read). Paths are decoded with ``os.fsdecode`` (surrogate escapes
+keep non-UTF-8 bytes intact). Nothing here writes to the working tree, the index or refs.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+from migration_guard.errors import GuardError
+
+EMPTY_TREE_SHA1 = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+EMPTY_BLOB_SHA1 = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
+SUBMODULE_MODE = "160000"
+SYMLINK_MODE = "120000"
+
+
+class Entry(NamedTuple):
+    """One file of a tree or of the index."""
+
+    mode: str
+    oid: str
+
+
+class Change(NamedTuple):
+    """One path whose entry differs between two trees (``status`` is git's letter)."""
+
+    status: str
+    path: str
+
+
+def _fmt_cmd(args: Sequence[str]) -> str:
+    return " ".join(arg if arg and " " not in arg else repr(arg) for arg in args)
+
+
+class Git:
+    """A repository, addressed through the ``git`` command from its top-level directory."""
+
+    def __init__(self, toplevel: str, *, env: dict[str, str]) -> None:
+        self.toplevel = toplevel
+        self._env = env
+
+    @classmethod
+    def discover(cls, cwd: str, environ: dict[str, str]) -> Git:
+        """Find the repository around ``cwd``; exit 2 when there is none."""
+        env = dict(environ)
+        # Pathspecs we pass are literal file names, never globs; fsmonitor can lie (B28).
+        env["GIT_LITERAL_PATHSPECS"] = "1"
+        env.pop("GIT_OPTIONAL_LOCKS", None)
+        env["GIT_OPTIONAL_LOCKS"] = "0"
+        index_file = env.get("GIT_INDEX_FILE")
+        if index_file and not os.path.isabs(index_file):
+            # git runs hooks from the top level, but we may be started elsewhere.
+            env["GIT_INDEX_FILE"] = os.path.abspath(os.path.join(cwd, index_file))
+        proc = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"],
+            cwd=cwd, env=env, capture_output=True, check=False,
+        )
+        if proc.returncode != 0:
+            stderr = proc.stderr.decode(errors="replace").strip()
+            if "dubious ownership" in stderr:
+                raise GuardError(
+                    f"git refuses to read this repository: {stderr.splitlines()[0]}",
+                    "mark it safe: git config --global --add safe.directory <path>",
+                )
+            raise GuardError(
+                f"not a git repository: {cwd}",
+                "run migration-guard inside a git checkout (git init, or cd into one)",
+            )
+        toplevel = os.fsdecode(proc.stdout.rstrip(b"\n"))
+        if not toplevel:
+            raise GuardError(
+                "this is a bare repository or the inside of .git: there is no work tree",
+                "run migration-guard inside a checkout",
+            )
+        return cls(toplevel, env=env)
+
+    # -- running git ------------------------------------------------------------------
+
+    def run(self, *args: str, stdin: bytes | None = None, ok: Iterable[int] = (0,)) -> bytes:
+        """Run ``git args``; a failure is a GuardError showing command, exit code and stderr."""
+        cmd = ["git", "-c", "core.fsmonitor=false", *args]
+        proc = subprocess.run(
+            cmd, cwd=self.toplevel, env=self._env, input=stdin,
+            capture_output=True, check=False,
+        )
+        if proc.returncode not in tuple(ok):
+            stderr = proc.stderr.decode(errors="replace").strip()
+            raise GuardError(
+                f"`{_fmt_cmd(cmd)}` failed with exit code {proc.returncode}: {stderr}",
+                "check the repository state; run the command above yourself to see more",
+            )
+        return proc.stdout
+
+    def try_run(self, *args: str) -> bytes | None:
+        """Run ``git args``; None when it fails (for questions whose answer may be "no")."""
+        proc = subprocess.run(
+            ["git", *args], cwd=self.toplevel, env=self._env, capture_output=True, check=False,
+        )
+        return proc.stdout if proc.returncode == 0 else None
+
+    # -- refs and history -------------------------------------------------------------
+
+    def resolve_commit(self, ref: str) -> str | None:
+        """The commit id ``ref`` names, or None when it does not exist here."""
+        out = self.try_run("rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
+        return out.decode().strip() if out else None
+
+    def head(self) -> str | None:
+        """HEAD's commit id; None on an unborn branch (before the first commit)."""
+        return self.resolve_commit("HEAD")
+
+    def merge_base(self, a: str, b: str) -> str | None:
+        out = self.try_run("merge-base", a, b)
+        return out.decode().strip() if out else None
+
+    def is_ancestor(self, a: str, b: str) -> bool:
+        proc = subprocess.run(
+            ["git", "merge-base", "--is-ancestor", a, b],
+            cwd=self.toplevel, env=self._env, capture_output=True, check=False,
+        )
+        return proc.returncode == 0
+
+    def is_shallow(self) -> bool:
+        return self.run("rev-parse", "--is-shallow-repository").strip() == b"true"
+
+    def parents(self, commit: str) -> list[str]:
+        out = self.run("rev-list", "--parents", "-n", "1", commit).decode().split()
+        return out[1:]
+
+    def empty_tree(self) -> str:
+        if self.run("rev-parse", "--show-object-format").strip() == b"sha1":
+            return EMPTY_TREE_SHA1
+        return self.run("hash-object", "-t", "tree", "--stdin", stdin=b"").decode().strip()
+
+    # -- listings ---------------------------------------------------------------------
+
+    def ls_index(self, paths: Sequence[str] = ()) -> dict[str, Entry]:
+        """The index (``GIT_INDEX_FILE`` honoured), stage 0 only; unmerged paths are an error."""
+        out = self.run("ls-files", "-s", "-z", "--", *paths)
+        entries: dict[str, Entry] = {}
+        unmerged: list[str] = []
+        for record in out.split(b"\0"):
+            if not record:
+                continue
+            meta, _, raw_path = record.partition(b"\t")
+            mode, oid, stage = meta.decode().split(" ")
+            path = os.fsdecode(raw_path)
+            if stage != "0":
+                unmerged.append(path)
+                continue
+            entries[path] = Entry(mode, oid)
+        if unmerged:
+            listed = ", ".join(sorted(set(unmerged))[:5])
+            raise GuardError(
+                f"the index has unmerged paths: {listed}",
+                "resolve the merge conflict and stage the result, then commit again",
+            )
+        return entries
+
+    def ls_tree(self, treeish: str, paths: Sequence[str] = ()) -> dict[str, Entry]:
+        """Every file below ``paths`` in a commit or tree (recursive, submodules included)."""
+        out = self.run("ls-tree", "-r", "-z", "--full-tree", treeish, "--", *paths)
+        entries: dict[str, Entry] = {}
+        for record in out.split(b"\0"):
+            if not record:
+                continue
+            meta, _, raw_path = record.partition(b"\t")
+            mode, _kind, oid = meta.decode().split(" ")
+            entries[os.fsdecode(raw_path)] = Entry(mode, oid)
+        return entries
+
+    def intent_to_add(self, paths: Sequence[str] = ()) -> set[str]:
+        """Paths added with ``git add -N``: in the index, but with nothing staged yet."""
+        # `git diff --cached` leaves intent-to-add entries out; `ls-files` lists them.
+        out = self.run("ls-files", "-z", "--", *paths)
+        listed = {os.fsdecode(p) for p in out.split(b"\0") if p}
+        head = self.head()
+        base = head if head else self.empty_tree()
+        staged = self.run(
+            "diff-index", "--cached", "--name-only", "-z", "--no-renames", base, "--", *paths
+        )
+        staged_paths = {os.fsdecode(p) for p in staged.split(b"\0") if p}
+        in_head = set(self.ls_tree(head, paths)) if head else set()
+        return {p for p in listed if p not in staged_paths and p not in in_head}
+
+    def diff_index(self, base: str, paths: Sequence[str] = ()) -> list[Change]:
+        """What the index changes relative to a commit or tree (no rename detection)."""
+        out = self.run(
+            "diff-index", "--cached", "--name-status", "-z", "--no-renames", base, "--", *paths
+        )
+        return _parse_name_status(out)
+
+    def diff_tree(self, old: str, new: str, paths: Sequence[str] = ()) -> list[Change]:
+        out = self.run(
+            "diff-tree", "-r", "--name-status", "-z", "--no-renames", old, new, "--", *paths
+        )
+        return _parse_name_status(out)
+
+    # -- content ----------------------------------------------------------------------
+
+    def read_blobs(self, oids: Iterable[str]) -> dict[str, bytes]:
+        """Read many blobs through one ``git cat-file --batch``."""
+        wanted = list(dict.fromkeys(oids))
+        if not wanted:
+            return {}
+        out = self.run("cat-file", "--batch", stdin="".join(f"{o}\n" for o in wanted).encode())
+        blobs: dict[str, bytes] = {}
+        pos = 0
+        for oid in wanted:
+            end = out.index(b"\n", pos)
+            header = out[pos:end].decode().split(" ")
+            pos = end + 1
+            if len(header) != 3:
+                raise GuardError(
+                    f"git object {oid} is missing from this repository",
+                    "fetch the full history: git fetch --unshallow (in CI: fetch-depth: 0)",
+                )
+            size = int(header[2])
+            blobs[oid] = out[pos:pos + size]
+            pos += size + 1
+        return blobs
+
+    def log_paths(self, args: Sequence[str]) -> bytes:
+        return self.run("log", *args)
+
+
+def _parse_name_status(out: bytes) -> list[Change]:
+    parts = out.split(b"\0")
+    changes: list[Change] = []
+    i = 0
+    while i + 1 < len(parts):
+        status = parts[i].decode()
+        if not status:
+            break
+        changes.append(Change(status[0], os.fsdecode(parts[i + 1])))
+        i += 2
+    return changes

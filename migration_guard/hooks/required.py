@@ -1,0 +1,16 @@
+"""migrations-required: a schema change comes with a new migration."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from migration_guard.cli import main as cli_main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return cli_main(["required", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,264 @@
+"""The lint engine: SQL text in, findings out. Pure; imports only pglast and the stdlib.
+
+The SQL is parsed once by PostgreSQL's own grammar (pglast's JSON parse tree, which is
+several times faster to build than pglast's Python node objects), then each statement is
+dispatched to the rules for its node type, in file order, with what earlier statements did.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+from pglast import parser as pg_parser
+
+from migration_guard.findings import Finding, sort_key
+from migration_guard.lint.context import Context, Node, normalize_table, table_name
+from migration_guard.lint.ignores import Directive, Ignore, apply_ignores, parse_directive
+from migration_guard.lint.options import LintOptions
+from migration_guard.lint.registry import enabled_codes
+from migration_guard.lint.rules import DISPATCH, FINISHERS
+from migration_guard.lint.rules.locking import lock_timeout
+from migration_guard.lint.source import SourceMap, decode, line_and_column_of_byte
+
+_META_LINE = re.compile(r"^[ \t]*(\\[A-Za-z!?;.\\]*)", re.MULTILINE)
+
+
+class LintResult(NamedTuple):
+    """Findings for one file, and the tables it creates (to thread through a change set)."""
+
+    findings: list[Finding]
+    created_tables: frozenset[str]
+
+
+class Statement(NamedTuple):
+    """One parsed statement: where it starts and what it is (for mapping findings)."""
+
+    line: int
+    column: int
+    node_type: str
+    table: str
+
+
+class Analysis(NamedTuple):
+    findings: list[Finding]
+    created_tables: frozenset[str]
+    statements: list[Statement]
+
+
+@lru_cache(maxsize=32)
+def _enabled(options: LintOptions) -> frozenset[str]:
+    return enabled_codes(options)
+
+
+def lint_sql(
+    sql: str,
+    path: str,
+    *,
+    options: LintOptions,
+    created_tables: set[str] | frozenset[str] | None = None,
+) -> LintResult:
+    """Lint one migration's SQL text.
+
+    ``created_tables`` names tables created earlier in the same change set (as returned
+    in :attr:`LintResult.created_tables` for earlier files); locking, rewrite and
+    destructive rules skip statements on them. Raises :class:`GuardError` only for
+    invalid ``options``; malformed SQL is a finding.
+    """
+    analysis = analyse_sql(sql, path, options=options, created_tables=created_tables)
+    return LintResult(analysis.findings, analysis.created_tables)
+
+
+def lint_bytes(
+    data: bytes,
+    path: str,
+    *,
+    options: LintOptions,
+    created_tables: set[str] | frozenset[str] | None = None,
+) -> LintResult:
+    """Lint a migration file's bytes: UTF-8 (a BOM is skipped); anything else is MG391."""
+    text, bad_offset = decode(data)
+    if bad_offset is not None:
+        line, column = line_and_column_of_byte(data, bad_offset)
+        finding = Finding(
+            "MG391", path, line,
+            f"byte 0x{data[bad_offset]:02x} at offset {bad_offset} is not valid UTF-8: "
+            "PostgreSQL with client_encoding UTF8 rejects the file, or another encoding "
+            "stores different text than the author saw",
+            "re-save the file as UTF-8 (for example: iconv -f latin1 -t utf-8)",
+            column, "lint")
+        return LintResult([finding], frozenset())
+    return lint_sql(text, path, options=options, created_tables=created_tables)
+
+
+def analyse_sql(
+    sql: str,
+    path: str,
+    *,
+    options: LintOptions,
+    created_tables: set[str] | frozenset[str] | None = None,
+) -> Analysis:
+    """:func:`lint_sql` plus where each statement starts (for mapping to other sources)."""
+    enabled = _enabled(options)
+    source = SourceMap(sql)
+    findings: list[Finding] = []
+    tree = _parse(sql, path, source, findings)
+    statements: list[Statement] = []
+    created: frozenset[str] = frozenset()
+    if tree is not None:
+        ctx = Context(options, enabled, {normalize_table(t) for t in created_tables or ()})
+        ctx.tx_open = options.in_transaction
+        for raw in tree:
+            node_type, node = next(iter(raw["stmt"].items()))
+            ctx.offset = raw.get("stmt_location", 0)
+            line, column = source.position(ctx.offset)
+            statements.append(Statement(line, column, node_type, _target(node)))
+            lock_timeout(node_type, node, ctx)
+            for handler in DISPATCH.get(node_type, ()):
+                handler(node, ctx)
+            _track(node_type, node, ctx)
+        for finish in FINISHERS:
+            finish(ctx)
+        for raw_finding in ctx.findings:
+            line, column = source.position(raw_finding.offset)
+            findings.append(Finding(raw_finding.code, path, line, raw_finding.message,
+                                    raw_finding.hint, column, "lint"))
+        created = frozenset(ctx.created)
+    if "migration-guard" in sql:
+        ignores, problems = _sql_ignores(sql, path, source, statements)
+        findings = apply_ignores(findings, ignores, path=path, enabled=enabled,
+                                 report_unused=options.report_unused_ignores)
+        findings.extend(p for p in problems if p.code in enabled)
+    findings.sort(key=sort_key)
+    return Analysis(findings, created, statements)
+
+
+def _target(node: Node) -> str:
+    relation = node.get("relation")
+    return table_name(relation) if isinstance(relation, dict) else ""
+
+
+def _track(node_type: str, node: Node, ctx: Context) -> None:
+    """Record what a statement created, after the rules saw it."""
+    if node_type == "CreateStmt":
+        table = table_name(node.get("relation") or {})
+    elif node_type == "CreateTableAsStmt":
+        table = table_name(node.get("into", {}).get("rel") or {})
+    elif node_type == "RenameStmt" and node.get("renameType") == "OBJECT_TABLE":
+        old = table_name(node.get("relation") or {})
+        if old not in ctx.existing_new:
+            return
+        schema = (node.get("relation") or {}).get("schemaname")
+        table = table_name({"schemaname": schema, "relname": node.get("newname", "")})
+    else:
+        return
+    if table:
+        ctx.existing_new.add(table)
+        ctx.created.append(table)
+
+
+def _parse(sql: str, path: str, source: SourceMap, findings: list[Finding]) -> Any:
+    """The statements' JSON trees, or ``None`` after adding a finding for unparsable SQL."""
+    if "\x00" in sql:
+        line, column = source.position(source.char_to_byte(sql.index("\x00")))
+        findings.append(Finding(
+            "MG300", path, line, "NUL character in the file: PostgreSQL rejects it and the "
+            "parser would silently stop reading there", "remove the NUL byte", column, "lint"))
+        return None
+    text = sql
+    try:
+        return json.loads(pg_parser.parse_sql_json(text)).get("stmts", [])
+    except pg_parser.ParseError as first_error:
+        error = first_error
+    blanked = _blank_meta_commands(sql, path, source, findings)
+    if blanked is not None:
+        text = blanked
+        try:
+            return json.loads(pg_parser.parse_sql_json(text)).get("stmts", [])
+        except pg_parser.ParseError as second_error:
+            error = second_error
+    message = str(error.args[0]) if error.args else str(error)
+    index = error.args[1] if len(error.args) > 1 and isinstance(error.args[1], int) else 0
+    line, column = SourceMap(text).position(SourceMap(text).char_to_byte(index))
+    findings.append(Finding(
+        "MG300", path, line,
+        f"{message}: PostgreSQL rejects this file, so the migration fails at deploy time "
+        "(and no other rule could check it)",
+        "fix the SQL at this position; the parser is PostgreSQL's own grammar", column,
+        "lint"))
+    return None
+
+
+def _blank_meta_commands(
+    sql: str, path: str, source: SourceMap, findings: list[Finding]
+) -> str | None:
+    """Report psql meta-commands (a backslash starting a line outside any string) and
+    return the text with them replaced by spaces of the same byte length, or ``None``."""
+    starts: list[int] = []
+    try:
+        tokens = pg_parser.scan(sql)
+    except pg_parser.Error:
+        starts = [m.start(1) for m in _META_LINE.finditer(sql)]
+    else:
+        for token in tokens:
+            if token.name == "ASCII_92":
+                line_start = sql.rfind("\n", 0, token.start) + 1
+                if not sql[line_start:token.start].strip():
+                    starts.append(token.start)
+    if not starts:
+        return None
+    pieces: list[str] = []
+    previous = 0
+    for start in starts:
+        end = sql.find("\n", start)
+        end = len(sql) if end == -1 else end
+        command = sql[start:end].split(maxsplit=1)[0] if sql[start:end].strip() else "\\"
+        line, column = source.position(source.char_to_byte(start))
+        findings.append(Finding(
+            "MG390", path, line,
+            f"psql meta-command {command} only works in psql: migration runners send the "
+            "file to the server, which rejects it, so the migration fails at deploy time",
+            f"replace {command} with plain SQL (for \\set use a literal or a SET of a "
+            "custom setting; for \\i list the file as its own migration)", column, "lint"))
+        pieces.append(sql[previous:start])
+        pieces.append(" " * len(sql[start:end].encode("utf-8")))
+        previous = end
+    pieces.append(sql[previous:])
+    return "".join(pieces)
+
+
+def _sql_ignores(
+    sql: str, path: str, source: SourceMap, statements: list[Statement]
+) -> tuple[list[Ignore], list[Finding]]:
+    """Ignore comments (``--`` comments found by PostgreSQL's scanner) and their targets."""
+    directives: list[Directive] = []
+    try:
+        tokens = pg_parser.scan(sql)
+    except pg_parser.Error:
+        return [], []
+    for token in tokens:
+        if token.name == "SQL_COMMENT":
+            text = sql[token.start:token.end + 1]
+            if re.match(r"--\s*migration-guard\s*:", text):
+                line, column = source.position(source.char_to_byte(token.start))
+                directives.append(Directive(text, line, column))
+    ignores: list[Ignore] = []
+    problems: list[Finding] = []
+    for directive in directives:
+        codes, whole_file, found = parse_directive(directive, path)
+        problems.extend(found)
+        if not codes:
+            continue
+        target = None
+        if not whole_file:
+            following = [s for s in statements
+                         if (s.line, s.column) > (directive.line, directive.column)]
+            if following:
+                target = (following[0].line, following[0].column)
+        ignores.append(Ignore(codes, directive.line, directive.column, whole_file, target))
+    return ignores, problems
+
+
+__all__ = ["Analysis", "LintResult", "Statement", "analyse_sql", "lint_bytes", "lint_sql"]

@@ -1,0 +1,214 @@
+"""Opt-in team conventions for new tables (primary key, timestamps, tenant column, RLS,
+indexed foreign keys, naming, comments) and idempotent DDL.
+
+Whole-table conventions are judged at the end of the file, so a later ``ALTER TABLE ...
+ENABLE ROW LEVEL SECURITY``, ``COMMENT ON TABLE`` or ``CREATE INDEX`` in the same file
+satisfies them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import lru_cache
+
+from migration_guard.lint.context import Context, NewTable, Node, names, table_name
+
+_SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
+
+
+@lru_cache(maxsize=8)
+def _pattern(text: str) -> re.Pattern[str]:
+    return re.compile(text)
+
+
+def _not_idempotent(what: str, fix: str, ctx: Context) -> None:
+    ctx.report(
+        "MG360",
+        f"{what} fails if the migration is re-run after a partial failure (a "
+        "non-transactional step that died halfway), leaving the deploy stuck",
+        fix)
+
+
+def create_table(node: Node, ctx: Context) -> None:
+    relation = node.get("relation") or {}
+    table = table_name(relation)
+    if not node.get("if_not_exists"):
+        _not_idempotent(f"CREATE TABLE \"{table}\" without IF NOT EXISTS",
+                        "write CREATE TABLE IF NOT EXISTS", ctx)
+    new = NewTable(table, ctx.offset)
+    for element in node.get("tableElts") or []:
+        column = element.get("ColumnDef")
+        constraint = element.get("Constraint")
+        if column:
+            new.columns.append(str(column.get("colname")))
+            for item in column.get("constraints") or []:
+                inline = item.get("Constraint", {})
+                if inline.get("contype") == "CONSTR_PRIMARY":
+                    new.has_primary_key = True
+                    ctx.indexes.setdefault(table, []).append((str(column.get("colname")),))
+                elif inline.get("contype") == "CONSTR_UNIQUE":
+                    ctx.indexes.setdefault(table, []).append((str(column.get("colname")),))
+                elif inline.get("contype") == "CONSTR_FOREIGN":
+                    ctx.foreign_keys.append((table, (str(column.get("colname")),), ctx.offset))
+        elif constraint:
+            _table_constraint(table, constraint, ctx)
+            if constraint.get("contype") == "CONSTR_PRIMARY":
+                new.has_primary_key = True
+    ctx.new_tables[table] = new
+    if ctx.on("MG375") and not _good_table_name(relation.get("relname", ""), ctx):
+        plural = " plural" if ctx.options.require_plural_table_names else ""
+        ctx.report(
+            "MG375",
+            f"table name \"{relation.get('relname')}\" is not{plural} snake_case: it has to "
+            "be quoted in every query, and naming drifts from the rest of the schema",
+            f"rename it to{plural} snake_case, e.g. "
+            f"\"{_suggest(relation.get('relname', ''), ctx)}\"")
+
+
+def _good_table_name(name: str, ctx: Context) -> bool:
+    if not _SNAKE.match(name):
+        return False
+    return not ctx.options.require_plural_table_names or name.endswith("s")
+
+
+def _suggest(name: str, ctx: Context) -> str:
+    snake = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+    snake = re.sub(r"[^a-z0-9]+", "_", snake).strip("_") or "items"
+    if ctx.options.require_plural_table_names and not snake.endswith("s"):
+        snake += "s"
+    return snake
+
+
+def _table_constraint(table: str, constraint: Node, ctx: Context) -> None:
+    contype = constraint.get("contype")
+    if contype in ("CONSTR_PRIMARY", "CONSTR_UNIQUE") and constraint.get("keys"):
+        ctx.indexes.setdefault(table, []).append(names(constraint.get("keys")))
+    elif contype == "CONSTR_FOREIGN":
+        ctx.foreign_keys.append((table, names(constraint.get("fk_attrs")), ctx.offset))
+
+
+def alter_table(node: Node, ctx: Context) -> None:
+    table = table_name(node.get("relation") or {})
+    new = ctx.new_tables.get(table)
+    for item in node.get("cmds") or []:
+        cmd = item.get("AlterTableCmd", {})
+        subtype = cmd.get("subtype")
+        definition = cmd.get("def") or {}
+        if subtype in ("AT_EnableRowSecurity", "AT_ForceRowSecurity") and new:
+            new.rls = True
+        elif subtype == "AT_AddConstraint" and "Constraint" in definition:
+            _table_constraint(table, definition["Constraint"], ctx)
+            if new and definition["Constraint"].get("contype") == "CONSTR_PRIMARY":
+                new.has_primary_key = True
+        elif subtype == "AT_AddColumn" and new and "ColumnDef" in definition:
+            new.columns.append(str(definition["ColumnDef"].get("colname")))
+        if subtype == "AT_AddColumn" and not cmd.get("missing_ok"):
+            _not_idempotent(f"ADD COLUMN on \"{table}\" without IF NOT EXISTS",
+                            "write ADD COLUMN IF NOT EXISTS", ctx)
+        elif subtype == "AT_DropColumn" and not cmd.get("missing_ok"):
+            _not_idempotent(f"DROP COLUMN on \"{table}\" without IF EXISTS",
+                            "write DROP COLUMN IF EXISTS", ctx)
+
+
+def index(node: Node, ctx: Context) -> None:
+    table = table_name(node.get("relation") or {})
+    columns: list[str] = []
+    for param in node.get("indexParams") or []:
+        name = param.get("IndexElem", {}).get("name")
+        if not name:
+            break  # an expression: only the plain leading columns can serve a foreign key
+        columns.append(str(name))
+    if columns:
+        ctx.indexes.setdefault(table, []).append(tuple(columns))
+    name = node.get("idxname")
+    if not node.get("if_not_exists"):
+        _not_idempotent(f"CREATE INDEX{' ' + name if name else ''} without IF NOT EXISTS",
+                        "write CREATE INDEX IF NOT EXISTS (with an explicit name)", ctx)
+    pattern = ctx.options.index_name_pattern
+    if ctx.on("MG376") and name and not _pattern(pattern).search(name):
+        ctx.report(
+            "MG376",
+            f"index name \"{name}\" does not match the project's pattern {pattern!r}: "
+            "inconsistent names make indexes hard to find and to drop by name later",
+            "rename the index to match the pattern (see the index_name_pattern setting)")
+
+
+def drop(node: Node, ctx: Context) -> None:
+    if not node.get("missing_ok"):
+        kind = str(node.get("removeType", "OBJECT_")).removeprefix("OBJECT_").replace("_", " ")
+        _not_idempotent(f"DROP {kind} without IF EXISTS", f"write DROP {kind} IF EXISTS", ctx)
+
+
+def comment(node: Node, ctx: Context) -> None:
+    if node.get("objtype") == "OBJECT_TABLE":
+        table = ".".join(names(node.get("object", {}).get("List", {}).get("items")))
+        new = ctx.new_tables.get(table.removeprefix("public."))
+        if new:
+            new.comment = True
+
+
+def finish(ctx: Context) -> None:
+    for new in ctx.new_tables.values():
+        _finish_table(new, ctx)
+    for table, columns, offset in ctx.foreign_keys:
+        covered = any(index[: len(columns)] == columns for index in ctx.indexes.get(table, []))
+        if columns and not covered:
+            ctx.report(
+                "MG374",
+                f"foreign key ({', '.join(columns)}) on \"{table}\" has no index: every "
+                "delete or key update in the referenced table scans all of "
+                f"\"{table}\", and joins on it are slow",
+                f"CREATE INDEX on \"{table}\" ({', '.join(columns)}) in the same migration "
+                "(CONCURRENTLY if the table exists)", offset)
+
+
+def _finish_table(new: NewTable, ctx: Context) -> None:
+    quoted = f"\"{new.name}\""
+    if not new.has_primary_key:
+        ctx.report(
+            "MG370",
+            f"new table {quoted} has no primary key: rows cannot be addressed one by one, "
+            "logical replication cannot UPDATE or DELETE them, and duplicates creep in",
+            "add a primary key, e.g. id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+            new.offset)
+    missing = [c for c in ctx.options.timestamp_columns if c not in new.columns]
+    if missing:
+        ctx.report(
+            "MG371",
+            f"new table {quoted} has no {', '.join(missing)} column: nobody can tell when "
+            "its rows were created or changed when debugging or auditing",
+            f"add {', '.join(f'{c} timestamptz NOT NULL DEFAULT now()' for c in missing)}",
+            new.offset)
+    tenant = ctx.options.tenant_column
+    exempt = {t.removeprefix("public.") for t in ctx.options.tenant_exempt_tables}
+    if tenant not in new.columns and new.name not in exempt:
+        ctx.report(
+            "MG372",
+            f"new table {quoted} has no {tenant} column: its rows belong to no tenant, so "
+            "tenant isolation (RLS policies, scoped queries) cannot apply to it",
+            f"add {tenant} with a foreign key to the tenants table, or list the table in "
+            "tenant_exempt_tables", new.offset)
+    if not new.rls:
+        ctx.report(
+            "MG373",
+            f"new table {quoted} does not enable row level security: any role with table "
+            "privileges reads every tenant's rows",
+            f"add ALTER TABLE {new.name} ENABLE ROW LEVEL SECURITY; and its policies in the "
+            "same migration", new.offset)
+    if not new.comment:
+        ctx.report(
+            "MG377",
+            f"new table {quoted} has no COMMENT ON TABLE: its purpose is undocumented in "
+            "the schema that other teams and tools read",
+            f"add COMMENT ON TABLE {new.name} IS '...'; in the same migration", new.offset)
+
+
+HANDLERS: dict[str, list[Callable[[Node, Context], None]]] = {
+    "CreateStmt": [create_table],
+    "AlterTableStmt": [alter_table],
+    "IndexStmt": [index],
+    "DropStmt": [drop],
+    "CommentStmt": [comment],
+}
+FINISHERS = [finish]

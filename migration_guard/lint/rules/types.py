@@ -1,0 +1,83 @@
+"""Column types that cost a rewrite or an outage later: varchar(n), int keys, timestamp,
+serial. Checked on CREATE TABLE and ADD COLUMN, new tables included."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from migration_guard.lint.context import Context, Node, names, table_name, type_name
+
+_SERIAL = {"serial", "smallserial", "bigserial", "serial2", "serial4", "serial8"}
+_SMALL_INTS = {"int4", "int2", "serial", "serial4", "smallserial", "serial2", "int", "integer",
+               "smallint"}
+
+
+def _key_columns(elements: list[Node]) -> set[str]:
+    keys: set[str] = set()
+    for element in elements:
+        constraint = element.get("Constraint")
+        if constraint and constraint.get("contype") == "CONSTR_PRIMARY":
+            keys.update(names(constraint.get("keys")))
+        elif constraint and constraint.get("contype") == "CONSTR_FOREIGN":
+            keys.update(names(constraint.get("fk_attrs")))
+    return keys
+
+
+def _column(table: str, column: Node, keys: set[str], ctx: Context) -> None:
+    type_node = column.get("typeName") or {}
+    kind = type_name(type_node)
+    name = column.get("colname", "?")
+    where = f"\"{table}\".\"{name}\""
+    if kind == "varchar" and type_node.get("typmods") or kind == "bpchar":
+        shown = "char(n)" if kind == "bpchar" else "varchar(n)"
+        ctx.report(
+            "MG350",
+            f"column {where} is {shown}: the length limit rejects longer values at insert "
+            "time, and raising it later is an ALTER COLUMN TYPE under an exclusive lock "
+            "(char(n) also pads with spaces)",
+            "use text, with a CHECK (char_length(col) <= n) constraint if you need a limit")
+    if kind == "timestamp":
+        ctx.report(
+            "MG352",
+            f"column {where} is timestamp without time zone: values carry no zone, so "
+            "clients in different zones read and write different instants",
+            "use timestamptz (timestamp with time zone)")
+    if kind in _SERIAL:
+        ctx.report(
+            "MG353",
+            f"column {where} is {kind}: its sequence is a separate object with its own "
+            "owner and grants, and a manual insert of an id desynchronizes it",
+            "use bigint GENERATED ALWAYS AS IDENTITY")
+    contypes = {c.get("Constraint", {}).get("contype") for c in column.get("constraints") or []}
+    is_key = name in keys or bool({"CONSTR_PRIMARY", "CONSTR_FOREIGN"} & contypes)
+    if is_key and kind in _SMALL_INTS:
+        ctx.report(
+            "MG351",
+            f"key column {where} is {kind}: it runs out at 2,147,483,647 (int) or 32,767 "
+            "(smallint) values, and widening it later rewrites the table and every table "
+            "that references it",
+            "use bigint for primary and foreign key columns")
+
+
+def create_table(node: Node, ctx: Context) -> None:
+    table = table_name(node.get("relation") or {})
+    elements = node.get("tableElts") or []
+    keys = _key_columns(elements)
+    for element in elements:
+        if "ColumnDef" in element:
+            _column(table, element["ColumnDef"], keys, ctx)
+
+
+def alter_table(node: Node, ctx: Context) -> None:
+    table = table_name(node.get("relation") or {})
+    for item in node.get("cmds") or []:
+        cmd = item.get("AlterTableCmd", {})
+        definition = cmd.get("def") or {}
+        if cmd.get("subtype") == "AT_AddColumn" and "ColumnDef" in definition:
+            _column(table, definition["ColumnDef"], set(), ctx)
+
+
+HANDLERS: dict[str, list[Callable[[Node, Context], None]]] = {
+    "CreateStmt": [create_table],
+    "AlterTableStmt": [alter_table],
+}
