@@ -82,8 +82,8 @@ def main() -> int:
         _compare("python -c pass", [sys.executable, "-c", "pass"], None, args.runs)
         _compare("1,000 small files", env_python + files,
                  squawk_cmd + files if squawk_cmd else None, args.runs)
-        _compare("one 1,000-statement file", env_python + [big],
-                 squawk_cmd + [big] if squawk_cmd else None, args.runs)
+        _compare("one 1,000-statement file", [*env_python, big],
+                 [*squawk_cmd, big] if squawk_cmd else None, args.runs)
         _compare("one small file", env_python + one,
                  squawk_cmd + one if squawk_cmd else None, args.runs)
     return 0

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from migration_guard.errors import GuardError
-from migration_guard.gitrepo import Change, Entry, Git
+from migration_guard.gitrepo import EMPTY_BLOB_SHA1, Change, Entry, Git
 
 UPSTREAM_CANDIDATES = ("origin/HEAD", "origin/main", "origin/master", "main", "master")
 
@@ -27,8 +27,9 @@ class Snapshot:
         self.label = label
         if commit is None:
             files = git.ls_index()
-            for path in git.intent_to_add() if _has_empty_blobs(files) else ():
-                files.pop(path, None)
+            empty = {p for p, e in files.items() if e.oid == EMPTY_BLOB_SHA1}
+            for path in git.intent_to_add(empty) if empty else ():
+                del files[path]
             self.files = files
         else:
             self.files = git.ls_tree(commit)
@@ -46,12 +47,6 @@ class Snapshot:
             for path in wanted:
                 self._cache[path] = blobs[self.files[path].oid]
         return {p: self._cache[p] for p in paths if p in self._cache}
-
-
-def _has_empty_blobs(files: dict[str, Entry]) -> bool:
-    from migration_guard.gitrepo import EMPTY_BLOB_SHA1
-
-    return any(e.oid == EMPTY_BLOB_SHA1 for e in files.values())
 
 
 class Base(NamedTuple):

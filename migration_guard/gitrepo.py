@@ -177,24 +177,20 @@ class Git:
             entries[os.fsdecode(raw_path)] = Entry(mode, oid)
         return entries
 
-    def intent_to_add(self, paths: Sequence[str] = ()) -> set[str]:
-        """Paths added with ``git add -N``: in the index, but with nothing staged yet."""
-        # `git diff --cached` leaves intent-to-add entries out; `ls-files` lists them.
-        out = self.run("ls-files", "-z", "--", *paths)
-        listed = {os.fsdecode(p) for p in out.split(b"\0") if p}
+    def intent_to_add(self, candidates: set[str]) -> set[str]:
+        """Which of ``candidates`` (empty-blob index entries) were only ``git add -N``-ed."""
         head = self.head()
         base = head if head else self.empty_tree()
-        staged = self.run(
-            "diff-index", "--cached", "--name-only", "-z", "--no-renames", base, "--", *paths
-        )
+        staged = self.run("diff-index", "--cached", "--name-only", "-z", "--no-renames",
+                          "--ita-invisible-in-index", base)
         staged_paths = {os.fsdecode(p) for p in staged.split(b"\0") if p}
-        in_head = set(self.ls_tree(head, paths)) if head else set()
-        return {p for p in listed if p not in staged_paths and p not in in_head}
+        return {p for p in candidates if p not in staged_paths}
 
     def diff_index(self, base: str, paths: Sequence[str] = ()) -> list[Change]:
         """What the index changes relative to a commit or tree (no rename detection)."""
         out = self.run(
-            "diff-index", "--cached", "--name-status", "-z", "--no-renames", base, "--", *paths
+            "diff-index", "--cached", "--name-status", "-z", "--no-renames",
+            "--ita-invisible-in-index", base, "--", *paths
         )
         return _parse_name_status(out)
 

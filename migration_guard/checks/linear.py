@@ -157,7 +157,9 @@ def _check_alembic(ctx: _Ctx, base: dict[str, Entry], candidate: dict[str, Entry
     heads = graph.heads
     if len(heads) > 1:
         listed = ", ".join(f"{h} ({graph.revisions[h].path})" for h in heads)
-        for head in heads:
+        # Point at the heads this change made; a base that already forked gets all of them.
+        changed_heads = [h for h in heads if graph.revisions[h].path in new_or_edited]
+        for head in changed_heads or heads:
             rev = graph.revisions[head]
             ctx.add("MG113", rev.path, rev.line,
                     f"{len(heads)} Alembic heads: {listed}; `alembic upgrade head` fails",

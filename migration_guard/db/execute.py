@@ -274,6 +274,26 @@ def _reindex_refuses(body: dict[str, Any]) -> bool:
 
 def _run(session: Session, statements: list[Statement], *, path: str,
          transactional: bool) -> list[Finding]:
+    """Transactional files go in one round trip (``BEGIN; ...; COMMIT``); if that fails,
+    a diagnostic statement-by-statement re-run, always rolled back, finds the statement
+    to blame (a timeout is then waited for a second time)."""
+    if not transactional:
+        return _run_stepwise(session, statements, path=path, transactional=False)
+    batch = "BEGIN;\n" + ";\n".join(s.text for s in statements) + ";\nCOMMIT"
+    try:
+        session.conn.execute(batch.encode())
+    except psycopg.Error as exc:
+        if exc.sqlstate is None or session.conn.closed:
+            raise _server_lost(exc, path, statements[0]) from None
+        _rollback(session)
+        located = _run_stepwise(session, statements, path=path, transactional=True,
+                                diagnose=True)
+        return located or [_failure(exc, path, statements[0], session, position=False)]
+    return []
+
+
+def _run_stepwise(session: Session, statements: list[Statement], *, path: str,
+                  transactional: bool, diagnose: bool = False) -> list[Finding]:
     conn = session.conn
     current = statements[0]
     try:
@@ -282,19 +302,20 @@ def _run(session: Session, statements: list[Statement], *, path: str,
         for current in statements:
             conn.execute(current.text.encode())
         if transactional:
-            conn.execute(b"COMMIT")
-    except psycopg.OperationalError as exc:
+            conn.execute(b"ROLLBACK" if diagnose else b"COMMIT")
+    except psycopg.Error as exc:
         if exc.sqlstate is None or conn.closed:
             raise _server_lost(exc, path, current) from None
         return [_failure(exc, path, current, session)]
-    except psycopg.Error as exc:
-        if exc.sqlstate is None:
-            raise _server_lost(exc, path, current) from None
-        return [_failure(exc, path, current, session)]
     finally:
-        if transactional and not conn.closed and conn.info.transaction_status != 0:
-            conn.execute(b"ROLLBACK")
+        _rollback(session)
     return []
+
+
+def _rollback(session: Session) -> None:
+    conn = session.conn
+    if not conn.closed and conn.info.transaction_status != 0:
+        conn.execute(b"ROLLBACK")
 
 
 def _server_lost(exc: psycopg.Error, path: str, statement: Statement) -> GuardError:
@@ -305,10 +326,13 @@ def _server_lost(exc: psycopg.Error, path: str, statement: Statement) -> GuardEr
     )
 
 
-def _failure(exc: psycopg.Error, path: str, statement: Statement, session: Session) -> Finding:
+def _failure(exc: psycopg.Error, path: str, statement: Statement, session: Session, *,
+             position: bool = True) -> Finding:
     diag = exc.diag
     primary = diag.message_primary or str(exc).strip()
-    line = statement.line + _newlines_before(statement.text, diag.statement_position)
+    line = statement.line
+    if position:
+        line += _newlines_before(statement.text, diag.statement_position)
     timeout = _timeout_kind(exc.sqlstate, primary)
     if timeout is not None:
         limit = session.timeouts[0] if timeout == "statement_timeout" else session.timeouts[1]

@@ -22,7 +22,7 @@ class SqlDirectory(Framework):
         recursive: bool = False,
     ) -> None:
         self.name = name
-        self._pattern = re.compile(pattern)
+        self._pattern = re.compile(pattern, re.DOTALL)
         self.pattern_text = pattern_text
         self.generate_command = generate_command
         self._recursive = recursive
@@ -55,8 +55,8 @@ class SqlDirectory(Framework):
 class Flyway(SqlDirectory):
     """Flyway: ``V<version>__<desc>.sql`` ordered, ``U`` undo, ``R__`` repeatable (exempt)."""
 
-    _versioned = re.compile(r"(?P<prefix>[VU])(?P<version>\d+(?:[._]\d+)*)__.+\.sql")
-    _repeatable = re.compile(r"R__.+\.sql")
+    _versioned = re.compile(r"(?P<prefix>[VU])(?P<version>\d+(?:[._]\d+)*)__.+\.sql", re.DOTALL)
+    _repeatable = re.compile(r"R__.+\.sql", re.DOTALL)
 
     def __init__(self) -> None:
         super().__init__(
@@ -90,7 +90,7 @@ class PlainSql(SqlDirectory):
 
     def __init__(self) -> None:
         super().__init__(
-            "sql", r"(?P<version>\d(?:[\d._-]*\d)?)(?:[_.-].*)?\.sql",
+            "sql", r"(?P<version>\d+)(?:[_.-].*)?\.sql",
             "<number>_<description>.sql", "add a new numbered .sql file to the migrations "
             "directory (migration-guard new NAME)",
         )

@@ -3,7 +3,6 @@ transaction state, and the findings reported (as byte offsets, mapped to lines l
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from migration_guard.lint.options import LintOptions
@@ -18,37 +17,46 @@ class RawFinding(NamedTuple):
     hint: str
 
 
-@dataclass
 class NewTable:
     """A table created in this file, with what later statements did to it."""
 
-    name: str
-    offset: int
-    columns: list[str] = field(default_factory=list)
-    has_primary_key: bool = False
-    rls: bool = False
-    comment: bool = False
+    __slots__ = ("columns", "comment", "has_primary_key", "name", "offset", "rls")
+
+    def __init__(self, name: str, offset: int) -> None:
+        self.name = name
+        self.offset = offset
+        self.columns: list[str] = []
+        self.has_primary_key = False
+        self.rls = False
+        self.comment = False
 
 
-@dataclass
 class Context:
-    options: LintOptions
-    enabled: frozenset[str]
-    #: Tables created earlier in the change set or this file (normalized names).
-    existing_new: set[str]
-    offset: int = 0
-    findings: list[RawFinding] = field(default_factory=list)
-    created: list[str] = field(default_factory=list)
-    new_tables: dict[str, NewTable] = field(default_factory=dict)
-    #: Leading-column lists of indexes created in this file, per table.
-    indexes: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
-    #: Offset of an explicit BEGIN still open, and whether any transaction is open.
-    begin_offset: int | None = None
-    tx_open: bool = False
-    #: Foreign keys added in this file: (table, columns, offset of the statement).
-    foreign_keys: list[tuple[str, tuple[str, ...], int]] = field(default_factory=list)
-    lock_timeout_set: bool = False
-    lock_timeout_reported: bool = False
+    """Mutable state of one file's lint (plain class: no dataclasses import at startup)."""
+
+    def __init__(self, options: LintOptions, enabled: frozenset[str],
+                 earlier: set[str] | frozenset[str]) -> None:
+        self.options = options
+        self.enabled = enabled
+        #: Tables created by earlier files of the change set (read, never copied: a
+        #: change set of 1,000 files must not cost 1,000 copies) and by this file.
+        self.earlier = earlier
+        self.existing_new: set[str] = set()
+        #: Byte offset of the statement being checked.
+        self.offset = 0
+        self.findings: list[RawFinding] = []
+        #: Tables this file creates, in order.
+        self.created: list[str] = []
+        self.new_tables: dict[str, NewTable] = {}
+        #: Column lists of indexes (and PK/unique constraints) created in this file.
+        self.indexes: dict[str, list[tuple[str, ...]]] = {}
+        #: Foreign keys added in this file: (table, columns, offset of the statement).
+        self.foreign_keys: list[tuple[str, tuple[str, ...], int]] = []
+        #: Offset of an explicit BEGIN still open, and whether any transaction is open.
+        self.begin_offset: int | None = None
+        self.tx_open = options.in_transaction
+        self.lock_timeout_set = False
+        self.lock_timeout_reported = False
 
     def report(self, code: str, message: str, hint: str, offset: int | None = None) -> None:
         if code in self.enabled:
@@ -60,7 +68,7 @@ class Context:
 
     def is_new(self, table: str) -> bool:
         """Created earlier in this file or this change set: nobody else holds locks on it."""
-        return table in self.existing_new
+        return table in self.existing_new or table in self.earlier
 
 
 def table_name(relation: Node) -> str:

@@ -10,20 +10,22 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pglast import parser as pg_parser
 
 from migration_guard.findings import Finding, sort_key
-from migration_guard.lint.context import Context, Node, normalize_table, table_name
-from migration_guard.lint.ignores import Directive, Ignore, apply_ignores, parse_directive
+from migration_guard.lint.context import Context, Node, table_name
 from migration_guard.lint.options import LintOptions
 from migration_guard.lint.registry import enabled_codes
 from migration_guard.lint.rules import DISPATCH, FINISHERS
 from migration_guard.lint.rules.locking import lock_timeout
 from migration_guard.lint.source import SourceMap, decode, line_and_column_of_byte
 
-_META_LINE = re.compile(r"^[ \t]*(\\[A-Za-z!?;.\\]*)", re.MULTILINE)
+if TYPE_CHECKING:
+    from migration_guard.lint.ignores import Ignore
+
+_META_LINE = r"^[ \t]*(\\[A-Za-z!?;.\\]*)"
 
 
 class LintResult(NamedTuple):
@@ -62,9 +64,10 @@ def lint_sql(
 ) -> LintResult:
     """Lint one migration's SQL text.
 
-    ``created_tables`` names tables created earlier in the same change set (as returned
-    in :attr:`LintResult.created_tables` for earlier files); locking, rewrite and
-    destructive rules skip statements on them. Raises :class:`GuardError` only for
+    ``created_tables`` names tables created earlier in the same change set, exactly as
+    returned in :attr:`LintResult.created_tables` for earlier files (``schema.table``, or
+    the bare name for ``public``); locking, rewrite and destructive rules skip statements
+    on them. The set is only read, never copied or changed. Raises :class:`GuardError` only for
     invalid ``options``; malformed SQL is a finding.
     """
     analysis = analyse_sql(sql, path, options=options, created_tables=created_tables)
@@ -108,8 +111,7 @@ def analyse_sql(
     statements: list[Statement] = []
     created: frozenset[str] = frozenset()
     if tree is not None:
-        ctx = Context(options, enabled, {normalize_table(t) for t in created_tables or ()})
-        ctx.tx_open = options.in_transaction
+        ctx = Context(options, enabled, created_tables or frozenset())
         for raw in tree:
             node_type, node = next(iter(raw["stmt"].items()))
             ctx.offset = raw.get("stmt_location", 0)
@@ -127,6 +129,8 @@ def analyse_sql(
                                     raw_finding.hint, column, "lint"))
         created = frozenset(ctx.created)
     if "migration-guard" in sql:
+        from migration_guard.lint.ignores import apply_ignores
+
         ignores, problems = _sql_ignores(sql, path, source, statements)
         findings = apply_ignores(findings, ignores, path=path, enabled=enabled,
                                  report_unused=options.report_unused_ignores)
@@ -148,7 +152,7 @@ def _track(node_type: str, node: Node, ctx: Context) -> None:
         table = table_name(node.get("into", {}).get("rel") or {})
     elif node_type == "RenameStmt" and node.get("renameType") == "OBJECT_TABLE":
         old = table_name(node.get("relation") or {})
-        if old not in ctx.existing_new:
+        if not ctx.is_new(old):
             return
         schema = (node.get("relation") or {}).get("schemaname")
         table = table_name({"schemaname": schema, "relname": node.get("newname", "")})
@@ -199,8 +203,8 @@ def _blank_meta_commands(
     starts: list[int] = []
     try:
         tokens = pg_parser.scan(sql)
-    except pg_parser.Error:
-        starts = [m.start(1) for m in _META_LINE.finditer(sql)]
+    except pg_parser.ParseError:
+        starts = [m.start(1) for m in re.finditer(_META_LINE, sql, re.MULTILINE)]
     else:
         for token in tokens:
             if token.name == "ASCII_92":
@@ -233,10 +237,12 @@ def _sql_ignores(
     sql: str, path: str, source: SourceMap, statements: list[Statement]
 ) -> tuple[list[Ignore], list[Finding]]:
     """Ignore comments (``--`` comments found by PostgreSQL's scanner) and their targets."""
+    from migration_guard.lint.ignores import Directive, Ignore, parse_directive
+
     directives: list[Directive] = []
     try:
         tokens = pg_parser.scan(sql)
-    except pg_parser.Error:
+    except pg_parser.ParseError:
         return [], []
     for token in tokens:
         if token.name == "SQL_COMMENT":

@@ -49,27 +49,30 @@ def parse_directive(
     match = _DIRECTIVE.match(directive.text)
     rest = match.group("rest") if match else ""
     ignore = _IGNORE.match(rest)
-    where = {"path": path, "line": directive.line, "column": directive.column, "check": "lint"}
+
+    def problem(code: str, message: str, hint: str) -> Finding:
+        return Finding(code, path, directive.line, message, hint, directive.column, "lint")
+
     if ignore is None or not (ignore.group("codes") or "").strip():
         what = "names no code" if ignore else f"is not a known directive ({rest[:40]!r})"
-        return None, False, [Finding(
-            "MG392", message=f"migration-guard comment {what}, so it suppresses nothing",
-            hint=_HINT_SYNTAX, **where)]
+        return None, False, [problem(
+            "MG392", f"migration-guard comment {what}, so it suppresses nothing",
+            _HINT_SYNTAX)]
     problems: list[Finding] = []
     codes: list[str] = []
     for entry in ignore.group("codes").split(","):
         code = code_for(entry) if entry.strip() else None
         if code is None:
-            problems.append(Finding(
-                "MG393", message=f"ignore names unknown code {entry.strip()!r}, "
+            problems.append(problem(
+                "MG393", f"ignore names unknown code {entry.strip()!r}, "
                 "so the finding it was meant for is still reported",
-                hint="use a code or rule name listed in docs/rules.md", **where))
+                "use a code or rule name listed in docs/rules.md"))
         else:
             codes.append(code)
     if not ignore.group("reason").strip():
-        problems.append(Finding(
-            "MG394", message="ignore gives no reason, so reviewers cannot tell why the "
-            "finding is safe to skip", hint=_HINT_SYNTAX, **where))
+        problems.append(problem(
+            "MG394", "ignore gives no reason, so reviewers cannot tell why the "
+            "finding is safe to skip", _HINT_SYNTAX))
     return tuple(codes), ignore.group("kind") == "ignore-file", problems
 
 

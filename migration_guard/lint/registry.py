@@ -145,6 +145,9 @@ def _codes_for(entries: tuple[str, ...], key: str) -> set[str]:
 def enabled_codes(options: LintOptions) -> frozenset[str]:
     """The codes a lint run reports, from ``select``/``extend_select``/``ignore``.
 
+    MG300 and MG391 are always on; MG392-MG394 are on unless ignored whatever ``select``
+    says; MG395 is on exactly when ``report_unused_ignores`` is (and it is not ignored).
+
     Raises :class:`GuardError` for an unknown entry or an attempt to disable a mandatory
     code (a file that cannot be parsed must never pass silently).
     """
@@ -160,8 +163,12 @@ def enabled_codes(options: LintOptions) -> frozenset[str]:
                 f"lint option ignore cannot disable {code} ({RULES[code].name})",
                 f"remove {code} from ignore: a file that cannot be read must not pass",
             )
+    # The ignore comments' own checks follow the file whatever rules are selected;
+    # MG395 is switched by report_unused_ignores.
+    chosen |= {"MG392", "MG393", "MG394"}
+    chosen.discard("MG395")
+    if options.report_unused_ignores:
+        chosen.add("MG395")
     chosen -= ignored
     chosen |= {code for code, rule in RULES.items() if rule.mandatory}
-    if not options.report_unused_ignores:
-        chosen.discard("MG395")
     return frozenset(chosen)

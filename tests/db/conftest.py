@@ -39,13 +39,11 @@ def session(database: Database) -> Iterator[Session]:
         yield opened
 
 
-def local_server_reachable() -> bool:
+@pytest.fixture(scope="session")
+def local_url() -> str:
+    """The local server's URL; the test is skipped when nothing listens there."""
     try:
         psycopg.connect(LOCAL_URL, connect_timeout=2).close()
     except psycopg.Error:
-        return False
-    return True
-
-
-needs_local_server = pytest.mark.skipif(
-    not local_server_reachable(), reason=f"no PostgreSQL at {LOCAL_URL}")
+        pytest.skip(f"no PostgreSQL at {LOCAL_URL}")
+    return LOCAL_URL

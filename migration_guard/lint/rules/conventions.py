@@ -10,16 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import lru_cache
 
 from migration_guard.lint.context import Context, NewTable, Node, names, table_name
 
-_SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
-
-
-@lru_cache(maxsize=8)
-def _pattern(text: str) -> re.Pattern[str]:
-    return re.compile(text)
+_SNAKE = r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$"
 
 
 def _not_idempotent(what: str, fix: str, ctx: Context) -> None:
@@ -67,7 +61,7 @@ def create_table(node: Node, ctx: Context) -> None:
 
 
 def _good_table_name(name: str, ctx: Context) -> bool:
-    if not _SNAKE.match(name):
+    if not re.match(_SNAKE, name):
         return False
     return not ctx.options.require_plural_table_names or name.endswith("s")
 
@@ -126,7 +120,7 @@ def index(node: Node, ctx: Context) -> None:
         _not_idempotent(f"CREATE INDEX{' ' + name if name else ''} without IF NOT EXISTS",
                         "write CREATE INDEX IF NOT EXISTS (with an explicit name)", ctx)
     pattern = ctx.options.index_name_pattern
-    if ctx.on("MG376") and name and not _pattern(pattern).search(name):
+    if ctx.on("MG376") and name and not re.search(pattern, name):
         ctx.report(
             "MG376",
             f"index name \"{name}\" does not match the project's pattern {pattern!r}: "

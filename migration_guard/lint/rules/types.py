@@ -28,7 +28,7 @@ def _column(table: str, column: Node, keys: set[str], ctx: Context) -> None:
     kind = type_name(type_node)
     name = column.get("colname", "?")
     where = f"\"{table}\".\"{name}\""
-    if kind == "varchar" and type_node.get("typmods") or kind == "bpchar":
+    if (kind == "varchar" and type_node.get("typmods")) or kind == "bpchar":
         shown = "char(n)" if kind == "bpchar" else "varchar(n)"
         ctx.report(
             "MG350",
