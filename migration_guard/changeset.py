@@ -66,12 +66,22 @@ class ChangeSet:
         self._base_files: dict[tuple[str, ...], dict[str, Entry]] = {}
         self._base_blobs: dict[str, bytes] = {}
 
+    def prefetch_base(self, directories: Sequence[str]) -> None:
+        """List the base tree below all these directories with one ``ls-tree``."""
+        if self.base.commit is not None and directories:
+            listed = self.git.ls_tree(self.base.commit, list(directories))
+            self._base_files[("*",)] = listed
+
     def base_files(self, directories: Sequence[str]) -> dict[str, Entry]:
         """Files of the base tree below the given directories."""
         key = tuple(directories)
         if key not in self._base_files:
             if self.base.commit is None:
                 self._base_files[key] = {}
+            elif ("*",) in self._base_files:
+                prefixes = tuple(d + "/" for d in directories)
+                self._base_files[key] = {p: e for p, e in self._base_files[("*",)].items()
+                                         if p.startswith(prefixes)}
             else:
                 self._base_files[key] = self.git.ls_tree(self.base.commit, list(directories))
         return self._base_files[key]
@@ -116,16 +126,16 @@ def find_base(
         return Base(None, "none (first commit: every migration is new)")
     if explicit is not None:
         ref, origin = explicit, explicit_origin
+        commit = resolve_base_ref(git, ref, origin=origin)
     else:
-        found = next((r for r in UPSTREAM_CANDIDATES if git.resolve_commit(r)), None)
+        found = git.first_existing(UPSTREAM_CANDIDATES)
         if found is None:
             raise GuardError(
                 "no base branch found: none of origin/HEAD, origin/main, origin/master, main, "
                 "master exists",
                 "name the base: --base REF, or `base: REF` in .migration-guard.yaml",
             )
-        ref, origin = found, "default branch"
-    commit = resolve_base_ref(git, ref, origin=origin)
+        (ref, commit), origin = found, "default branch"
     merge_base = git.merge_base(commit, tip)
     if merge_base is None:
         if git.is_shallow():

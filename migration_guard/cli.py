@@ -1,8 +1,9 @@
 """The ``migration-guard`` command: parse arguments, read the environment, run, report.
 
 Environment variables are read here and nowhere else: ``PRE_COMMIT_FROM_REF`` /
-``PRE_COMMIT_TO_REF`` (range mode under ``pre-commit run --from-ref``, and on pre-push)
-and ``GIT_INDEX_FILE`` (``git commit -a`` stages into a temporary index).
+``PRE_COMMIT_TO_REF`` (range mode under ``pre-commit run --from-ref``, and on pre-push),
+``GIT_INDEX_FILE`` (``git commit -a`` stages into a temporary index) and
+``MIGRATION_GUARD_DATABASE_URL`` (a server for throwaway databases; never ``DATABASE_URL``).
 Exit codes: 0 clean, 1 findings, 2 could not check.
 """
 
@@ -55,7 +56,41 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--fast", action="store_true",
                        help="only the fast checks (the combined `migration-guard` hook)")
     check.add_argument("--checks", help="comma-separated checks to run (overrides the config)")
+    _add_database_commands(commands)
     return parser
+
+
+APPLY_SUMMARY = "migrations apply cleanly on a throwaway PostgreSQL (round trips, drift)"
+DATABASE_URL_HELP = ("server to create throwaway databases on (default "
+                     "MIGRATION_GUARD_DATABASE_URL, else an embedded PostgreSQL)")
+
+
+def _add_database_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    apply = commands.add_parser("apply", help=APPLY_SUMMARY, description=APPLY_SUMMARY)
+    _add_range_options(apply)
+    apply.add_argument("--database-url", help=DATABASE_URL_HELP)
+    status = commands.add_parser("status", help="applied vs pending migrations on a database "
+                                 "(read-only)")
+    status.add_argument("--database-url", required=True, help="the database to inspect")
+    drift = commands.add_parser("drift", help="compare a live database (read-only) with the "
+                                "schema the migrations produce")
+    drift.add_argument("--against", required=True, help="the live database to compare")
+    drift.add_argument("--database-url", help=DATABASE_URL_HELP)
+    for sub in (status, drift):
+        sub.add_argument("--config", help="config file")
+        sub.add_argument("--format", choices=("text", "github"), default="text")
+        sub.add_argument("-C", dest="directory", default=".", help="run in this directory")
+        sub.set_defaults(from_ref=None, to_ref=None, base=None, all=True)
+
+
+def _known_check(name: str) -> bool:
+    from migration_guard.checks import get
+
+    try:
+        get(name)
+    except KeyError:
+        return False
+    return True
 
 
 def _range_from_env(args: argparse.Namespace, environ: dict[str, str]) -> None:
@@ -90,20 +125,36 @@ def run(argv: Sequence[str] | None, environ: dict[str, str]) -> int:
         base_ref, origin = (args.base, "--base") if args.base else (
             config.base, f"base in {config.source}")
         changes = cs.staged(git, index, base_ref=base_ref, base_origin=origin)
-    projects = from_config(config, list(changes.candidate.files), changes.candidate.read)
-    if args.command in FAST_COMMANDS:
+    projects = from_config(config, list(changes.candidate.files), changes.candidate.read,
+                           changes.candidate.read_many)
+    if args.command in ("status", "drift"):
+        from migration_guard.apply.commands import run_command
+
+        return run_command(args.command, changes, projects, config, target=(
+            args.database_url if args.command == "status" else args.against),
+            server_url=_server_url(args, environ), fmt=args.format, out=sys.stdout)
+    config = config._replace(database=config.database._replace(url=_server_url(args, environ)))
+    if args.command in FAST_COMMANDS or args.command == "apply":
         names: Sequence[str] = [args.command]
     elif args.checks:
         names = [c.strip() for c in args.checks.split(",") if c.strip()]
     else:
         names = [c for c in config.checks if not args.fast or c in FAST_CHECKS]
-    unknown = [n for n in names if n not in FAST_CHECKS]
+    unknown = [n for n in names if not _known_check(n)]
     if unknown:
         raise GuardError(f"check not available yet: {', '.join(unknown)}",
                          f"run one of: {', '.join(FAST_CHECKS)}")
     outcomes = run_checks(names, changes, projects, config)
     render(outcomes, changes.summary, args.format, sys.stdout)
     return exit_code(outcomes)
+
+
+def _server_url(args: argparse.Namespace, environ: dict[str, str]) -> str | None:
+    """The server for throwaway databases; ``DATABASE_URL`` is never read (real data)."""
+    if args.command == "status":
+        return None
+    return getattr(args, "database_url", None) or environ.get(
+        "MIGRATION_GUARD_DATABASE_URL") or None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -51,6 +51,22 @@ def _non_empty(value: Any) -> str | None:
     return None if str(value).strip() else "must not be empty"
 
 
+def _positive(value: Any) -> str | None:
+    return None if value > 0 else "must be greater than 0"
+
+
+def _not_negative(value: Any) -> str | None:
+    return None if value >= 0 else "must be 0 or more"
+
+
+def _env_name(value: Any) -> str | None:
+    return None if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(value)) else \
+        "must be an environment variable name (letters, digits, _)"
+
+
+ROUNDTRIP_MODES = ("off", "new", "all")
+
+
 PROJECT_KEYS: dict[str, Key] = {
     "name": Key("str"),
     "framework": Key("enum", allowed=FRAMEWORKS),
@@ -60,6 +76,22 @@ PROJECT_KEYS: dict[str, Key] = {
     "exclude": Key("strlist", default=()),
     "allow_out_of_order": Key("bool", default=False),
     "generate_command": Key("str"),
+    "prelude": Key("strlist", default=(), check=_relative_path),
+    "seed": Key("strlist", default=(), check=_relative_path),
+    "roundtrip": Key("enum", default="off", allowed=ROUNDTRIP_MODES),
+    "drift": Key("bool", default=False),
+    "database_url_env": Key("str", default="DATABASE_URL", check=_env_name),
+    "declarative_schema": Key("strlist", default=()),
+}
+
+DATABASE_KEYS: dict[str, Key] = {  # seconds, except sample_rows
+    "statement_timeout": Key("int", default=300, check=_positive),
+    "lock_timeout": Key("int", default=300, check=_positive),
+    "connect_timeout": Key("int", default=10, check=_positive),
+    "start_timeout": Key("int", default=30, check=_positive),
+    "run_timeout": Key("int", default=900, check=_positive),
+    "sample_rows": Key("int", default=3, check=_not_negative),
+    "cache": Key("bool", default=True),
 }
 
 EXCEPTION_KEYS: dict[str, Key] = {
@@ -73,6 +105,7 @@ TOP_KEYS: dict[str, Key] = {
     "checks": Key("enumlist", default=FAST_CHECKS, allowed=ALL_CHECKS),
     "projects": Key("list", children=PROJECT_KEYS),
     "exceptions": Key("list", default=(), children=EXCEPTION_KEYS),
+    "database": Key("section", children=DATABASE_KEYS),
 }
 
 REQUIRED = {"exceptions": ("path", "blob", "reason")}
@@ -97,6 +130,25 @@ class ProjectConfig(NamedTuple):
     allow_out_of_order: bool
     generate_command: str | None
     line: int
+    prelude: tuple[str, ...] = ()
+    seed: tuple[str, ...] = ()
+    roundtrip: str = "off"
+    drift: bool = False
+    database_url_env: str = "DATABASE_URL"
+    declarative_schema: tuple[str, ...] = ()
+
+
+class DatabaseConfig(NamedTuple):
+    """The ``database`` section: bounds of the throwaway database (seconds)."""
+
+    statement_timeout: int = 300
+    lock_timeout: int = 300
+    connect_timeout: int = 10
+    start_timeout: int = 30
+    run_timeout: int = 900
+    sample_rows: int = 3
+    cache: bool = True
+    url: str | None = None  # never from the file: --database-url / the environment
 
 
 class Config(NamedTuple):
@@ -105,6 +157,7 @@ class Config(NamedTuple):
     checks: tuple[str, ...]
     projects: tuple[ProjectConfig, ...] | None  # None: detect
     exceptions: tuple[Exception_, ...]
+    database: DatabaseConfig = DatabaseConfig()
 
 
 DEFAULT = Config(None, None, FAST_CHECKS, None, ())
@@ -234,6 +287,8 @@ def _check_strlist(key: str, spec: Key, value: Value, source: str) -> tuple[str,
         if spec.kind == "enumlist" and item.data not in spec.allowed:
             raise _fail(source, item.line, key, f"'{item.data}' is not allowed",
                         f"use any of: {', '.join(spec.allowed)}")
+        if spec.check is not None and (complaint := spec.check(item.data)):
+            raise _fail(source, item.line, key, f"'{item.data}' {complaint}", f"correct {key}")
         out.append(item.data)
     return tuple(out)
 
@@ -270,6 +325,9 @@ def _check_mapping(
                                     f"every entry of {full} needs: {', '.join(REQUIRED[key])}")
                 entries.append((entry.line, checked))
             result[key] = (line, entries)
+        elif spec.kind == "section":
+            assert spec.children is not None
+            result[key] = (line, _check_mapping(full, spec.children, item, source))
         else:
             result[key] = (line, _check_scalar(full, spec, item, source))
     return result
@@ -286,7 +344,14 @@ def _project(line: int, raw: dict[str, tuple[int, Any]]) -> ProjectConfig:
         alembic_ini=get("alembic_ini"), schema=tuple(schema) if schema is not None else None,
         exclude=tuple(get("exclude")), allow_out_of_order=get("allow_out_of_order"),
         generate_command=get("generate_command"), line=line,
+        prelude=tuple(get("prelude")), seed=tuple(get("seed")), roundtrip=get("roundtrip"),
+        drift=get("drift"), database_url_env=get("database_url_env"),
+        declarative_schema=tuple(get("declarative_schema")),
     )
+
+
+def _database(raw: dict[str, tuple[int, Any]]) -> DatabaseConfig:
+    return DatabaseConfig(**{key: value for key, (_line, value) in raw.items()})
 
 
 def parse_config(value: Value | None, source: str) -> Config:
@@ -311,6 +376,7 @@ def parse_config(value: Value | None, source: str) -> Config:
         checks=raw["checks"][1] if "checks" in raw else FAST_CHECKS,
         projects=projects,
         exceptions=exceptions,
+        database=_database(raw["database"][1]) if "database" in raw else DatabaseConfig(),
     )
 
 

@@ -16,6 +16,7 @@ from typing import NamedTuple
 from migration_guard import frameworks
 from migration_guard.config import Config, ProjectConfig
 from migration_guard.errors import GuardError
+from migration_guard.gitrepo import Entry
 
 Reader = Callable[[str], bytes | None]
 
@@ -38,6 +39,11 @@ class Project(NamedTuple):
         """``path`` relative to the migrations directory, or None when outside it."""
         prefix = self.migrations + "/"
         return path[len(prefix):] if path.startswith(prefix) else None
+
+    def inside(self, files: dict[str, Entry]) -> dict[str, Entry]:
+        """The entries of ``files`` below the migrations directory."""
+        prefix = self.migrations + "/"
+        return {p: e for p, e in files.items() if p.startswith(prefix)}
 
     @property
     def fw(self) -> frameworks.Framework:
@@ -173,8 +179,12 @@ _PLAIN_DIR = re.compile(r"(?:.*/)?(?:migrations?|migrate|schema_migrations)")
 def _sql_dir_projects(paths: list[str], claimed: list[str], read: Reader) -> list[Project]:
     by_dir: dict[str, list[str]] = {}
     for path in paths:
-        if path.endswith(".sql") and not any(path.startswith(c + "/") for c in claimed):
-            by_dir.setdefault(_dirname(path), []).append(posixpath.basename(path))
+        if path.endswith(".sql"):
+            directory, _, name = path.rpartition("/")
+            by_dir.setdefault(directory, []).append(name)
+    prefixes = tuple(c + "/" for c in claimed)
+    by_dir = {d: names for d, names in by_dir.items()
+              if d not in claimed and not (d + "/").startswith(prefixes)}
     found: list[Project] = []
     flyway_dirs: list[str] = []
     for directory in sorted(by_dir):
@@ -198,8 +208,23 @@ def _sql_dir_projects(paths: list[str], claimed: list[str], read: Reader) -> lis
     return found
 
 
-def detect(paths: list[str], read: Reader) -> list[Project]:
+_RELEVANT = (".sql", "alembic.ini", "/_journal.json", ".prisma", "supabase/config.toml",
+             ".ts", ".js", ".mjs", ".cjs", ".json")
+
+
+def detect(
+    all_paths: list[str], read: Reader, prefetch: Callable[[list[str]], object] | None = None
+) -> list[Project]:
     """Every migrations project found in the snapshot's file list."""
+    # One C-speed pass drops the bulk of a large repository before any regex runs.
+    paths = [p for p in all_paths if p.endswith(_RELEVANT)
+             and (not p.endswith((".ts", ".js", ".mjs", ".cjs", ".json"))
+                  or "drizzle.config." in p or p.endswith("/_journal.json"))]
+    # Read the few small files detection looks at through one batch.
+    small = [p for p in paths if p.endswith(("alembic.ini", ".ts", ".js", ".mjs", ".cjs",
+                                              ".json"))]
+    if prefetch is not None:
+        prefetch(small)
     found = _alembic_projects(paths, read)
     found += _drizzle_projects(paths, read)
     found += _prisma_projects(paths)
@@ -217,9 +242,12 @@ def _classify(directory: str, paths: list[str], read: Reader) -> str | None:
     return None
 
 
-def from_config(config: Config, paths: list[str], read: Reader) -> list[Project]:
+def from_config(
+    config: Config, paths: list[str], read: Reader,
+    prefetch: Callable[[list[str]], object] | None = None,
+) -> list[Project]:
     """The projects the config names, completed by detection; detection alone without one."""
-    detected = detect(paths, read)
+    detected = detect(paths, read, prefetch)
     if config.projects is None:
         return detected
     projects = [_configured(pc, detected, paths, read, config.source or "")

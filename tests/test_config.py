@@ -29,7 +29,7 @@ def test_invalid_yaml(repo: Repo) -> None:
 def test_unknown_key(repo: Repo) -> None:
     assert error_lines(repo, "base: main\nproject:\n  - framework: sql\n") == [
         "migration-guard: error: .migration-guard.yaml:2: project: unknown key",
-        "  hint: allowed keys here: base, checks, projects, exceptions",
+        "  hint: allowed keys here: base, checks, projects, exceptions, database",
     ]
 
 
@@ -37,7 +37,8 @@ def test_unknown_nested_key(repo: Repo) -> None:
     assert error_lines(repo, "projects:\n  - framework: sql\n    migration: db\n") == [
         "migration-guard: error: .migration-guard.yaml:3: projects[0].migration: unknown key",
         "  hint: allowed keys here: name, framework, migrations, alembic_ini, schema, exclude, "
-        "allow_out_of_order, generate_command",
+        "allow_out_of_order, generate_command, prelude, seed, roundtrip, drift, database_url_env, "
+        "declarative_schema",
     ]
 
 

@@ -23,6 +23,10 @@ def get(name: str) -> CheckFunction:
         from migration_guard.checks.immutable import check
     elif name == "linear":
         from migration_guard.checks.linear import check
+    elif name == "lint":
+        from migration_guard.checks.lint import check
+    elif name == "apply":
+        from migration_guard.checks.apply import check
     else:
         raise KeyError(name)
     return check
@@ -32,6 +36,8 @@ def run_checks(
     names: Sequence[str], changeset: ChangeSet, projects: Sequence[Project], config: Config
 ) -> list[Outcome]:
     outcomes: list[Outcome] = []
+    if len(projects) > 1 and set(names) & {"immutable", "linear", "required"}:
+        changeset.prefetch_base([p.migrations for p in projects])
     for name in names:
         function = get(name)
         outcomes.extend(function(project, changeset, config) for project in projects)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shlex
 
 from migration_guard.changeset import ChangeSet
-from migration_guard.config import Config, Exception_
+from migration_guard.config import Config
 from migration_guard.findings import Finding, Note, Outcome
 from migration_guard.gitrepo import Entry
 from migration_guard.projects import Project
@@ -43,8 +43,9 @@ def check(project: Project, changeset: ChangeSet, config: Config) -> Outcome:
     base_commit = changeset.base.commit
     if base_commit is None:
         return Outcome(CHECK, project.name, [], [])
-    base = {p: e for p, e in changeset.base_files([project.migrations]).items()
-            if (rel := project.rel(p)) is not None and fw.is_migration(rel)}
+    cut = len(project.migrations) + 1
+    base = {p: e for p, e in project.inside(changeset.base_files([project.migrations])).items()
+            if fw.is_migration(p[cut:])}
     candidate = changeset.candidate.files
     exceptions = {(e.path, e.blob): e for e in config.exceptions}
     by_path = {e.path: e for e in config.exceptions}

@@ -38,8 +38,11 @@ class _Ctx:
 
 
 def _files(project: Project, files: dict[str, Entry]) -> dict[str, Entry]:
-    return {p: e for p, e in files.items()
-            if (rel := project.rel(p)) is not None and not matches_any(rel, project.exclude)}
+    inside = project.inside(files)
+    if not project.exclude:
+        return inside
+    cut = len(project.migrations) + 1
+    return {p: e for p, e in inside.items() if not matches_any(p[cut:], project.exclude)}
 
 
 def _check_form(ctx: _Ctx, new: dict[str, Entry]) -> None:
@@ -171,11 +174,11 @@ def _check_alembic(ctx: _Ctx, base: dict[str, Entry], candidate: dict[str, Entry
     for path, entry in base.items():
         if not fw.is_migration(ctx.project.rel(path) or ""):
             continue
-        result = parsed_by_oid.get(entry.oid)
-        if result is None and path in base_texts:
-            result = parse_revision(path, base_texts[path], compile_check=False)
-        if isinstance(result, Revision):
-            base_revs.append(result._replace(path=path))
+        known = parsed_by_oid.get(entry.oid)
+        if known is None and path in base_texts:
+            known = parse_revision(path, base_texts[path], compile_check=False)
+        if isinstance(known, Revision):
+            base_revs.append(known._replace(path=path))
     base_heads = set(build_graph(base_revs).heads)
     if not base_heads:
         return

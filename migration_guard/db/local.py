@@ -128,6 +128,10 @@ class LocalServer:
         and restarted on the same socket, so conninfo strings stay valid.
         """
         self._admin().execute(f'DROP DATABASE IF EXISTS "{SNAPSHOT_DB}" WITH (FORCE)'.encode())
+        # A pooled engine left behind by user code (an env.py) would block the copy.
+        self._admin().execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()", [database.name])
         self._admin().execute(
             f'CREATE DATABASE "{SNAPSHOT_DB}" TEMPLATE "{database.name}"'.encode()
             + (b" STRATEGY FILE_COPY" if self.version >= 150000 else b"")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any, NamedTuple
 
 import psycopg
@@ -83,11 +83,18 @@ class Catalog(NamedTuple):
     enums: dict[int, list[str]]
 
 
-def fill_sample_rows(conn: psycopg.Connection[Any], *, rows: int = 3) -> dict[str, int]:
-    """Insert up to ``rows`` rows into every user table; return rows inserted per table."""
+def fill_sample_rows(conn: psycopg.Connection[Any], *, rows: int = 3,
+                     skip_tables: Collection[str] = ()) -> dict[str, int]:
+    """Insert up to ``rows`` rows into every user table; return rows inserted per table.
+
+    ``skip_tables`` (bare names) are left alone: a migration runner's bookkeeping table
+    such as ``alembic_version`` must keep exactly the rows the runner wrote.
+    """
     catalog = read_catalog(conn)
     inserted: dict[str, int] = {}
     for table in fill_order(catalog):
+        if table.name in skip_tables:
+            continue
         count = _fill_table(conn, catalog, table, rows)
         inserted[f"{table.schema}.{table.name}"] = count
     return inserted

@@ -58,9 +58,15 @@ def _line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
 
+_SIMPLE = re.compile(r"""(?:None|(['"])([^'"\\\n]*)\1)\s*(?:#.*)?""")
+
+
 def _literal(value: str, text: str, start: int) -> object:
     """Evaluate the right-hand side of ``down_revision = ...`` (maybe spanning lines)."""
     stripped = value.strip()
+    simple = _SIMPLE.fullmatch(stripped)
+    if simple is not None:  # the common case, without ast.literal_eval's parser
+        return None if simple.group(1) is None else simple.group(2)
     if stripped[:1] in _CLOSERS and _CLOSERS[stripped[0]] not in stripped:
         end = text.find(_CLOSERS[stripped[0]], start)
         if end != -1:
@@ -153,7 +159,7 @@ class Graph(NamedTuple):
                     stack.append((rid, index + 1))
                     parent = parents[index]
                     if colour.get(parent) == 1:
-                        found.append(path[path.index(parent):] + [parent])
+                        found.append([*path[path.index(parent):], parent])
                     elif not colour.get(parent):
                         stack.append((parent, 0))
                 else:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 
-from migration_guard.frameworks import Framework, Version, natural_key
+from migration_guard.frameworks import Framework, Version
+
+_NON_DIGIT = re.compile(r"[^0-9]")
 
 
 class SqlDirectory(Framework):
@@ -42,7 +44,7 @@ class SqlDirectory(Framework):
         if match is None:
             return None
         text = match.group("version")
-        digits = re.sub(r"[^0-9]", "", text) or "0"
+        digits = _NON_DIGIT.sub("", text) or "0"
         return Version((int(digits),), text)
 
     def version_group(self, rel: str) -> str:
@@ -99,7 +101,7 @@ class PlainSql(SqlDirectory):
         found = super().version(rel)
         if found is None:
             return None
-        return Version((*found.key, *natural_key(rel)), found.text)
+        return Version((*found.key, rel), found.text)
 
     def version_group(self, rel: str) -> str:
         return ""

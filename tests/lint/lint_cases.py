@@ -1,7 +1,7 @@
 """One bad and one good SQL example per rule, shared by the rule tests and the docs check.
 
 ``bad`` must produce exactly one finding of the code, on ``line``; ``good`` none. Each
-case runs with only its own rule selected (plus the mandatory ones) and ``options``.
+case runs with only its own rule selected (plus the mandatory ones).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ class Case(NamedTuple):
     bad: str
     line: int
     good: str
-    options: dict[str, Any] = {}
 
 
 CASES: list[Case] = [
@@ -25,9 +24,11 @@ CASES: list[Case] = [
     Case("MG302", "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) "
          "REFERENCES users (id);", 1,
          "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) "
-         "REFERENCES users (id) NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;"),
+         "REFERENCES users (id) NOT VALID;\n"
+         "ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;"),
     Case("MG303", "ALTER TABLE orders ALTER COLUMN total SET NOT NULL;", 1,
-         "ALTER TABLE orders ADD CONSTRAINT total_nn CHECK (total IS NOT NULL) NOT VALID;"),
+         "ALTER TABLE orders ADD CONSTRAINT total_nn CHECK (total IS NOT NULL) "
+         "NOT VALID;"),
     Case("MG304", "ALTER TABLE orders ALTER COLUMN total TYPE bigint;", 1,
          "ALTER TABLE orders ADD COLUMN total_v2 bigint;"),
     Case("MG305", "ALTER TABLE orders ADD COLUMN token uuid DEFAULT gen_random_uuid();", 1,

@@ -10,7 +10,7 @@ _IDS = [case.code for case in CASES]
 
 
 def _only(case: Case) -> dict[str, object]:
-    return {"select": (case.code,), **case.options}
+    return {"select": (case.code,)}
 
 
 @pytest.mark.parametrize("case", CASES, ids=_IDS)

@@ -1,0 +1,92 @@
+"""The apply check for SQL-directory frameworks: from empty, upgrade path, declarative drift.
+
+The base's migrations (with the prelude) are applied once into a template, cached across
+runs under a hash of their content; "from empty" is then that template plus the new
+migrations, which equals a full apply because the template was built the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import NamedTuple
+
+from migration_guard.apply.drift import declarative_drift
+from migration_guard.apply.runner import apply_in, build_template, throwaway
+from migration_guard.apply.settings import Deadline, Settings
+from migration_guard.apply.sources import Unit, matching, migration_paths, read_listed, read_units
+from migration_guard.apply.upgrade_path import run_upgrade_path
+from migration_guard.changeset import ChangeSet
+from migration_guard.db.base import Database, Server
+from migration_guard.findings import Finding, Note
+from migration_guard.projects import Project
+
+
+class SqlPlan(NamedTuple):
+    prelude: list[Unit]
+    seed: list[Unit]
+    prefix: list[Unit]  # candidate migrations before the first new one (the cached part)
+    rest: list[Unit]  # the first new migration and everything after it
+    new: list[Unit]  # only the new migrations, for the upgrade path
+    base: list[Unit]  # the base tree's migrations, as production has them
+    declared: list[Unit]
+
+
+def plan(project: Project, changeset: ChangeSet, settings: Settings) -> SqlPlan:
+    candidate = changeset.candidate
+    order = migration_paths(project, candidate.files, candidate.read_many)
+    base_entries = changeset.base_files([project.migrations])
+
+    def read_base(paths: object) -> dict[str, bytes]:
+        assert isinstance(paths, list | tuple | set)
+        return changeset.read_base({p: base_entries[p] for p in paths if p in base_entries})
+
+    base_order = migration_paths(project, base_entries, read_base)
+    new = [p for p in order
+           if p not in base_entries or base_entries[p].oid != candidate.files[p].oid]
+    first = order.index(new[0]) if new else len(order)
+    units = read_units(order, candidate.read_many)
+    declared_globs = settings.declarative_schema or (
+        tuple(g for g in project.schema or () if g.endswith(".sql"))
+        if project.framework == "supabase" else ())
+    return SqlPlan(
+        prelude=read_listed(settings.prelude, candidate.read_many, key="prelude"),
+        seed=read_listed(settings.seed, candidate.read_many, key="seed"),
+        prefix=units[:first], rest=units[first:],
+        new=[u for u in units if u.path in set(new)],
+        base=read_units(base_order, read_base),
+        declared=read_units(matching(candidate.files, declared_globs), candidate.read_many),
+    )
+
+
+def run_sql_project(project: Project, server: Server, work: SqlPlan, settings: Settings,
+                    deadline: Deadline) -> tuple[list[Finding], list[Note]]:
+    database = settings.database
+
+    def apply(units: list[Unit]) -> Callable[[Database], list[Finding]]:
+        return lambda db: apply_in(db.conninfo, units, project.framework, database, deadline)
+
+    template: str | None = None
+    if work.prefix:
+        template, findings = build_template(server, apply([*work.prelude, *work.prefix]))
+        if findings:
+            return findings, []
+    with contextlib.ExitStack() as stack:
+        migrated = stack.enter_context(throwaway(server, template))
+        setup = work.rest if template else [*work.prelude, *work.rest]
+        findings = apply([*setup, *work.seed])(migrated)
+        if findings:
+            return findings, []
+        if work.base and work.new:
+            same_base = _same(work.base, work.prefix)
+            findings = run_upgrade_path(
+                server, template if same_base else None, database,
+                None if same_base else apply([*work.prelude, *work.base]), apply(work.new))
+        if settings.drift and not findings:
+            findings = declarative_drift(server, migrated, work.prelude, work.declared,
+                                         database, deadline)
+    return findings, []
+
+
+def _same(left: list[Unit], right: list[Unit]) -> bool:
+    return [(u.path, u.text) for u in left] == [(u.path, u.text) for u in right]

@@ -1,0 +1,52 @@
+"""migrations-apply: the project's migrations apply cleanly on a throwaway PostgreSQL.
+
+This module stays cheap to import: it decides whether the change concerns the project
+at all (a commit that touches no migration or schema source returns at once) and only
+then imports the database engine in :mod:`migration_guard.apply`.
+"""
+
+from __future__ import annotations
+
+from migration_guard.changeset import ChangeSet
+from migration_guard.config import Config
+from migration_guard.errors import GuardError
+from migration_guard.findings import Outcome
+from migration_guard.globs import matches_any
+from migration_guard.projects import Project
+
+CHECK = "apply"
+
+
+def _sources(project: Project, changeset: ChangeSet, config: Config) -> list[str]:
+    """Globs of the files whose change makes the apply check worth running."""
+    from migration_guard.apply.settings import settings_for
+    from migration_guard.checks.required import resolve_schema
+
+    settings = settings_for(config, project)
+    globs = [*settings.prelude, *settings.seed, *settings.declarative_schema]
+    globs += [p for p in (project.alembic_ini, project.env_py) if p]
+    try:
+        globs += resolve_schema(project, changeset)[0]
+    except GuardError:  # an unreadable env.py: any Python change may matter
+        globs.append("**/*.py")
+    return globs
+
+
+def concerns(project: Project, changeset: ChangeSet, config: Config) -> bool:
+    if changeset.mode == "all":
+        return True
+    changed = [c.path for c in changeset.changes]
+    if any(project.rel(path) is not None for path in changed):
+        return True
+    globs = _sources(project, changeset, config)
+    return any(matches_any(path, globs) or any(path.startswith(g.rstrip("/") + "/")
+                                               for g in globs) for path in changed)
+
+
+def check(project: Project, changeset: ChangeSet, config: Config) -> Outcome:
+    if not concerns(project, changeset, config):
+        return Outcome(CHECK, project.name, [], [])
+    from migration_guard.apply.check import run_apply
+    from migration_guard.apply.settings import settings_for
+
+    return run_apply(project, changeset, settings_for(config, project))
