@@ -39,6 +39,10 @@ def _add_range_options(parser: argparse.ArgumentParser) -> None:
                         "directory")
 
 
+LINT_SUMMARY = "the SQL of new or modified migrations is safe to run in production"
+FAST_SET = ("required", "immutable", "linear", "lint")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="migration-guard",
@@ -51,6 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     for name, summary in FAST_COMMANDS.items():
         sub = commands.add_parser(name, help=summary, description=summary)
         _add_range_options(sub)
+    lint = commands.add_parser("lint", help=LINT_SUMMARY, description=LINT_SUMMARY)
+    _add_range_options(lint)
+    lint.add_argument("files", nargs="*", metavar="FILE",
+                      help="lint these SQL files as they are on disk instead of the change")
     check = commands.add_parser("check", help="run every enabled check (what CI runs)")
     _add_range_options(check)
     check.add_argument("--fast", action="store_true",
@@ -111,6 +119,12 @@ def run(argv: Sequence[str] | None, environ: dict[str, str]) -> int:
     from migration_guard.projects import from_config
     from migration_guard.report import exit_code, render
 
+    if args.command == "lint" and args.files:
+        from migration_guard.lint_files import lint_files
+
+        outcomes = lint_files(args.files, os.path.abspath(args.directory))
+        render(outcomes, f"linting {len(args.files)} file(s) as named", args.format, sys.stdout)
+        return exit_code(outcomes)
     git = Git.discover(os.path.abspath(args.directory), environ)
     if args.all:
         changes = cs.whole_tree(git, args.to_ref)
@@ -134,12 +148,12 @@ def run(argv: Sequence[str] | None, environ: dict[str, str]) -> int:
             args.database_url if args.command == "status" else args.against),
             server_url=_server_url(args, environ), fmt=args.format, out=sys.stdout)
     config = config._replace(database=config.database._replace(url=_server_url(args, environ)))
-    if args.command in FAST_COMMANDS or args.command == "apply":
+    if args.command in FAST_COMMANDS or args.command in ("apply", "lint"):
         names: Sequence[str] = [args.command]
     elif args.checks:
         names = [c.strip() for c in args.checks.split(",") if c.strip()]
     else:
-        names = [c for c in config.checks if not args.fast or c in FAST_CHECKS]
+        names = [c for c in config.checks if not args.fast or c in FAST_SET]
     unknown = [n for n in names if not _known_check(n)]
     if unknown:
         raise GuardError(f"check not available yet: {', '.join(unknown)}",

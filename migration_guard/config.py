@@ -260,6 +260,8 @@ def _fail(source: str, line: int, key: str, problem: str, hint: str) -> GuardErr
 
 def _check_scalar(key: str, spec: Key, value: Value, source: str) -> Any:
     data = value.data
+    if spec.kind == "enum" and isinstance(data, bool) and ("on" if data else "off") in spec.allowed:
+        data = "on" if data else "off"  # YAML 1.1 reads a bare off/on as a boolean
     expected = {"str": str, "bool": bool, "int": int, "enum": str}[spec.kind]
     if isinstance(data, dict | list) or type(data) is not expected:
         shown = "a string" if spec.kind == "enum" else _type_name(expected())

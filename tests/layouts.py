@@ -27,6 +27,13 @@ config = context.config
 target_metadata = Base.metadata
 
 
+def run_migrations_offline():
+    context.configure(url=config.get_main_option("sqlalchemy.url"),
+                      target_metadata=target_metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
 def run_migrations_online():
     connectable = engine_from_config(config.get_section(config.config_ini_section),
                                      prefix="sqlalchemy.", poolclass=pool.NullPool)
@@ -36,7 +43,10 @@ def run_migrations_online():
             context.run_migrations()
 
 
-run_migrations_online()
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
 """
 
 MODELS = """from sqlalchemy import Integer, String

@@ -96,7 +96,8 @@ class Workspace:
         assert project.alembic_ini is not None
         self.project = project
         self.env_var = env_var
-        self.dir = Path(tempfile.mkdtemp(prefix="mg-alembic-"))
+        shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None  # file creation is cheap
+        self.dir = Path(tempfile.mkdtemp(prefix="mg-alembic-", dir=shm))
         self.here = self.dir / posixpath.dirname(project.alembic_ini)
         materialise(project, snapshot, self.dir)
         self.url = ""

@@ -8,7 +8,9 @@ The state "base heads applied" is a template cached under a hash of the base rev
 
 from __future__ import annotations
 
+import ast
 import contextlib
+import re
 from typing import NamedTuple
 
 from alembic.config import Config as AlembicConfig
@@ -34,6 +36,7 @@ class AlembicPlan(NamedTuple):
     base_heads: list[str]
     new: list[Revision]  # parents first
     cache_key: str
+    new_sources: list[bytes]  # the new revision files, for the tables they mention
 
 
 def _revisions(project: Project, blobs: dict[str, bytes]) -> list[Revision]:
@@ -49,6 +52,22 @@ def _revisions(project: Project, blobs: dict[str, bytes]) -> list[Revision]:
     return found
 
 
+def _depths(revisions: dict[str, Revision]) -> dict[str, int]:
+    """Longest distance from a root, so sorting by it puts parents first (linear time)."""
+    depth: dict[str, int] = {}
+    for start in revisions:
+        stack = [start]
+        while stack:
+            rid = stack[-1]
+            parents = [p for p in revisions[rid].down if p in revisions and p not in depth]
+            if parents and len(stack) <= len(revisions):
+                stack.extend(parents)
+                continue
+            stack.pop()
+            depth[rid] = 1 + max((depth.get(p, 0) for p in revisions[rid].down), default=-1)
+    return depth
+
+
 def plan(project: Project, changeset: ChangeSet, settings: Settings) -> AlembicPlan:
     candidate = changeset.candidate
     base_entries = changeset.base_files([project.migrations])
@@ -57,8 +76,9 @@ def plan(project: Project, changeset: ChangeSet, settings: Settings) -> AlembicP
     current = _revisions(project, candidate.read_many(mine))
     graph = build_graph(current)
     base_ids = {r.id for r in base}
+    depth = _depths(graph.revisions)
     new = sorted((r for r in graph.revisions.values() if r.id not in base_ids),
-                 key=lambda r: (len(graph.ancestors(r.id)), r.path))
+                 key=lambda r: (depth[r.id], r.path))
     prelude = read_listed(settings.prelude, candidate.read_many, key="prelude")
     shaping = [p for p in (project.alembic_ini, project.env_py) if p is not None]
     shaping_units = [Unit(p, decode(d)) for p, d in sorted(candidate.read_many(shaping).items())]
@@ -68,7 +88,24 @@ def plan(project: Project, changeset: ChangeSet, settings: Settings) -> AlembicP
         prelude=prelude, seed=read_listed(settings.seed, candidate.read_many, key="seed"),
         base_heads=build_graph(base).heads, new=new,
         cache_key=fingerprint("alembic", prelude, shaping_units, base_units),
+        new_sources=[candidate.read(r.path) or b"" for r in new],
     )
+
+
+def names_in_strings(sources: list[bytes]) -> set[str] | None:
+    """Identifiers inside the string literals of Python sources (table names passed to
+    ``op.*`` or written in ``op.execute`` SQL); None when a source does not parse, so
+    that every table is filled with sample rows."""
+    names: set[str] = set()
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError):
+            return None
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                names.update(re.findall(r"[A-Za-z_][A-Za-z0-9_$]*", node.value))
+    return names
 
 
 class AlembicRun:
@@ -112,8 +149,9 @@ class AlembicRun:
             if found:
                 return found
             if template is not None and self.work.new:
+                touched = names_in_strings(self.work.new_sources)
                 found = run_upgrade_path(self.server, template, self.settings.database, None,
-                                         self.upgrade_heads)
+                                         self.upgrade_heads, only_tables=touched)
             if self.settings.drift and not found:
                 found = alembic_drift(self.ws, self.config(migrated), self.server, migrated,
                                       self.work.prelude, self.settings.database, self.deadline)

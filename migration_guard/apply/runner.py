@@ -9,7 +9,8 @@ refuses inside one; the first failing file stops the run (later ones would only 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+import json
+from collections.abc import Callable, Collection, Iterator
 
 from migration_guard.apply.settings import Deadline
 from migration_guard.apply.sources import Unit
@@ -99,10 +100,37 @@ def apply_in(conninfo: str, units: list[Unit], framework: str, database: Databas
         return apply_units(session, units, framework, database, deadline)
 
 
-def fill_rows(conninfo: str, database: DatabaseConfig) -> dict[str, int]:
+def fill_rows(conninfo: str, database: DatabaseConfig,
+              only_tables: Collection[str] | None = None) -> dict[str, int]:
     from migration_guard.apply.catalog import TRACKING_TABLES
     from migration_guard.db.sample_data import fill_sample_rows
 
     with open_session(conninfo, database) as session:
         return fill_sample_rows(session.conn, rows=database.sample_rows,
-                                skip_tables=TRACKING_TABLES)
+                                skip_tables=TRACKING_TABLES, only_tables=only_tables)
+
+
+def tables_named(units: list[Unit]) -> set[str] | None:
+    """Every table name the SQL of ``units`` mentions; None when some SQL does not parse
+    (then every table is filled)."""
+    from pglast import parser
+
+    names: set[str] = set()
+    for unit in units:
+        try:
+            tree = json.loads(parser.parse_sql_json(unit.text))
+        except parser.ParseError:
+            return None
+        _collect_relnames(tree, names)
+    return names
+
+
+def _collect_relnames(node: object, names: set[str]) -> None:
+    if isinstance(node, dict):
+        if isinstance(node.get("relname"), str):  # a RangeVar, wrapped or not
+            names.add(node["relname"])
+        for value in node.values():
+            _collect_relnames(value, names)
+    elif isinstance(node, list):
+        for item in node:
+            _collect_relnames(item, names)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from migration_guard.apply.drift import declarative_drift
-from migration_guard.apply.runner import apply_in, build_template, throwaway
+from migration_guard.apply.runner import apply_in, build_template, tables_named, throwaway
 from migration_guard.apply.settings import Deadline, Settings
 from migration_guard.apply.sources import Unit, matching, migration_paths, read_listed, read_units
 from migration_guard.apply.upgrade_path import run_upgrade_path
@@ -81,7 +81,8 @@ def run_sql_project(project: Project, server: Server, work: SqlPlan, settings: S
             same_base = _same(work.base, work.prefix)
             findings = run_upgrade_path(
                 server, template if same_base else None, database,
-                None if same_base else apply([*work.prelude, *work.base]), apply(work.new))
+                None if same_base else apply([*work.prelude, *work.base]), apply(work.new),
+                only_tables=tables_named(work.new))
         if settings.drift and not findings:
             findings = declarative_drift(server, migrated, work.prelude, work.declared,
                                          database, deadline)

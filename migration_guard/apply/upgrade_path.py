@@ -7,7 +7,7 @@ new unique constraint over duplicates); those failures are reported as MG207.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from migration_guard.apply.runner import fill_rows, throwaway
 from migration_guard.config import DatabaseConfig
@@ -35,11 +35,13 @@ def as_upgrade_path_finding(finding: Finding, rows: int) -> Finding:
 
 def run_upgrade_path(server: Server, template: str | None, database: DatabaseConfig,
                      build_base: Callable[[Database], list[Finding]] | None,
-                     apply_new: Callable[[Database], list[Finding]]) -> list[Finding]:
+                     apply_new: Callable[[Database], list[Finding]], *,
+                     only_tables: Collection[str] | None = None) -> list[Finding]:
     """Clone the base state (``template``, or build it with ``build_base``), fill it with
-    sample rows, apply the new migrations; their failures as MG207 findings."""
+    sample rows (only ``only_tables`` and what they reference, when given), apply the new
+    migrations; their failures as MG207 findings."""
     with throwaway(server, template) as db:
         if build_base is not None and build_base(db):
             return []  # the base itself does not apply: reported by the from-empty run
-        fill_rows(db.conninfo, database)
+        fill_rows(db.conninfo, database, only_tables)
         return [as_upgrade_path_finding(f, database.sample_rows) for f in apply_new(db)]

@@ -84,20 +84,36 @@ class Catalog(NamedTuple):
 
 
 def fill_sample_rows(conn: psycopg.Connection[Any], *, rows: int = 3,
-                     skip_tables: Collection[str] = ()) -> dict[str, int]:
+                     skip_tables: Collection[str] = (),
+                     only_tables: Collection[str] | None = None) -> dict[str, int]:
     """Insert up to ``rows`` rows into every user table; return rows inserted per table.
 
     ``skip_tables`` (bare names) are left alone: a migration runner's bookkeeping table
     such as ``alembic_version`` must keep exactly the rows the runner wrote.
+    ``only_tables`` (bare names), when given, limits the filling to those tables and the
+    tables their foreign keys reference (transitively).
     """
     catalog = read_catalog(conn)
+    wanted = None if only_tables is None else _with_referenced(catalog, only_tables)
     inserted: dict[str, int] = {}
     for table in fill_order(catalog):
-        if table.name in skip_tables:
+        if table.name in skip_tables or (wanted is not None and table.oid not in wanted):
             continue
         count = _fill_table(conn, catalog, table, rows)
         inserted[f"{table.schema}.{table.name}"] = count
     return inserted
+
+
+def _with_referenced(catalog: Catalog, names: Collection[str]) -> set[int]:
+    wanted = {t.oid for t in catalog.tables if t.name in names}
+    stack = list(wanted)
+    while stack:
+        oid = stack.pop()
+        for key in catalog.foreign_keys:
+            if key.table == oid and key.referenced not in wanted:
+                wanted.add(key.referenced)
+                stack.append(key.referenced)
+    return wanted
 
 
 def read_catalog(conn: psycopg.Connection[Any]) -> Catalog:

@@ -10,7 +10,10 @@ SQLAlchemy and the project's ``env.py`` are imported only when this runs.
 from __future__ import annotations
 
 import ast
+import contextlib
 import io
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -52,6 +55,28 @@ class OpCall(NamedTuple):
     statements: int | None
 
 
+OFFLINE_URL = "postgresql://offline@migration-guard-offline.invalid:1/offline"
+_CONNECTION_VARIABLES = ("DATABASE_URL", "SQLALCHEMY_DATABASE_URI", "PGHOST", "PGPORT",
+                         "PGDATABASE", "PGUSER", "PGPASSWORD", "PGSERVICE")
+
+
+@contextlib.contextmanager
+def _offline_environment() -> Iterator[None]:
+    """Point the usual connection variables at nowhere while env.py runs; restore them."""
+    saved = {name: os.environ.get(name) for name in _CONNECTION_VARIABLES}
+    try:
+        for name in _CONNECTION_VARIABLES:
+            os.environ.pop(name, None)
+        os.environ["DATABASE_URL"] = OFFLINE_URL
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def render_revision_sql(config_file: str | Path, revision: str) -> str:
     """The SQL ``alembic upgrade <down>:<revision> --sql`` prints for one revision.
 
@@ -64,6 +89,9 @@ def render_revision_sql(config_file: str | Path, revision: str) -> str:
 
     buffer = io.StringIO()
     config = Config(str(config_file), output_buffer=buffer)
+    # env.py is user code and may ignore offline mode: whatever URL it reaches for must
+    # lead nowhere, so rendering can never touch a real database.
+    config.set_main_option("sqlalchemy.url", OFFLINE_URL)
     hint = ("make env.py support offline mode (context.is_offline_mode(): configure with "
             "a URL, no connection); check it with: alembic upgrade <down>:<rev> --sql")
     try:
@@ -76,7 +104,8 @@ def render_revision_sql(config_file: str | Path, revision: str) -> str:
                 f"alembic revision {revision} is a merge of {', '.join(down)}; rendering "
                 "one merge revision offline is not supported",
                 "keep schema operations out of merge revisions")
-        command.upgrade(config, f"{down or 'base'}:{revision}", sql=True)
+        with _offline_environment():
+            command.upgrade(config, f"{down or 'base'}:{revision}", sql=True)
     except GuardError:
         raise
     except Exception as error:  # env.py and revisions are user code: any error is possible

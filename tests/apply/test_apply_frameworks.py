@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from conftest import Repo
-from apply_fixtures import apply_repo, shared_cache  # noqa: F401 (fixtures)
 from layouts import BY_NAME, setup
 
 SQL_FRAMEWORKS = ["supabase", "drizzle", "flyway", "prisma", "dbmate", "golang-migrate", "sql"]

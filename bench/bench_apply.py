@@ -1,0 +1,253 @@
+"""Benchmark of the apply check; prints figures, asserts nothing.
+
+Run: ``python bench/bench_apply.py``. Measures (PERFORMANCE.md targets): per-migration
+cost of Alembic revisions (<= 1.2 ms) and SQL files (<= 0.6 ms) from generated projects
+of 50/200/1,000 migrations; one new migration on top of 1,000 merged ones with the cached
+base state (<= 0.5 s beyond imports); and apply + single head + drift + round trip of the
+new revision on the 200-revision project against pytest-alembic's default tests on the
+same project (<= 1/5), when ``/work/venv-pa`` (pytest-alembic, pytest < 9) exists.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PA_PYTHON = Path("/work/venv-pa/bin/python")
+LOCAL_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+ALEMBIC_INI = "[alembic]\nscript_location = migrations\nprepend_sys_path = .\n" \
+              "sqlalchemy.url = postgresql+psycopg://localhost/app\n"
+ENV_PY = """from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+from app.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations_online():
+    connectable = config.attributes.get("connection", None)
+    if connectable is None:
+        connectable = engine_from_config(config.get_section(config.config_ini_section),
+                                         prefix="sqlalchemy.", poolclass=pool.NullPool)
+        with connectable.connect() as connection:
+            run(connection)
+    else:
+        run(connectable)
+
+
+def run(connection):
+    context.configure(connection=connection, target_metadata=target_metadata)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run_migrations_online()
+"""
+PA_CONFTEST = """import pytest
+import sqlalchemy as sa
+
+
+@pytest.fixture
+def alembic_engine():
+    return sa.create_engine({url!r})
+"""
+
+
+def revision(index: int) -> str:
+    down = repr(f"r{index - 1:04d}") if index else "None"
+    return (f'"""r{index}"""\nfrom alembic import op\nimport sqlalchemy as sa\n\n'
+            f"revision = 'r{index:04d}'\ndown_revision = {down}\nbranch_labels = None\n"
+            f"depends_on = None\n\n\ndef upgrade():\n    op.create_table('t{index}', "
+            f"sa.Column('id', sa.Integer, primary_key=True), sa.Column('name', sa.Text, "
+            f"nullable=False))\n\n\ndef downgrade():\n    op.drop_table('t{index}')\n")
+
+
+def models(count: int) -> str:
+    lines = ["from sqlalchemy import Integer, Text",
+             "from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column", "", "",
+             "class Base(DeclarativeBase):", "    pass", ""]
+    for i in range(count):
+        lines += ["", f"class T{i}(Base):", f"    __tablename__ = 't{i}'",
+                  "    id: Mapped[int] = mapped_column(Integer, primary_key=True)",
+                  "    name: Mapped[str] = mapped_column(Text)", ""]
+    return "\n".join(lines)
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+
+def make_repo(path: Path) -> Path:
+    path.mkdir(parents=True)
+    git(path, "init", "-q", "-b", "main")
+    git(path, "config", "user.email", "b@example.com")
+    git(path, "config", "user.name", "bench")
+    return path
+
+
+def write(repo: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        target = repo / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+
+
+def alembic_project(repo: Path, count: int, *, model_count: int | None = None,
+                    config: str = "") -> None:
+    files = {"alembic.ini": ALEMBIC_INI, "migrations/env.py": ENV_PY,
+             "migrations/script.py.mako": "# template\n", "app/__init__.py": "",
+             "app/models.py": models(count if model_count is None else model_count)}
+    files.update({f"migrations/versions/r{i:04d}_t.py": revision(i) for i in range(count)})
+    if config:
+        files[".migration-guard.yaml"] = config
+    write(repo, files)
+
+
+def sql_project(repo: Path, count: int) -> None:
+    write(repo, {f"db/migrations/{i:05d}_t.sql":
+                 f"-- migration {i}\nCREATE TABLE t{i} (id bigint, name text NOT NULL);\n"
+                 for i in range(count)})
+
+
+def run_cli(repo: Path, *args: str, env: dict[str, str] | None = None) -> tuple[float, int]:
+    """The whole apply check in process (imports already paid); seconds and exit code."""
+    from migration_guard.cli import run
+
+    cwd = os.getcwd()
+    os.chdir(repo)
+    try:
+        started = time.perf_counter()
+        with contextlib.redirect_stdout(io.StringIO()) as out:
+            code = run(list(args), env or dict(os.environ))
+        elapsed = time.perf_counter() - started
+    finally:
+        os.chdir(cwd)
+    if code not in (0,):
+        print(out.getvalue())
+    return elapsed, code
+
+
+def process(repo: Path, *args: str, python: str = sys.executable) -> float:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    started = time.perf_counter()
+    subprocess.run([python, "-m", "migration_guard", *args], cwd=repo, env=env, check=False,
+                   capture_output=True)
+    return time.perf_counter() - started
+
+
+def per_migration(kind: str, base: Path) -> None:
+    times: dict[int, float] = {}
+    for count in (50, 200, 1000):
+        repo = make_repo(base / f"{kind}{count}")
+        if kind == "alembic":
+            alembic_project(repo, count, model_count=1)  # model imports are not per revision
+        else:
+            sql_project(repo, count)
+        git(repo, "add", "-A")
+        run_cli(repo, "apply", "--all")  # warm imports and the cluster cache
+        times[count] = statistics.median(run_cli(repo, "apply", "--all")[0] for _ in range(3))
+        print(f"{kind:7} {count:5} migrations from empty: {times[count] * 1000:7.1f} ms "
+              f"({times[count] / count * 1000:.2f} ms each, fixed costs included)")
+    slope = (times[1000] - times[50]) / 950 * 1000
+    target = 1.2 if kind == "alembic" else 0.6
+    print(f"{kind:7} marginal cost per migration (50 -> 1000): {slope:.2f} ms "
+          f"(target <= {target})")
+
+
+def one_on_top(kind: str, base: Path) -> None:
+    repo = make_repo(base / f"top-{kind}")
+    if kind == "alembic":
+        alembic_project(repo, 1000, model_count=1)
+    else:
+        sql_project(repo, 1000)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "base")
+    if kind == "alembic":
+        write(repo, {"migrations/versions/r1000_t.py": revision(1000)})
+    else:
+        write(repo, {"db/migrations/01000_t.sql": "CREATE TABLE t1000 (id bigint);\n"})
+    git(repo, "add", "-A")
+    cold = run_cli(repo, "apply")[0]
+    warm = statistics.median(run_cli(repo, "apply")[0] for _ in range(3))
+    whole = statistics.median(process(repo, "apply") for _ in range(3))
+    print(f"{kind:7} one new on 1,000 merged: first run (builds the cache) {cold:.2f} s, "
+          f"cached {warm * 1000:.0f} ms in process (target <= 500), whole process "
+          f"{whole * 1000:.0f} ms")
+
+
+@contextlib.contextmanager
+def local_database() -> Iterator[str | None]:
+    import psycopg
+
+    try:
+        admin = psycopg.connect(LOCAL_URL, autocommit=True, connect_timeout=2)
+    except psycopg.Error:
+        yield None
+        return
+    name = f"mgbench_{secrets.token_hex(4)}"
+    admin.execute(f'CREATE DATABASE "{name}"'.encode())
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)'.encode())
+        admin.close()
+
+
+def versus_pytest_alembic(base: Path) -> None:
+    config = "projects:\n  - alembic_ini: alembic.ini\n    roundtrip: new\n    drift: true\n"
+    repo = make_repo(base / "pa200")
+    alembic_project(repo, 200, model_count=201, config=config)
+    git(repo, "add", "-A")
+    git(repo, "reset", "-q", "--", "migrations/versions/r0199_t.py")
+    git(repo, "commit", "-qm", "base")
+    git(repo, "add", "-A")  # revision 199 is the new one
+    args = ("check", "--checks", "linear,apply")
+    ours_cold = process(repo, *args)
+    ours = statistics.median(process(repo, *args) for _ in range(3))
+    if not PA_PYTHON.exists():
+        print("pytest-alembic: /work/venv-pa missing, comparison skipped")
+        return
+    with local_database() as url:
+        if url is None:
+            print(f"pytest-alembic: no PostgreSQL at {LOCAL_URL}, comparison skipped")
+            return
+        write(repo, {"tests/conftest.py": PA_CONFTEST.format(url=url)})
+        started = time.perf_counter()
+        result = subprocess.run([str(PA_PYTHON), "-m", "pytest", "--test-alembic", "-q", "-p",
+                                 "no:cacheprovider", "tests"], cwd=repo,
+                                capture_output=True, text=True, check=False)
+        theirs = time.perf_counter() - started
+    tail = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr
+    print(f"200 revisions: migration-guard linear+apply (round trip new, drift), whole process: "
+          f"{ours:.2f} s cached, {ours_cold:.2f} s first run; pytest-alembic default tests "
+          f"{theirs:.2f} s ({tail}); ratio {ours / theirs:.2f} cached, "
+          f"{ours_cold / theirs:.2f} first run (target <= 0.20)")
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        os.environ["XDG_CACHE_HOME"] = str(base / "cache")
+        for kind in ("sql", "alembic"):
+            per_migration(kind, base)
+        for kind in ("sql", "alembic"):
+            one_on_top(kind, base)
+        versus_pytest_alembic(base)
+
+
+if __name__ == "__main__":
+    main()
