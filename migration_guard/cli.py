@@ -114,7 +114,7 @@ def run(argv: Sequence[str] | None, environ: dict[str, str]) -> int:
     _range_from_env(args, environ)
     from migration_guard import changeset as cs
     from migration_guard.checks import run_checks
-    from migration_guard.config import FAST_CHECKS, load_config
+    from migration_guard.config import ALL_CHECKS, load_config
     from migration_guard.gitrepo import Git
     from migration_guard.projects import from_config
     from migration_guard.report import exit_code, render
@@ -157,7 +157,7 @@ def run(argv: Sequence[str] | None, environ: dict[str, str]) -> int:
     unknown = [n for n in names if not _known_check(n)]
     if unknown:
         raise GuardError(f"check not available yet: {', '.join(unknown)}",
-                         f"run one of: {', '.join(FAST_CHECKS)}")
+                         f"run any of: {', '.join(ALL_CHECKS)}")
     outcomes = run_checks(names, changes, projects, config)
     render(outcomes, changes.summary, args.format, sys.stdout)
     return exit_code(outcomes)

@@ -23,6 +23,7 @@ FRAMEWORKS = (
 )
 FAST_CHECKS = ("required", "immutable", "linear")
 ALL_CHECKS = (*FAST_CHECKS, "lint", "apply")
+DEFAULT_CHECKS = (*FAST_CHECKS, "lint")  # apply needs a database: enabled explicitly
 SHA_RE = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?")
 
 
@@ -67,6 +68,31 @@ def _env_name(value: Any) -> str | None:
 ROUNDTRIP_MODES = ("off", "new", "all")
 
 
+def _regex(value: Any) -> str | None:
+    try:
+        re.compile(str(value))
+    except re.error as exc:
+        return f"is not a valid regular expression: {exc}"
+    return None
+
+
+# Mirrors migration_guard.lint.LintOptions (a test keeps them in step); spelled out here so
+# reading the config never imports the SQL parser.
+LINT_KEYS: dict[str, Key] = {
+    "select": Key("strlist", default=()),
+    "extend_select": Key("strlist", default=()),
+    "ignore": Key("strlist", default=()),
+    "pg_version": Key("int", default=15, check=_positive),
+    "in_transaction": Key("bool", default=False),
+    "report_unused_ignores": Key("bool", default=False),
+    "timestamp_columns": Key("strlist", default=("created_at", "updated_at")),
+    "tenant_column": Key("str", default="tenant_id"),
+    "tenant_exempt_tables": Key("strlist", default=()),
+    "index_name_pattern": Key("str", default=r"^[a-z][a-z0-9_]*_(idx|key|pkey)$",
+                              check=_regex),
+    "require_plural_table_names": Key("bool", default=True),
+}
+
 PROJECT_KEYS: dict[str, Key] = {
     "name": Key("str"),
     "framework": Key("enum", allowed=FRAMEWORKS),
@@ -82,6 +108,7 @@ PROJECT_KEYS: dict[str, Key] = {
     "drift": Key("bool", default=False),
     "database_url_env": Key("str", default="DATABASE_URL", check=_env_name),
     "declarative_schema": Key("strlist", default=()),
+    "lint": Key("section", children=LINT_KEYS),
 }
 
 DATABASE_KEYS: dict[str, Key] = {  # seconds, except sample_rows
@@ -102,10 +129,11 @@ EXCEPTION_KEYS: dict[str, Key] = {
 
 TOP_KEYS: dict[str, Key] = {
     "base": Key("str"),
-    "checks": Key("enumlist", default=FAST_CHECKS, allowed=ALL_CHECKS),
+    "checks": Key("enumlist", default=DEFAULT_CHECKS, allowed=ALL_CHECKS),
     "projects": Key("list", children=PROJECT_KEYS),
     "exceptions": Key("list", default=(), children=EXCEPTION_KEYS),
     "database": Key("section", children=DATABASE_KEYS),
+    "lint": Key("section", children=LINT_KEYS),
 }
 
 REQUIRED = {"exceptions": ("path", "blob", "reason")}
@@ -136,6 +164,7 @@ class ProjectConfig(NamedTuple):
     drift: bool = False
     database_url_env: str = "DATABASE_URL"
     declarative_schema: tuple[str, ...] = ()
+    lint: tuple[tuple[str, Any], ...] = ()  # lint settings overriding the top-level ones
 
 
 class DatabaseConfig(NamedTuple):
@@ -158,9 +187,10 @@ class Config(NamedTuple):
     projects: tuple[ProjectConfig, ...] | None  # None: detect
     exceptions: tuple[Exception_, ...]
     database: DatabaseConfig = DatabaseConfig()
+    lint: tuple[tuple[str, Any], ...] = ()  # the top-level lint section, as given
 
 
-DEFAULT = Config(None, None, FAST_CHECKS, None, ())
+DEFAULT = Config(None, None, DEFAULT_CHECKS, None, ())
 
 
 # -- a tiny value tree with line numbers, built from YAML nodes or TOML data ----------
@@ -349,7 +379,13 @@ def _project(line: int, raw: dict[str, tuple[int, Any]]) -> ProjectConfig:
         prelude=tuple(get("prelude")), seed=tuple(get("seed")), roundtrip=get("roundtrip"),
         drift=get("drift"), database_url_env=get("database_url_env"),
         declarative_schema=tuple(get("declarative_schema")),
+        lint=_lint(raw["lint"][1]) if "lint" in raw else (),
     )
+
+
+def _lint(raw: dict[str, tuple[int, Any]]) -> tuple[tuple[str, Any], ...]:
+    return tuple((key, tuple(value) if isinstance(value, list) else value)
+                 for key, (_line, value) in raw.items())
 
 
 def _database(raw: dict[str, tuple[int, Any]]) -> DatabaseConfig:
@@ -375,10 +411,11 @@ def parse_config(value: Value | None, source: str) -> Config:
     return Config(
         source=source,
         base=raw["base"][1] if "base" in raw else None,
-        checks=raw["checks"][1] if "checks" in raw else FAST_CHECKS,
+        checks=raw["checks"][1] if "checks" in raw else DEFAULT_CHECKS,
         projects=projects,
         exceptions=exceptions,
         database=_database(raw["database"][1]) if "database" in raw else DatabaseConfig(),
+        lint=_lint(raw["lint"][1]) if "lint" in raw else (),
     )
 
 

@@ -10,12 +10,12 @@ import os
 from collections.abc import Sequence
 
 from migration_guard.errors import GuardError
-from migration_guard.findings import Outcome
+from migration_guard.findings import Finding, Outcome
 from migration_guard.lint import LintOptions, lint_bytes
 
 
 def lint_files(files: Sequence[str], cwd: str) -> list[Outcome]:
-    findings = []
+    findings: list[Finding] = []
     created: set[str] = set()
     for name in files:
         path = os.path.join(cwd, name)

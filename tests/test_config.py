@@ -29,7 +29,7 @@ def test_invalid_yaml(repo: Repo) -> None:
 def test_unknown_key(repo: Repo) -> None:
     assert error_lines(repo, "base: main\nproject:\n  - framework: sql\n") == [
         "migration-guard: error: .migration-guard.yaml:2: project: unknown key",
-        "  hint: allowed keys here: base, checks, projects, exceptions, database",
+        "  hint: allowed keys here: base, checks, projects, exceptions, database, lint",
     ]
 
 
@@ -38,7 +38,7 @@ def test_unknown_nested_key(repo: Repo) -> None:
         "migration-guard: error: .migration-guard.yaml:3: projects[0].migration: unknown key",
         "  hint: allowed keys here: name, framework, migrations, alembic_ini, schema, exclude, "
         "allow_out_of_order, generate_command, prelude, seed, roundtrip, drift, database_url_env, "
-        "declarative_schema",
+        "declarative_schema, lint",
     ]
 
 
@@ -139,7 +139,7 @@ def test_monorepo_with_several_projects(repo: Repo) -> None:
     repo.add()
     result = repo.mg("check")
     assert result.code == 1
-    assert result.lines[-1] == "1 finding (required, immutable, linear over 2 projects)"
+    assert result.lines[-1] == "1 finding (required, immutable, linear, lint over 2 projects)"
 
 
 def test_configured_schema_globs_override_detection(repo: Repo) -> None:

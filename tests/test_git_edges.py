@@ -203,7 +203,7 @@ def test_empty_migrations_directory(repo: Repo) -> None:
                 "projects:\n  - framework: sql\n    migrations: db/migrations\n")
     result = repo.mg("check")
     assert result.code == 0, result.err
-    assert result.lines[-1] == "no findings (required, immutable, linear over 1 project)"
+    assert result.lines[-1] == "no findings (required, immutable, linear, lint over 1 project)"
 
 
 def test_no_projects_at_all(repo: Repo) -> None:

@@ -24,7 +24,7 @@ def codes(output: str) -> list[str]:
 def test_layout_is_detected(repo: Repo, layout: Layout) -> None:
     result = repo.mg("check")
     assert result.code == 0, result.out + result.err
-    assert result.lines[-1] == "no findings (required, immutable, linear over 1 project)"
+    assert result.lines[-1] == "no findings (required, immutable, linear, lint over 1 project)"
 
 
 def test_correct_new_migration_passes(repo: Repo, layout: Layout) -> None:

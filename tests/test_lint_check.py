@@ -115,3 +115,37 @@ def test_online_only_env_py_never_reaches_the_configured_database(repo: Repo) ->
     assert "migration-guard-offline.invalid" in result.err
     assert "s3cret" not in result.err + result.out
     assert "127.0.0.1" not in result.err
+
+
+def test_config_lint_keys_mirror_lint_options() -> None:
+    from migration_guard.config import LINT_KEYS
+    from migration_guard.lint import LintOptions
+
+    assert {k: v.default for k, v in LINT_KEYS.items()} == LintOptions._field_defaults
+
+
+def test_lint_settings_from_config_and_project_override(repo: Repo) -> None:
+    setup(repo, BY_NAME["supabase"])
+    repo.write(".migration-guard.yaml",
+               "lint:\n  ignore: [MG301]\nprojects:\n  - framework: supabase\n"
+               "    lint:\n      extend_select: [table-without-primary-key]\n")
+    repo.commit("config")
+    repo.branch("feature")
+    repo.write(f"{SUPA}/20240105000000_t.sql",
+               "set lock_timeout = '2s';\ncreate index users_id_idx on users (id);\n"
+               "create table logs (line text);\n")
+    repo.add()
+    result = repo.mg("lint")
+    assert result.code == 1
+    assert lint_codes(result.out) == [f"{SUPA}/20240105000000_t.sql:3:1 MG370"]
+
+
+def test_unknown_rule_in_lint_config_is_exit_2(repo: Repo) -> None:
+    setup(repo, BY_NAME["supabase"])
+    repo.commit("config", ".migration-guard.yaml", "lint:\n  ignore: [MG999]\n")
+    repo.branch("feature")
+    repo.write(f"{SUPA}/20240105000000_t.sql", "select 1;\n")
+    repo.add()
+    result = repo.mg("lint")
+    assert result.code == 2
+    assert result.err.startswith("migration-guard: error: .migration-guard.yaml: lint: ")

@@ -13,7 +13,8 @@ from pathlib import Path
 from migration_guard.changeset import ChangeSet
 from migration_guard.config import Config
 from migration_guard.findings import Finding, Outcome
-from migration_guard.lint import LintOptions, lint_bytes
+from migration_guard.errors import GuardError
+from migration_guard.lint import LintOptions, enabled_codes, lint_bytes
 from migration_guard.projects import Project
 
 CHECK = "lint"
@@ -21,7 +22,13 @@ _DBMATE_DOWN = b"-- migrate:down"
 
 
 def lint_options(project: Project, config: Config) -> LintOptions:
-    return LintOptions()
+    """The config's lint section, overridden by the project's own."""
+    options = LintOptions()._replace(**dict(config.lint), **dict(project.lint))
+    try:
+        enabled_codes(options)
+    except GuardError as error:
+        raise GuardError(f"{config.source}: lint: {error.message}", error.hint) from None
+    return options
 
 
 def _sql_of(project: Project, rel: str, data: bytes) -> bytes | None:
