@@ -126,7 +126,15 @@ def run(argv: Sequence[str] | None, environ: dict[str, str]) -> int:
         render(outcomes, f"linting {len(args.files)} file(s) as named", args.format, sys.stdout)
         return exit_code(outcomes)
     git = Git.discover(os.path.abspath(args.directory), environ)
-    if args.all:
+    ci = None
+    if not args.all and args.from_ref is None and args.base is None:
+        from migration_guard.ci_base import github_base
+
+        ci = github_base(git, environ)
+    if ci is not None:
+        changes = cs.ranged(git, ci.ref, "HEAD", base_ref=ci.ref, base_origin=ci.origin)
+        config = load_config(changes.candidate.read, args.config)
+    elif args.all:
         changes = cs.whole_tree(git, args.to_ref)
         config = load_config(changes.candidate.read, args.config)
     elif args.from_ref is not None:
