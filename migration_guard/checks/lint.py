@@ -12,8 +12,8 @@ from pathlib import Path
 
 from migration_guard.changeset import ChangeSet
 from migration_guard.config import Config
-from migration_guard.findings import Finding, Outcome
 from migration_guard.errors import GuardError
+from migration_guard.findings import Finding, Outcome
 from migration_guard.lint import LintOptions, enabled_codes, lint_bytes
 from migration_guard.projects import Project
 
