@@ -61,11 +61,7 @@ GIT_CODES: dict[str, Code] = {
 
 def all_codes() -> dict[str, Code]:
     """Every registered code, across families (imports the lint and database tables)."""
-    codes = dict(GIT_CODES)
-    for module_name in ("migration_guard.lint.registry", "migration_guard.db.codes"):
-        try:
-            module = __import__(module_name, fromlist=["CODES"])
-        except ModuleNotFoundError:
-            continue
-        codes.update(module.CODES)
-    return codes
+    from migration_guard.db.codes import CODES as DATABASE_CODES
+    from migration_guard.lint.registry import CODES as LINT_CODES
+
+    return {**GIT_CODES, **DATABASE_CODES, **LINT_CODES}

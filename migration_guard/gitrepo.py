@@ -133,13 +133,6 @@ class Git:
         out = self.try_run("merge-base", a, b)
         return out.decode().strip() if out else None
 
-    def is_ancestor(self, a: str, b: str) -> bool:
-        proc = subprocess.run(
-            ["git", "merge-base", "--is-ancestor", a, b],
-            cwd=self.toplevel, env=self._env, capture_output=True, check=False,
-        )
-        return proc.returncode == 0
-
     def is_shallow(self) -> bool:
         return self.run("rev-parse", "--is-shallow-repository").strip() == b"true"
 
@@ -230,9 +223,6 @@ class Git:
             blobs[oid] = out[pos:pos + size]
             pos += size + 1
         return blobs
-
-    def log_paths(self, args: Sequence[str]) -> bytes:
-        return self.run("log", *args)
 
 
 def _parse_name_status(out: bytes) -> list[Change]:

@@ -11,7 +11,7 @@ import configparser
 import posixpath
 import re
 from collections.abc import Callable, Iterable
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from migration_guard import frameworks
 from migration_guard.config import Config, ProjectConfig
@@ -34,7 +34,7 @@ class Project(NamedTuple):
     alembic_ini: str | None = None
     env_py: str | None = None
     module_roots: tuple[str, ...] = ()
-    lint: tuple[tuple[str, Any], ...] = ()  # the project's own lint settings
+    config: ProjectConfig | None = None  # the config entry it came from; None if detected
 
     def rel(self, path: str) -> str | None:
         """``path`` relative to the migrations directory, or None when outside it."""
@@ -303,5 +303,5 @@ def _configured(
         schema=schema, schema_from=schema_from,
         exclude=pc.exclude, allow_out_of_order=pc.allow_out_of_order,
         generate_command=pc.generate_command or match.generate_command,
-        lint=pc.lint,
+        config=pc,
     )

@@ -149,3 +149,18 @@ def test_unknown_rule_in_lint_config_is_exit_2(repo: Repo) -> None:
     result = repo.mg("lint")
     assert result.code == 2
     assert result.err.startswith("migration-guard: error: .migration-guard.yaml: lint: ")
+
+
+def test_project_lint_setting_overrides_the_same_top_level_key(repo: Repo) -> None:
+    setup(repo, BY_NAME["supabase"])
+    repo.write(".migration-guard.yaml",
+               "lint:\n  ignore: [MG301]\nprojects:\n  - framework: supabase\n"
+               "    lint:\n      ignore: [MG370]\n")
+    repo.commit("config")
+    repo.branch("feature")
+    repo.write(f"{SUPA}/20240105000000_t.sql",
+               "set lock_timeout = '2s';\ncreate index users_id_idx on users (id);\n")
+    repo.add()
+    result = repo.mg("lint")
+    assert result.code == 1, result.err
+    assert lint_codes(result.out) == [f"{SUPA}/20240105000000_t.sql:2:1 MG301"]

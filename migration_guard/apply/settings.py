@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import NamedTuple
 
-from migration_guard.config import Config, DatabaseConfig, ProjectConfig
+from migration_guard.config import Config, DatabaseConfig
 from migration_guard.projects import Project
 
 
@@ -21,20 +21,8 @@ class Settings(NamedTuple):
     database: DatabaseConfig = DatabaseConfig()
 
 
-def project_config(config: Config, project: Project) -> ProjectConfig | None:
-    """The config entry the project came from (None for a detected project)."""
-    for entry in config.projects or ():
-        if entry.name is not None:
-            if entry.name == project.name:
-                return entry
-        elif (entry.migrations or project.migrations) == project.migrations and (
-                entry.alembic_ini is None or entry.alembic_ini == project.alembic_ini):
-            return entry
-    return None
-
-
 def settings_for(config: Config, project: Project) -> Settings:
-    entry = project_config(config, project)
+    entry = project.config
     if entry is None:
         return Settings(database=config.database)
     return Settings(entry.prelude, entry.seed, entry.roundtrip, entry.drift,

@@ -99,8 +99,7 @@ def _check_versions(ctx: _Ctx, base: dict[str, Entry], candidate: dict[str, Entr
             versions[path] = version
     groups: dict[tuple[object, ...], list[str]] = {}
     for path, version in versions.items():
-        key = (fw.version_group(project.rel(path) or ""), version.key[:1] if fw.name != "flyway"
-               else version.key)
+        key = (fw.version_group(project.rel(path) or ""), version.key)
         groups.setdefault(key, []).append(path)
     duplicated: set[str] = set()
     for paths in groups.values():

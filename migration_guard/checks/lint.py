@@ -23,7 +23,8 @@ _DBMATE_DOWN = b"-- migrate:down"
 
 def lint_options(project: Project, config: Config) -> LintOptions:
     """The config's lint section, overridden by the project's own."""
-    options = LintOptions()._replace(**dict(config.lint), **dict(project.lint))
+    own = dict(project.config.lint) if project.config is not None else {}
+    options = LintOptions()._replace(**{**dict(config.lint), **own})
     try:
         enabled_codes(options)
     except GuardError as error:

@@ -7,7 +7,6 @@ and Drizzle add their own graph and journal checks (``alembic``, ``drizzle``).
 
 from __future__ import annotations
 
-import re
 from typing import NamedTuple
 
 
@@ -48,11 +47,6 @@ class Framework:
     def version_group(self, rel: str) -> str:
         """Files with the same version and the same group are duplicates."""
         return ""
-
-
-def natural_key(text: str) -> tuple[int | str, ...]:
-    return tuple(int(part) if part.isdigit() else part
-                 for part in re.split(r"(\d+)", text) if part)
 
 
 def get(name: str) -> Framework:

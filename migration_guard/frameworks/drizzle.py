@@ -6,7 +6,6 @@ import json
 import re
 from typing import NamedTuple
 
-from migration_guard.frameworks import Version
 from migration_guard.frameworks.sqldir import SqlDirectory
 
 JOURNAL = "meta/_journal.json"
@@ -30,9 +29,6 @@ class DrizzleFramework(SqlDirectory):
             "drizzle", r"(?P<version>\d{4,})_.+\.sql", "<NNNN>_<tag>.sql",
             "npx drizzle-kit generate",
         )
-
-    def version(self, rel: str) -> Version | None:
-        return super().version(rel)
 
 
 DRIZZLE = DrizzleFramework()

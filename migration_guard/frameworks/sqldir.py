@@ -87,26 +87,6 @@ class Flyway(SqlDirectory):
         return rel.rsplit("/", 1)[-1][:1]
 
 
-class PlainSql(SqlDirectory):
-    """Plain ordered ``.sql`` files: the leading number (or date) is the version."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "sql", r"(?P<version>\d+)(?:[_.-].*)?\.sql",
-            "<number>_<description>.sql", "add a new numbered .sql file to the migrations "
-            "directory (migration-guard new NAME)",
-        )
-
-    def version(self, rel: str) -> Version | None:
-        found = super().version(rel)
-        if found is None:
-            return None
-        return Version((*found.key, rel), found.text)
-
-    def version_group(self, rel: str) -> str:
-        return ""
-
-
 class Prisma(SqlDirectory):
     """Prisma keeps one directory per migration: ``<timestamp>_<name>/migration.sql``."""
 
@@ -136,6 +116,9 @@ PRESETS: dict[str, SqlDirectory] = {
         "migrate create -ext sql -dir <migrations> <name>",
     ),
     "flyway": Flyway(),
-    "sql": PlainSql(),
+    "sql": SqlDirectory(
+        "sql", r"(?P<version>\d+)(?:[_.-].*)?\.sql", "<number>_<description>.sql",
+        "add a new numbered .sql file to the migrations directory (migration-guard new NAME)",
+    ),
 }
 
