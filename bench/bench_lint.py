@@ -2,7 +2,11 @@
 
 Prints figures (not a test). Generates 1,000 small migration files and one
 1,000-statement file in a temp dir, then times whole processes, alternating
-migration-guard and squawk runs, and prints medians and ratios.
+``migration-guard lint FILE...`` (the command the target is about), the engine alone
+(``python -m migration_guard.lint``, no CLI layer) and squawk, and prints medians and
+ratios to squawk. The package is byte-compiled first and the runs may write bytecode, as
+an installed package's would (under PYTHONDONTWRITEBYTECODE an editable checkout would
+recompile every module on every run).
 
     /work/venv/bin/python bench/bench_lint.py [--runs N]
 """
@@ -44,26 +48,25 @@ def _generate(root: Path) -> tuple[list[str], str]:
     return files, str(big)
 
 
-def _time(command: list[str]) -> float:
+def _time(command: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
-    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
+                   env=env)
     return time.perf_counter() - start
 
 
-def _compare(label: str, ours: list[str], theirs: list[str] | None, runs: int) -> None:
-    mine: list[float] = []
-    other: list[float] = []
+def _compare(label: str, commands: dict[str, list[str]], runs: int,
+             env: dict[str, str]) -> None:
+    """Alternate the commands ``runs`` times; print each median and its ratio to squawk's."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(runs):
-        mine.append(_time(ours))
-        if theirs is not None:
-            other.append(_time(theirs))
-    ours_ms = statistics.median(mine) * 1000
-    if theirs is None:
-        print(f"{label:<34} migration-guard {ours_ms:8.1f} ms")
-        return
-    theirs_ms = statistics.median(other) * 1000
-    print(f"{label:<34} migration-guard {ours_ms:8.1f} ms   squawk {theirs_ms:8.1f} ms"
-          f"   ratio {ours_ms / theirs_ms:5.2f}x")
+        for name, command in commands.items():
+            times[name].append(_time(command, env))
+    medians = {name: statistics.median(values) * 1000 for name, values in times.items()}
+    squawk = medians.get("squawk")
+    for name, ms in medians.items():
+        ratio = f"   ratio {ms / squawk:5.2f}x" if squawk and name != "squawk" else ""
+        print(f"{label:<26} {name:<22} {ms:8.1f} ms{ratio}")
 
 
 def main() -> int:
@@ -72,20 +75,22 @@ def main() -> int:
     args = parser.parse_args()
     squawk = shutil.which("squawk", path=str(Path(sys.executable).parent)) or shutil.which(
         "squawk")
-    env_python = [sys.executable, "-m", "migration_guard.lint"]
-    os.chdir(Path(__file__).resolve().parent.parent)
+    package = Path(__file__).resolve().parent.parent / "migration_guard"
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    cli = [str(Path(sys.executable).with_name("migration-guard")), "lint"]
+    engine = [sys.executable, "-m", "migration_guard.lint"]
+    os.chdir(package.parent)
     with tempfile.TemporaryDirectory() as tmp:
         files, big = _generate(Path(tmp))
-        one = files[:1]
-        squawk_cmd = [squawk] if squawk else None
         print(f"median of {args.runs} alternating whole-process runs; squawk: {squawk}")
-        _compare("python -c pass", [sys.executable, "-c", "pass"], None, args.runs)
-        _compare("1,000 small files", env_python + files,
-                 squawk_cmd + files if squawk_cmd else None, args.runs)
-        _compare("one 1,000-statement file", [*env_python, big],
-                 [*squawk_cmd, big] if squawk_cmd else None, args.runs)
-        _compare("one small file", env_python + one,
-                 squawk_cmd + one if squawk_cmd else None, args.runs)
+        _compare("floor", {"python -c pass": [sys.executable, "-c", "pass"]}, args.runs, env)
+        for label, names in (("1,000 small files", files), ("one 1,000-statement file", [big]),
+                             ("one small file", files[:1])):
+            commands = {"migration-guard lint": cli + names, "engine alone": engine + names}
+            if squawk:
+                commands["squawk"] = [squawk, *names]
+            _compare(label, commands, args.runs, env)
     return 0
 
 

@@ -4,7 +4,8 @@
 it was merged into (``pull_request.base.sha`` can be stale), and its second parent must
 be the PR head. ``merge_group`` names its base. ``push`` compares with the commit before
 it; a new branch (all-zero ``before``) or a forced update whose ``before`` is gone is an
-explicit error rather than a silent pass.
+explicit error rather than a silent pass. In a shallow checkout the commits these need are
+fetched when allowed (see :mod:`migration_guard.shallow`).
 """
 
 from __future__ import annotations
@@ -14,14 +15,16 @@ from typing import NamedTuple
 
 from migration_guard.errors import GuardError
 from migration_guard.gitrepo import Git
+from migration_guard.shallow import Shallow
 
 ZERO = "0" * 40
-DEEPEN_HINT = "check out with fetch-depth: 0 (actions/checkout), or git fetch --unshallow"
+FORCED_HINT = "after a forced update pass --base origin/main"
 
 
 class CiBase(NamedTuple):
-    ref: str
-    origin: str
+    ref: str  # the base commit
+    origin: str  # why it is the base
+    head_origin: str  # what HEAD is, for the report's header
 
 
 def _event(path: str | None) -> dict[str, object]:
@@ -45,15 +48,15 @@ def _get(data: dict[str, object], *keys: str) -> str | None:
     return current if isinstance(current, str) else None
 
 
-def github_base(git: Git, environ: dict[str, str]) -> CiBase | None:
+def github_base(git: Git, environ: dict[str, str], shallow: Shallow) -> CiBase | None:
     """The base for this GitHub Actions run, or None outside GitHub Actions."""
     if environ.get("GITHUB_ACTIONS") != "true":
         return None
     name = environ.get("GITHUB_EVENT_NAME", "")
     event = _event(environ.get("GITHUB_EVENT_PATH"))
+    head = git.head()
     if name in ("pull_request", "pull_request_target"):
-        head = git.head()
-        parents = git.parents(head) if head else []
+        parents = shallow.parents(head) if head else []
         if len(parents) != 2:
             raise GuardError(
                 "pull_request run, but HEAD is not the merge commit GitHub prepared "
@@ -68,23 +71,23 @@ def github_base(git: Git, environ: dict[str, str]) -> CiBase | None:
                 f"request head {expected[:12]}",
                 "re-run the workflow on the current merge commit",
             )
-        return CiBase(parents[0], "pull request base: first parent of the merge commit")
-    if name == "merge_group":
+        return CiBase(parents[0], "pull request base: first parent of the merge commit",
+                      f"merge of pull request head {parents[1][:12]} into the base")
+    if name == "merge_group" and head:
         base = _get(event, "merge_group", "base_sha")
         if base:
-            return CiBase(base, "merge group base")
-    if name == "push":
+            shallow.commit(base, f"the merge group base {base[:12]} is not in this repository")
+            shallow.ancestry(base, head)
+            return CiBase(base, "merge group base", "the merge group's commit")
+    if name == "push" and head:
         before = _get(event, "before")
         if before is None or before == ZERO:
             raise GuardError(
                 "push of a new branch: there is no previous commit to compare with",
                 "pass --base origin/main (the branch it was cut from)",
             )
-        if git.resolve_commit(before) is None:
-            raise GuardError(
-                f"the commit before this push ({before[:12]}) is not here: a forced update, "
-                "or history too shallow",
-                DEEPEN_HINT + "; after a forced update pass --base origin/main",
-            )
-        return CiBase(before, "the commit before the push")
+        shallow.commit(before, f"the commit before this push ({before[:12]}) is not here: a "
+                       "forced update, or history too shallow", FORCED_HINT)
+        shallow.ancestry(before, head)
+        return CiBase(before, "the commit before the push", "the pushed commit")
     return None

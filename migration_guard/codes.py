@@ -5,7 +5,8 @@ database checks (apply, drift); MG3xx to the SQL lint. Each family keeps its own
 its own module; :func:`all_codes` joins them for docs, SARIF and the meta-tests.
 """
 
-from __future__ import annotations
+# Annotations are evaluated, not postponed (no `from __future__ import annotations`):
+# typing.NamedTuple compiles each string annotation, ~3 ms of every hook run.
 
 from typing import NamedTuple
 

@@ -2,33 +2,66 @@
 
 Alembic reads ``alembic.ini``, ``env.py``, revisions and the model modules from disk. In
 staged mode those must be the staged bytes, not the working tree, and the working tree
-must never be touched: so they are exported from the snapshot into a temporary directory.
+must never be touched: so they are exported from the snapshot into a temporary directory
+(on ``/dev/shm`` when it is writable: creating a thousand small files there is cheap).
 """
 
 from __future__ import annotations
 
 import os
+import posixpath
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from migration_guard.changeset import Snapshot
 from migration_guard.errors import GuardError
 
+if TYPE_CHECKING:
+    from migration_guard.gitrepo import Entry
+    from migration_guard.projects import Project
 
-def export_files(snapshot: Snapshot, paths: Iterable[str], target: Path) -> None:
-    """Write the given snapshot paths below ``target`` (regular files only)."""
+# Directories an Alembic project's modules never live in; skipping them keeps a repository
+# with a committed virtualenv from being exported whole.
+_SKIPPED_DIRS = frozenset({"node_modules", ".git", ".venv", "venv", "__pycache__", ".tox"})
+
+
+def export_files(snapshot: Snapshot, paths: Iterable[str], target: Path) -> list[Path]:
+    """Write the given snapshot paths below ``target`` (regular files only); return the
+    files written."""
     contents = snapshot.read_many(list(paths))
-    root = target.resolve()
+    root = str(target)
+    made: set[str] = set()
+    written: list[Path] = []
     for rel, data in contents.items():
-        destination = (root / rel).resolve()
-        if root not in destination.parents:
+        if not _is_plain(rel):
             raise GuardError(f"refusing to export {rel!r}: it points outside the export",
                              "check the repository for unusual paths")
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        destination.write_bytes(data)
-        if snapshot.files[rel].mode == "100755":
-            os.chmod(destination, 0o755)
+        parent = posixpath.dirname(rel)
+        if parent not in made:
+            os.makedirs(posixpath.join(root, parent), exist_ok=True)
+            made.add(parent)
+        destination = posixpath.join(root, rel)
+        mode = 0o755 if snapshot.files[rel].mode == "100755" else 0o644
+        fd = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+        written.append(Path(destination))
+    return written
+
+
+def _is_plain(rel: str) -> bool:
+    """A relative path of plain components: ``target / rel`` stays below ``target``.
+
+    Symlinks cannot redirect a write: only regular files are exported, and a snapshot
+    cannot hold both a symlink ``a`` and a file ``a/b``.
+    """
+    return not rel.startswith("/") and all(p not in ("", ".", "..") for p in rel.split("/"))
 
 
 def python_project_files(snapshot: Snapshot, root: str) -> list[str]:
@@ -38,5 +71,27 @@ def python_project_files(snapshot: Snapshot, root: str) -> list[str]:
     return [p for p in snapshot.files if p.startswith(prefix) and p.endswith(wanted)]
 
 
+def alembic_project_files(project: Project, files: Mapping[str, Entry]) -> list[str]:
+    """What running an Alembic project needs: ``alembic.ini``, the script directory, the
+    migrations, and the Python files under the project's root."""
+    assert project.alembic_ini is not None and project.env_py is not None
+    script_dir = posixpath.dirname(project.env_py) + "/"
+    migrations = project.migrations + "/"
+    root = project.root + "/" if project.root else ""
+    wanted: list[str] = []
+    for path in files:
+        if not path.startswith(root) or _SKIPPED_DIRS.intersection(path.split("/")[:-1]):
+            continue
+        if path == project.alembic_ini or path.endswith(".py") \
+                or path.startswith((script_dir, migrations)):
+            wanted.append(path)
+    return wanted
+
+
+def private_parent() -> str | None:
+    """``/dev/shm`` when this process may write there, else the default temp directory."""
+    return "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+
+
 def temporary_directory(prefix: str) -> tempfile.TemporaryDirectory[str]:
-    return tempfile.TemporaryDirectory(prefix=prefix)
+    return tempfile.TemporaryDirectory(prefix=prefix, dir=private_parent())

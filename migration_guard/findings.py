@@ -1,6 +1,7 @@
 """Findings: the one record every check returns and every output format renders."""
 
-from __future__ import annotations
+# Annotations are evaluated, not postponed (no `from __future__ import annotations`):
+# typing.NamedTuple compiles each string annotation, ~3 ms of every hook run.
 
 from typing import NamedTuple
 

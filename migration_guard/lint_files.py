@@ -10,22 +10,19 @@ import os
 from collections.abc import Sequence
 
 from migration_guard.errors import GuardError
-from migration_guard.findings import Finding, Outcome
-from migration_guard.lint import LintOptions, lint_bytes
+from migration_guard.findings import Outcome
+from migration_guard.lint import LintOptions
+from migration_guard.lint.batch import UnreadableFile, lint_in_order
+from migration_guard.lint.source import read_file
 
 
 def lint_files(files: Sequence[str], cwd: str) -> list[Outcome]:
-    findings: list[Finding] = []
-    created: set[str] = set()
-    for name in files:
-        path = os.path.join(cwd, name)
-        try:
-            with open(path, "rb") as handle:
-                data = handle.read()
-        except OSError as error:
-            raise GuardError(f"cannot read {name}: {error.strerror}",
-                             "check the file name") from None
-        result = lint_bytes(data, name, options=LintOptions(), created_tables=created)
-        created |= result.created_tables
-        findings.extend(f._replace(check="lint", project="files") for f in result.findings)
+    try:
+        results = lint_in_order(files, lambda name: read_file(os.path.join(cwd, name)),
+                                LintOptions())
+    except UnreadableFile as error:
+        raise GuardError(f"cannot read {error.name}: {error.strerror}",
+                         "check the file name") from None
+    findings = [f._replace(check="lint", project="files")
+                for result in results for f in result.findings]
     return [Outcome("lint", "files", findings, [])]

@@ -5,9 +5,9 @@ Detection reads only the snapshot's file list plus a few small files (``alembic.
 working tree, and costs a few milliseconds on a 10,000-file repository.
 """
 
-from __future__ import annotations
+# Annotations are evaluated, not postponed (no `from __future__ import annotations`):
+# typing.NamedTuple compiles each string annotation, ~3 ms of every hook run.
 
-import configparser
 import posixpath
 import re
 from collections.abc import Callable, Iterable
@@ -70,7 +70,9 @@ def _text(read: Reader, path: str) -> str:
 
 def _alembic_projects(paths: list[str], read: Reader) -> list[Project]:
     found: list[Project] = []
-    for ini in (p for p in paths if posixpath.basename(p) == "alembic.ini"):
+    for ini in (p for p in paths if p == "alembic.ini" or p.endswith("/alembic.ini")):
+        import configparser  # ~1.5 ms: only where there is an alembic.ini
+
         here = _dirname(ini)
         parser = configparser.ConfigParser(interpolation=None, strict=False)
         try:
@@ -100,17 +102,18 @@ def _alembic_projects(paths: list[str], read: Reader) -> list[Project]:
 
 
 ALEMBIC_COMMAND = frameworks.get("alembic").generate_command
-_DRIZZLE_OUT = re.compile(r"""\bout\s*:\s*["'`]([^"'`]+)["'`]""")
-_DRIZZLE_SCHEMA = re.compile(r"""\bschema\s*:\s*(\[[^\]]*\]|["'`][^"'`]+["'`])""")
-_QUOTED = re.compile(r"""["'`]([^"'`]+)["'`]""")
+# Patterns are compiled on first use (re caches them): most repositories need few of them.
+_DRIZZLE_OUT = r"""\bout\s*:\s*["'`]([^"'`]+)["'`]"""
+_DRIZZLE_SCHEMA = r"""\bschema\s*:\s*(\[[^\]]*\]|["'`][^"'`]+["'`])"""
+_QUOTED = r"""["'`]([^"'`]+)["'`]"""
 
 
 def _drizzle_projects(paths: list[str], read: Reader) -> list[Project]:
     configs: dict[str, tuple[str, str]] = {}  # migrations dir -> (config file, text)
-    for cfg in (p for p in paths if re.fullmatch(r"drizzle\.config\.[cm]?[jt]s|drizzle\.config"
-                                                 r"\.json", posixpath.basename(p))):
+    for cfg in (p for p in paths if "drizzle.config." in p and re.fullmatch(
+            r"drizzle\.config\.[cm]?[jt]s|drizzle\.config\.json", posixpath.basename(p))):
         text = _text(read, cfg)
-        out = _DRIZZLE_OUT.search(text)
+        out = re.search(_DRIZZLE_OUT, text)
         configs[_join(_dirname(cfg), out.group(1) if out else "drizzle")] = (cfg, text)
     found: list[Project] = []
     dirs = {_dirname(_dirname(p)) for p in paths if p.endswith("/meta/_journal.json")}
@@ -119,9 +122,10 @@ def _drizzle_projects(paths: list[str], read: Reader) -> list[Project]:
         source = "no schema in drizzle.config"
         if migrations in configs:
             cfg, text = configs[migrations]
-            match = _DRIZZLE_SCHEMA.search(text)
+            match = re.search(_DRIZZLE_SCHEMA, text)
             if match:
-                schema = tuple(_join(_dirname(cfg), g) for g in _QUOTED.findall(match.group(1)))
+                schema = tuple(_join(_dirname(cfg), g) for g in re.findall(_QUOTED,
+                                                                           match.group(1)))
                 source = f"schema in {cfg}"
         found.append(Project(
             migrations, "drizzle", migrations, schema, source, (), False,
@@ -133,12 +137,14 @@ def _drizzle_projects(paths: list[str], read: Reader) -> list[Project]:
 
 def _prisma_projects(paths: list[str]) -> list[Project]:
     dirs: set[str] = set()
+    # The cheap suffix tests first: most of a large repository's .sql files are not Prisma's.
     for path in paths:
-        match = re.fullmatch(r"(?:(.*)/)?migrations/\d{14}_[^/]+/migration\.sql", path)
+        match = re.fullmatch(r"(?:(.*)/)?migrations/\d{14}_[^/]+/migration\.sql", path) \
+            if path.endswith("/migration.sql") else None
         if match:
             dirs.add(_join(match.group(1) or "", "migrations"))
     for path in paths:
-        if posixpath.basename(path) == "schema.prisma":
+        if path == "schema.prisma" or path.endswith("/schema.prisma"):
             dirs.add(_join(_dirname(path), "migrations"))
     found = []
     present = set(paths)
@@ -156,7 +162,8 @@ def _prisma_projects(paths: list[str]) -> list[Project]:
 def _supabase_projects(paths: list[str]) -> list[Project]:
     roots = set()
     for path in paths:
-        match = re.match(r"(?:(.*)/)?supabase/(?:migrations/[^/]+\.sql|config\.toml)$", path)
+        match = re.match(r"(?:(.*)/)?supabase/(?:migrations/[^/]+\.sql|config\.toml)$", path) \
+            if "supabase/" in path else None
         if match:
             roots.add(_join(match.group(1) or "", "supabase"))
     found = []
@@ -172,9 +179,9 @@ def _supabase_projects(paths: list[str]) -> list[Project]:
     return found
 
 
-_FLYWAY_NAME = re.compile(r"(?:[VU]\d+(?:[._]\d+)*|R)__.+\.sql")
-_GOLANG_NAME = re.compile(r"\d+_.+\.(?:up|down)\.sql")
-_PLAIN_DIR = re.compile(r"(?:.*/)?(?:migrations?|migrate|schema_migrations)")
+_FLYWAY_NAME = r"(?:[VU]\d+(?:[._]\d+)*|R)__.+\.sql"
+_GOLANG_NAME = r"\d+_.+\.(?:up|down)\.sql"
+_PLAIN_DIR = r"(?:.*/)?(?:migrations?|migrate|schema_migrations)"
 
 
 def _sql_dir_projects(paths: list[str], claimed: list[str], read: Reader) -> list[Project]:
@@ -192,12 +199,13 @@ def _sql_dir_projects(paths: list[str], claimed: list[str], read: Reader) -> lis
         names = by_dir[directory]
         if any(directory.startswith(d + "/") for d in flyway_dirs):
             continue
-        if any(_FLYWAY_NAME.fullmatch(n) for n in names):
+        if any(n.startswith(("V", "U", "R")) and re.fullmatch(_FLYWAY_NAME, n) for n in names):
             framework = "flyway"
             flyway_dirs.append(directory)
-        elif sum(bool(_GOLANG_NAME.fullmatch(n)) for n in names) * 2 > len(names):
+        elif sum(n.endswith(("up.sql", "down.sql")) and bool(re.fullmatch(_GOLANG_NAME, n))
+                 for n in names) * 2 > len(names):
             framework = "golang-migrate"
-        elif _PLAIN_DIR.fullmatch(directory):
+        elif re.fullmatch(_PLAIN_DIR, directory):
             first = sorted(names)[0]
             framework = "dbmate" if "-- migrate:up" in _text(read, f"{directory}/{first}") \
                 else "sql"

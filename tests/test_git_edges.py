@@ -251,6 +251,34 @@ def test_intent_to_add_is_not_staged(supa: Repo) -> None:
     assert supa.mg("linear").code == 0
 
 
+def test_intent_to_add_over_a_merged_migration_is_a_deletion(supa: Repo) -> None:
+    supa.branch("feature")
+    supa.git("rm", "-q", "--cached", "--", INIT)
+    supa.git("add", "-N", "--", INIT)
+    result = supa.mg("immutable")
+    assert result.code == 1
+    assert result.lines[1].startswith(f"{INIT}: MG103 migration deleted after it was merged")
+
+
+def test_empty_merged_migration_is_not_deleted(supa: Repo) -> None:
+    # An empty blob in the index is also what `git add -N` leaves: only the diff tells.
+    empty = f"{SUPA}/20240102120000_placeholder.sql"
+    supa.commit("placeholder", empty, "")
+    supa.branch("feature")
+    supa.write("README.md", "unrelated\n")
+    supa.add()
+    assert supa.mg("immutable").code == 0
+
+
+def test_new_empty_migration_is_checked(supa: Repo) -> None:
+    supa.branch("feature")
+    supa.write(f"{SUPA}/20230101000000_old.sql", "")
+    supa.add()
+    result = supa.mg("linear")
+    assert result.code == 1
+    assert result.lines[1].startswith(f"{SUPA}/20230101000000_old.sql: MG110")
+
+
 def test_commit_all_uses_the_temporary_index(supa: Repo) -> None:
     hook = supa.path / ".git" / "hooks" / "pre-commit"
     hook.write_text(f"#!/bin/sh\nexec {os.sys.executable} -m migration_guard immutable\n")

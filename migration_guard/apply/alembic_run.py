@@ -1,12 +1,17 @@
-"""Alembic in process, on files materialised from the snapshot into a private directory.
+"""Alembic in process, on files exported from the snapshot into a private directory.
 
 The project's files (``alembic.ini``, the script directory, the Python modules ``env.py``
-imports) are written to a temporary directory, never the working tree. While alembic
-runs, the URL it is given and the environment variable its ``env.py`` reads (``DATABASE_URL``
-unless configured) both point at the throwaway database; ``DATABASE_URL`` and every
-``PG*`` variable are scrubbed so a real database cannot be reached by accident, and
-restored afterwards, as are the working directory, ``sys.path``, ``sys.modules`` and
-logging. Exceptions become findings at the revision file and line that raised them.
+imports) are written to a temporary directory, never the working tree. One
+:class:`~alembic.script.ScriptDirectory` serves every command of a run: each command runs
+``env.py`` through :class:`~alembic.runtime.environment.EnvironmentContext` exactly as
+``alembic.command.upgrade``/``downgrade`` do, without importing every revision file again.
+While alembic runs, the URL it is given and the environment variable its ``env.py`` reads
+(``DATABASE_URL`` unless configured) both point at the throwaway database; ``DATABASE_URL``
+and every ``PG*`` variable are scrubbed so a real database cannot be reached by accident,
+and restored afterwards, as are the working directory, ``sys.path`` and logging. Modules
+imported from the export (the models) stay loaded while commands target one database
+(see :class:`Workspace`). Exceptions become findings at the revision file and line that
+raised them.
 """
 
 from __future__ import annotations
@@ -16,7 +21,6 @@ import io
 import logging
 import os
 import posixpath
-import shutil
 import sys
 import tempfile
 import traceback
@@ -26,43 +30,31 @@ from typing import Any
 
 import psycopg
 import sqlalchemy as sa
-from alembic import command
 from alembic.config import Config as AlembicConfig
+from alembic.runtime.environment import EnvironmentContext
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
+from migration_guard.apply import bytecode
 from migration_guard.changeset import Snapshot
+from migration_guard.db import tempdirs
 from migration_guard.db.redact import redact_url
 from migration_guard.errors import GuardError
+from migration_guard.export import alembic_project_files, export_files, private_parent
 from migration_guard.findings import Finding
 from migration_guard.projects import Project
 
 CHECK = "apply"
+WORKSPACE_PREFIX = "mg-alembic-"
 _SCRUBBED_PREFIXES = ("PG",)
 _ALWAYS_SCRUBBED = ("DATABASE_URL",)
-_SKIPPED_DIRS = frozenset({"node_modules", ".git", ".venv", "venv", "__pycache__", ".tox"})
+# Where env.py is pointed before a database exists: a socket directory that cannot exist.
+_NOWHERE = "postgresql+psycopg://nobody@/nowhere?host=/nonexistent/migration-guard"
+_URL = "migration_guard.url"  # the key of the command's URL in Config.attributes
 
-
-def project_files(project: Project, files: dict[str, Any]) -> list[str]:
-    """What alembic needs: alembic.ini, the script directory, Python files under the root."""
-    assert project.alembic_ini is not None and project.env_py is not None
-    script_dir = posixpath.dirname(project.env_py)
-    root = project.root + "/" if project.root else ""
-    wanted: list[str] = []
-    for path in files:
-        if not path.startswith(root) or _SKIPPED_DIRS & set(path.split("/")[:-1]):
-            continue
-        if path == project.alembic_ini or path.startswith(script_dir + "/") \
-                or path.startswith(project.migrations + "/") or path.endswith(".py"):
-            wanted.append(path)
-    return wanted
-
-
-def materialise(project: Project, snapshot: Snapshot, target: Path) -> None:
-    """Write the project's files, as the snapshot holds them, below ``target``."""
-    paths = project_files(project, snapshot.files)
-    for path, data in snapshot.read_many(paths).items():
-        out = target / path
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(data)
+# What ``fn`` of an EnvironmentContext receives and returns: the database's current
+# heads and the MigrationContext env.py configured; the steps to run.
+StepsFn = Callable[[ScriptDirectory, Any, MigrationContext], Any]
 
 
 def sqlalchemy_url(conninfo: str, *, statement_timeout_s: float, lock_timeout_s: float) -> str:
@@ -90,20 +82,52 @@ def _opt(value: object) -> str | None:
 
 
 class Workspace:
-    """A materialised Alembic project and the settings to run its commands."""
+    """An exported Alembic project, one ScriptDirectory, and the commands run on it.
 
-    def __init__(self, project: Project, snapshot: Snapshot, *, env_var: str) -> None:
+    Project modules (the models, settings read from the environment) stay imported from
+    one command to the next while the database stays the same, as in one ``alembic``
+    process; when a command targets another database they are imported afresh, so that
+    whatever they read from the URL at import time names that database. The revision
+    files are imported once, unless they import project modules themselves: then they
+    are imported again with them.
+    """
+
+    def __init__(self, project: Project, snapshot: Snapshot, *, env_var: str,
+                 bytecode_cache: Path | None = None) -> None:
         assert project.alembic_ini is not None
         self.project = project
         self.env_var = env_var
-        shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None  # file creation is cheap
-        self.dir = Path(tempfile.mkdtemp(prefix="mg-alembic-", dir=shm))
+        # Marked as ours like a server's directory: the next run reaps it after a SIGKILL.
+        self.dir = tempdirs.make_owned_dir(Path(private_parent() or tempfile.gettempdir()),
+                                           WORKSPACE_PREFIX, tempdirs.current_owner("ws"))
         self.here = self.dir / posixpath.dirname(project.alembic_ini)
-        materialise(project, snapshot, self.dir)
-        self.url = ""
+        self.script: ScriptDirectory | None = None
+        self.prepended: list[str] = []  # what alembic put on sys.path for prepend_sys_path
+        self._modules = set(sys.modules)
+        self._database: str | None = None  # what the project modules were imported for
+        self._revisions_import_project = False
+        try:
+            files = alembic_project_files(project, snapshot.files)
+            written = export_files(snapshot, files, self.dir)
+            self._prime_bytecode(snapshot, written, bytecode_cache)
+        except BaseException:
+            self.close()
+            raise
+
+    def _prime_bytecode(self, snapshot: Snapshot, written: list[Path],
+                        cache: Path | None) -> None:
+        """Compiled revision files (and env.py) from the cache: alembic loads them all."""
+        assert self.project.env_py is not None
+        script_dir = posixpath.dirname(self.project.env_py) + "/"
+        rels = {p: p.relative_to(self.dir).as_posix() for p in written if p.suffix == ".py"}
+        wanted = {p: rel for p, rel in rels.items() if rel.startswith(script_dir)}
+        contents = snapshot.read_many(list(wanted.values()))
+        bytecode.prime([(p, contents[rel]) for p, rel in wanted.items()], cache)
 
     def close(self) -> None:
-        shutil.rmtree(self.dir, ignore_errors=True)
+        self._forget_project_modules()
+        self.script = None
+        tempdirs.remove_dir_soon(self.dir)
 
     def __enter__(self) -> Workspace:
         return self
@@ -115,7 +139,7 @@ class Workspace:
         assert self.project.alembic_ini is not None
         cfg = AlembicConfig(str(self.dir / self.project.alembic_ini), stdout=io.StringIO())
         cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-        self.url = url
+        cfg.attributes[_URL] = url
         return cfg
 
     def repo_path(self, filename: str) -> str | None:
@@ -129,31 +153,90 @@ class Workspace:
             return None
 
     @contextlib.contextmanager
-    def environment(self) -> Iterator[io.StringIO]:
-        """Environment, cwd, sys.path, modules and logging set up for one alembic call."""
+    def environment(self, cfg: AlembicConfig) -> Iterator[io.StringIO]:
+        """Environment, cwd, sys.path and logging set up for one command on ``cfg``'s
+        database."""
+        url = str(cfg.attributes[_URL])
+        self._enter_database(url)
         output = io.StringIO()
-        with _scrubbed_environ(self.env_var, self.url), _restored_process_state(self.dir), \
+        with _scrubbed_environ(self.env_var, url), _restored_process_state(), \
                 contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
             os.chdir(self.here)
-            sys.path[:0] = [str(self.dir / root) for root in self.project.module_roots]
+            sys.path[:0] = [*self.prepended,
+                            *(str(self.dir / root) for root in self.project.module_roots)]
             yield output
 
-    def run(self, cfg: AlembicConfig, action: Callable[[AlembicConfig], None], *,
-            code: str, doing: str) -> list[Finding]:
-        """Run one alembic command; a raised exception becomes a finding."""
-        with self.environment():
+    def _enter_database(self, url: str) -> None:
+        database = _database_of(url)
+        if database == self._database:
+            return
+        if self._forget_project_modules() and self._revisions_import_project:
+            self.script = None
+        self._database = database
+
+    def _forget_project_modules(self) -> bool:
+        """Drop the modules imported from the export; whether there were any."""
+        mine = [name for name in set(sys.modules) - self._modules
+                if _under(getattr(sys.modules[name], "__file__", None), self.dir)]
+        for name in mine:
+            del sys.modules[name]
+        return bool(mine)
+
+    def _script(self, cfg: AlembicConfig) -> ScriptDirectory:
+        """The ScriptDirectory, its revision files imported (once, unless they import
+        project modules: see the class)."""
+        if self.script is None:
+            path, modules = list(sys.path), set(sys.modules)
+            script = ScriptDirectory.from_config(cfg)
+            added = len(sys.path) - len(path)
+            if added > 0 and sys.path[added:] == path:
+                self.prepended = sys.path[:added]
+            script.get_heads()  # imports every revision file
+            self._revisions_import_project = any(
+                _under(getattr(sys.modules[name], "__file__", None), self.dir)
+                for name in set(sys.modules) - modules)
+            self.script = script
+        return self.script
+
+    def preload(self) -> None:
+        """Import the revision files now (say, while the server boots), against a URL that
+        reaches no server. A failure is left for the first command to meet again."""
+        cfg = self.config(_NOWHERE)
+        with self.environment(cfg), contextlib.suppress(Exception, SystemExit):
+            self._script(cfg)
+
+    def run_env(self, cfg: AlembicConfig, fn: StepsFn, *, code: str, doing: str,
+                destination: str | None = None) -> list[Finding]:
+        """Run env.py once with ``fn`` as the work of ``context.run_migrations()``, the way
+        every ``alembic.command`` does; a raised exception becomes a finding."""
+        with self.environment(cfg):
             try:
-                action(cfg)
+                script = self._script(cfg)
+
+                def steps(rev: Any, context: MigrationContext) -> Any:
+                    return fn(script, rev, context)
+
+                with EnvironmentContext(cfg, script, fn=steps, as_sql=False,
+                                        destination_rev=destination):
+                    script.run_env()
             except (Exception, SystemExit) as exc:  # user code (env.py) may raise anything
                 return [self.finding(exc, code=code, doing=doing)]
         return []
 
     def upgrade(self, cfg: AlembicConfig, target: str, *, code: str = "MG201",
                 doing: str = "upgrade") -> list[Finding]:
-        return self.run(cfg, lambda c: command.upgrade(c, target), code=code, doing=doing)
+        """``alembic upgrade target``, on the run's ScriptDirectory."""
+        def steps(script: ScriptDirectory, rev: Any, context: MigrationContext) -> Any:
+            return script._upgrade_revs(target, rev)  # as alembic.command.upgrade does
+
+        return self.run_env(cfg, steps, code=code, doing=doing, destination=target)
 
     def downgrade(self, cfg: AlembicConfig, target: str, *, doing: str) -> list[Finding]:
-        return self.run(cfg, lambda c: command.downgrade(c, target), code="MG204", doing=doing)
+        """``alembic downgrade target``, on the run's ScriptDirectory."""
+        def steps(script: ScriptDirectory, rev: Any, context: MigrationContext) -> Any:
+            return script._downgrade_revs(target, rev)  # as alembic.command.downgrade does
+
+        return self.run_env(cfg, steps, code="MG204", doing=doing, destination=target)
 
     def finding(self, exc: BaseException, *, code: str, doing: str) -> Finding:
         path, line = self._blame(exc)
@@ -213,10 +296,9 @@ def _scrubbed_environ(env_var: str, url: str) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _restored_process_state(workdir: Path) -> Iterator[None]:
+def _restored_process_state() -> Iterator[None]:
     cwd = os.getcwd()
     path = list(sys.path)
-    modules = set(sys.modules)
     root_logger = logging.getLogger()
     handlers, level = list(root_logger.handlers), root_logger.level
     disabled = {name: logger.disabled for name, logger in logging.Logger.manager.loggerDict.items()
@@ -226,15 +308,21 @@ def _restored_process_state(workdir: Path) -> Iterator[None]:
     finally:
         os.chdir(cwd)
         sys.path[:] = path
-        for name in set(sys.modules) - modules:
-            if _under(getattr(sys.modules[name], "__file__", None), workdir):
-                del sys.modules[name]
         root_logger.handlers[:] = handlers
         root_logger.setLevel(level)
         for name, was in disabled.items():
             logger = logging.Logger.manager.loggerDict.get(name)
             if isinstance(logger, logging.Logger):
                 logger.disabled = was
+
+
+def _database_of(url: str) -> str:
+    """The database a URL names: the same for URLs that differ only in session options."""
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        return url
+    return parsed.difference_update_query(["options"]).render_as_string(hide_password=False)
 
 
 def _under(filename: object, directory: Path) -> bool:

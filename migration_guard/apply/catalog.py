@@ -8,7 +8,12 @@ Column order is ignored. Objects owned by extensions and system schemas are left
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import os
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import psycopg
@@ -114,6 +119,10 @@ _QUERIES: dict[str, str] = {
 }
 
 
+# Changes whenever the queries do, so a stored snapshot is never read by other queries.
+VERSION = hashlib.sha256(repr(sorted(_QUERIES.items())).encode()).hexdigest()[:16]
+
+
 class SchemaObject(NamedTuple):
     kind: str  # schema, table, column, index, constraint, type, function, trigger, policy
     name: str  # qualified: schema.table.column
@@ -144,6 +153,40 @@ def snapshot(conn: psycopg.Connection[Any], *, skip_schemas: Iterable[str] = (),
                 continue
             result[(kind, name)] = SchemaObject(kind, name, parent, description)
     return result
+
+
+def store(path: Path, snapshot_: Snapshot, *, keep: int) -> None:
+    """Write ``snapshot_`` to ``path`` (atomically) and keep only the ``keep`` newest files
+    of the same prefix; a cache that cannot be written is no error."""
+    rows = [list(obj) for obj in snapshot_.values()]
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        staging.write_text(json.dumps(rows))
+        staging.replace(path)
+        prefix = path.name.split("-", 1)[0] + "-"
+        stored = sorted(path.parent.glob(prefix + "*.json"), key=_mtime, reverse=True)
+        for old in stored[keep:]:
+            old.unlink(missing_ok=True)
+
+
+def load(path: Path) -> Snapshot | None:
+    """A snapshot written by :func:`store`; None when there is none (or it is unreadable)."""
+    try:
+        rows = json.loads(path.read_text())
+        objects = [SchemaObject(*map(str, row)) for row in rows]
+    except (OSError, ValueError, TypeError):
+        return None
+    with contextlib.suppress(OSError):
+        os.utime(path)  # recently used: kept longest
+    return {(o.kind, o.name): o for o in objects}
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def compare(expected: Snapshot, actual: Snapshot, *, expected_label: str,

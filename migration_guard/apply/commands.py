@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 import psycopg
 
-from migration_guard.apply import catalog
+from migration_guard.apply import bytecode, catalog
 from migration_guard.apply.alembic_run import Workspace, sqlalchemy_url
 from migration_guard.apply.drift import MIGRATED, drift_finding, schema_of
 from migration_guard.apply.runner import apply_in, throwaway
@@ -23,7 +23,7 @@ from migration_guard.apply.sources import migration_paths, read_listed, read_uni
 from migration_guard.changeset import ChangeSet
 from migration_guard.config import Config
 from migration_guard.db.base import Database, Server
-from migration_guard.db.provider import open_server
+from migration_guard.db.provider import default_cache_dir, open_server
 from migration_guard.db.redact import redact_url
 from migration_guard.db.remote import connect
 from migration_guard.errors import GuardError
@@ -197,7 +197,7 @@ def _migrated_schema(project: Project, changes: ChangeSet, settings: Settings, s
                      skip: Sequence[str]) -> tuple[list[Finding], catalog.Snapshot]:
     deadline = Deadline(settings.database.run_timeout)
     candidate = changes.candidate
-    prelude = read_listed(settings.prelude, candidate.read_many, key="prelude")
+    prelude = read_listed(settings.options.prelude, candidate.read_many, key="prelude")
     with throwaway(server) as db:
         found = apply_in(db.conninfo, prelude, "sql", settings.database, deadline)
         if not found and project.framework == "alembic":
@@ -213,7 +213,9 @@ def _alembic_heads(project: Project, changes: ChangeSet, settings: Settings,
                    db: Database) -> list[Finding]:
     if project.alembic_ini is None:
         raise GuardError(f"project {project.name}: no alembic.ini", "set alembic_ini")
-    with Workspace(project, changes.candidate, env_var=settings.database_url_env) as ws:
+    cache = bytecode.cache_dir_for(default_cache_dir())
+    with Workspace(project, changes.candidate, env_var=settings.options.database_url_env,
+                   bytecode_cache=cache) as ws:
         cfg = ws.config(sqlalchemy_url(db.conninfo,
                                        statement_timeout_s=settings.database.statement_timeout,
                                        lock_timeout_s=settings.database.lock_timeout))

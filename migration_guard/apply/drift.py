@@ -1,21 +1,22 @@
 """Drift: the schema the migrations produce against the schema the project declares.
 
-For Alembic, autogenerate's ``compare_metadata`` against env.py's ``target_metadata``,
-plus a catalog-level compare of ``metadata.create_all()`` on a second throwaway database
-with the migrated one (it sees what autogenerate does not: enum values, CHECK
-constraints, triggers, policies ...). For SQL frameworks, declarative schema files
-applied to a second database, compared the same way. Findings are MG206, one per object.
+For Alembic, a catalog-level compare of ``metadata.create_all()`` on a second throwaway
+database with the migrated one (it sees what autogenerate does not: enum values, CHECK
+constraints, triggers, policies ...), and, where they differ, autogenerate's
+``compare_metadata`` against env.py's ``target_metadata`` to name the differences. For
+SQL frameworks, declarative schema files applied to a second database, compared the same
+way. Findings are MG206, one per object.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config as AlembicConfig
-from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
@@ -23,7 +24,7 @@ from migration_guard.apply import catalog
 from migration_guard.apply.alembic_run import Workspace, sqlalchemy_url
 from migration_guard.apply.runner import apply_in, throwaway
 from migration_guard.apply.settings import Deadline
-from migration_guard.apply.sources import Unit
+from migration_guard.apply.sources import Unit, fingerprint
 from migration_guard.config import DatabaseConfig
 from migration_guard.db.base import Database, Server
 from migration_guard.db.remote import connect
@@ -32,6 +33,7 @@ from migration_guard.findings import Finding
 CHECK = "apply"
 MODELS = "the models"
 MIGRATED = "the migrated database"
+MODELS_CACHE_ENTRIES = 16
 
 
 def drift_finding(path: str, message: str, hint: str) -> Finding:
@@ -49,50 +51,97 @@ def schema_of(conninfo: str, *, skip_schemas: Iterable[str] = ()) -> catalog.Sna
 # -- Alembic ----------------------------------------------------------------------------
 
 
-def capture_models(ws: Workspace, cfg: AlembicConfig) -> tuple[Any, list[Any], list[Finding]]:
-    """env.py's target_metadata and autogenerate's diffs against the configured database."""
+def capture_models(ws: Workspace, cfg: AlembicConfig, *,
+                   compare: bool = True) -> tuple[Any, list[Any], list[Finding]]:
+    """env.py's target_metadata and (with ``compare``) autogenerate's diffs against the
+    configured database."""
     captured: dict[str, Any] = {"metadata": None, "diffs": []}
 
-    def fn(rev: Any, context: MigrationContext) -> list[Any]:
+    def fn(script: ScriptDirectory, rev: Any, context: MigrationContext) -> list[Any]:
         metadata = context.opts.get("target_metadata")
         captured["metadata"] = metadata
-        if isinstance(metadata, sa.MetaData):
+        if compare and isinstance(metadata, sa.MetaData):
             captured["diffs"] = compare_metadata(context, metadata)
         return []
 
-    def action(c: AlembicConfig) -> None:
-        script = ScriptDirectory.from_config(c)
-        with EnvironmentContext(c, script, fn=fn, as_sql=False):
-            script.run_env()
-
-    failures = ws.run(cfg, action, code="MG206", doing="comparing the models")
+    failures = ws.run_env(cfg, fn, code="MG206", doing="comparing the models")
     return captured["metadata"], captured["diffs"], failures
 
 
 def alembic_drift(ws: Workspace, cfg: AlembicConfig, server: Server, migrated: Database,
-                  prelude: list[Unit], database: DatabaseConfig,
-                  deadline: Deadline) -> list[Finding]:
-    metadata, diffs, failures = capture_models(ws, cfg)
+                  prelude: list[Unit], database: DatabaseConfig, deadline: Deadline, *,
+                  cache: Path | None = None) -> list[Finding]:
+    """The catalog of ``metadata.create_all()`` against the migrated one; where they
+    differ, autogenerate's own diffs first (in alembic's words), then what only the
+    catalog shows. When the catalogs agree, autogenerate is not run: it compares the same
+    models with the same schema."""
+    metadata, _, failures = capture_models(ws, cfg, compare=False)
     if failures:
         return failures
-    where = ws.project.env_py or ws.project.migrations
-    hint = f"generate a migration for it: {ws.project.generate_command}"
-    findings = [drift_finding(where, describe_diff(d), hint) for d in _flatten(diffs)]
     metadatas = [metadata] if isinstance(metadata, sa.MetaData) else [
         m for m in (metadata or ()) if isinstance(m, sa.MetaData)]
     if not metadatas:
-        return findings
+        return []
+    expected, trouble = models_schema(server, metadatas, prelude, database, deadline, cache)
+    if trouble:
+        return trouble
+    differences = catalog.compare(expected, schema_of(migrated.conninfo),
+                                  expected_label=MODELS, actual_label=MIGRATED)
+    if not differences:
+        return []
+    where = ws.project.env_py or ws.project.migrations
+    hint = f"generate a migration for it: {ws.project.generate_command}"
+    diffs: list[Any] = []
+    if isinstance(metadata, sa.MetaData):
+        _, diffs, failures = capture_models(ws, cfg)
+        if failures:
+            return failures
+    findings = [drift_finding(where, describe_diff(d), hint) for d in _flatten(diffs)]
     seen = " ".join(f.message for f in findings)
-    with throwaway(server) as models_db:
-        trouble = apply_in(models_db.conninfo, prelude, "sql", database, deadline)
-        if trouble:
-            return findings + trouble
-        _create_all(models_db, metadatas, database)
-        differences = catalog.compare(schema_of(models_db.conninfo), schema_of(migrated.conninfo),
-                                      expected_label=MODELS, actual_label=MIGRATED)
     findings += [drift_finding(where, d.message, hint) for d in differences
                  if not _already_reported(d, seen)]
     return findings
+
+
+def models_schema(server: Server, metadatas: Sequence[sa.MetaData], prelude: list[Unit],
+                  database: DatabaseConfig, deadline: Deadline,
+                  cache: Path | None) -> tuple[catalog.Snapshot, list[Finding]]:
+    """The catalog ``create_all()`` makes after the prelude, kept in ``cache`` under a hash
+    of the DDL it emits (rendered without a database), the prelude and the server version:
+    unchanged models cost a rendering, not a database of their own."""
+    key = _models_key(server, metadatas, prelude) if cache is not None else None
+    stored = catalog.load(cache / f"models-{key}.json") if cache and key else None
+    if stored is not None:
+        return stored, []
+    with throwaway(server) as models_db:
+        trouble = apply_in(models_db.conninfo, prelude, "sql", database, deadline)
+        if trouble:
+            return {}, trouble
+        _create_all(models_db, metadatas, database)
+        expected = schema_of(models_db.conninfo)
+    if cache is not None and key is not None:
+        catalog.store(cache / f"models-{key}.json", expected, keep=MODELS_CACHE_ENTRIES)
+    return expected, []
+
+
+def _models_key(server: Server, metadatas: Sequence[sa.MetaData],
+                prelude: list[Unit]) -> str | None:
+    if server.build_key is None:
+        return None  # a server of unknown settings and extensions: nothing to reuse
+    statements: list[str] = []
+    dialect = sa.engine.make_url("postgresql+psycopg://").get_dialect()()
+
+    def record(sql: Any, *multiparams: Any, **params: Any) -> None:
+        statements.append(str(sql.compile(dialect=dialect)))
+
+    engine = sa.create_mock_engine(sa.engine.make_url("postgresql+psycopg://"), record)
+    try:
+        for metadata in metadatas:
+            metadata.create_all(engine, checkfirst=False)
+    except Exception:  # an event hook that needs a real database: no key, no cache
+        return None
+    return fingerprint("models", catalog.VERSION, server.build_key, prelude,
+                       [Unit(str(i), s) for i, s in enumerate(statements)])[:32]
 
 
 def _create_all(db: Database, metadatas: Sequence[sa.MetaData], database: DatabaseConfig) -> None:

@@ -7,13 +7,17 @@ heads, down to base (compared with the empty database), and up again.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
+from typing import Any
 
+import psycopg
 from alembic.config import Config as AlembicConfig
 
 from migration_guard.apply import catalog
 from migration_guard.apply.alembic_run import Workspace
 from migration_guard.apply.drift import schema_of
+from migration_guard.db.remote import connect
 from migration_guard.findings import Finding, Note
 from migration_guard.frameworks.alembic import Revision
 
@@ -33,25 +37,32 @@ def roundtrip_new(ws: Workspace, cfg: AlembicConfig, conninfo: str,
                   revisions: Sequence[Revision]) -> tuple[list[Finding], list[Note]]:
     """Round-trip each of ``revisions`` (parents first) on a database at the base state."""
     notes: list[Note] = []
-    for revision in revisions:
-        if len(revision.down) > 1:
-            notes.append(Note(revision.path, "merge revision: round trip skipped", CHECK))
-            continue
-        target = revision.down[0] if revision.down else "base"
-        before = schema_of(conninfo)
-        found = ws.upgrade(cfg, revision.id, doing=f"upgrade to {revision.id}")
-        if found:
-            return found, notes
-        found = ws.downgrade(cfg, target, doing=f"downgrade of {revision.id}")
-        if found:
-            return [_blame_revision(f, revision) for f in found], notes
-        found = _left_behind(before, schema_of(conninfo), revision.path,
-                             f"the downgrade of {revision.id}")
-        found = found or ws.upgrade(cfg, revision.id, code="MG204",
-                            doing=f"upgrade of {revision.id} after its downgrade")
-        if found:
-            return found, notes
+    # One idle connection for every catalog read: a new backend reads its caches afresh.
+    with contextlib.closing(connect(conninfo)) as conn:
+        for revision in revisions:
+            if len(revision.down) > 1:
+                notes.append(Note(revision.path, "merge revision: round trip skipped", CHECK))
+                continue
+            found = _roundtrip(ws, cfg, conn, revision)
+            if found:
+                return found, notes
     return [], notes
+
+
+def _roundtrip(ws: Workspace, cfg: AlembicConfig, conn: psycopg.Connection[Any],
+               revision: Revision) -> list[Finding]:
+    target = revision.down[0] if revision.down else "base"
+    before = catalog.snapshot(conn)
+    found = ws.upgrade(cfg, revision.id, doing=f"upgrade to {revision.id}")
+    if found:
+        return found
+    found = ws.downgrade(cfg, target, doing=f"downgrade of {revision.id}")
+    if found:
+        return [_blame_revision(f, revision) for f in found]
+    found = _left_behind(before, catalog.snapshot(conn), revision.path,
+                         f"the downgrade of {revision.id}")
+    return found or ws.upgrade(cfg, revision.id, code="MG204",
+                               doing=f"upgrade of {revision.id} after its downgrade")
 
 
 def roundtrip_all(ws: Workspace, cfg: AlembicConfig, conninfo: str,

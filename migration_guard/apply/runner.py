@@ -73,9 +73,14 @@ def apply_unit(session: Session, unit: Unit, framework: str, database: DatabaseC
 
 
 @contextlib.contextmanager
-def throwaway(server: Server, template: str | None = None) -> Iterator[Database]:
-    """A database of our own for the duration of the block (cloned from ``template``)."""
-    database = server.create_database(template=template)
+def throwaway(server: Server, template: str | None = None, *,
+              last_use: bool = False) -> Iterator[Database]:
+    """A database of our own for the duration of the block (cloned from ``template``; or,
+    with ``last_use``, the template itself: no copy is made, and none can be made later)."""
+    if template is not None and last_use:
+        database = server.claim(template)
+    else:
+        database = server.create_database(template=template)
     try:
         yield database
     finally:
@@ -87,11 +92,16 @@ def build_template(server: Server, setup: Callable[[Database], list[Finding]]
     """The cached "base applied" template, built by ``setup`` when the cache has none."""
     if server.snapshot_template is not None:
         return server.snapshot_template, []
-    with throwaway(server) as database:
+    database = server.create_database()
+    try:
         findings = setup(database)
-        if findings:
-            return None, findings
-        return server.save_snapshot(database), []
+    except BaseException:
+        server.drop_database(database)
+        raise
+    if findings:
+        server.drop_database(database)
+        return None, findings
+    return server.save_snapshot(database), []
 
 
 def apply_in(conninfo: str, units: list[Unit], framework: str, database: DatabaseConfig,

@@ -5,28 +5,20 @@ from __future__ import annotations
 import time
 from typing import NamedTuple
 
-from migration_guard.config import Config, DatabaseConfig
+from migration_guard.config import Config, DatabaseConfig, ProjectConfig, default_project_config
 from migration_guard.projects import Project
 
 
 class Settings(NamedTuple):
-    """The apply options of one project plus the run's database settings."""
+    """What one project's apply run is told: its config entry (the apply options are read
+    from it; a detected project gets every key at its default) and the database section."""
 
-    prelude: tuple[str, ...] = ()
-    seed: tuple[str, ...] = ()
-    roundtrip: str = "off"
-    drift: bool = False
-    database_url_env: str = "DATABASE_URL"
-    declarative_schema: tuple[str, ...] = ()
+    options: ProjectConfig
     database: DatabaseConfig = DatabaseConfig()
 
 
 def settings_for(config: Config, project: Project) -> Settings:
-    entry = project.config
-    if entry is None:
-        return Settings(database=config.database)
-    return Settings(entry.prelude, entry.seed, entry.roundtrip, entry.drift,
-                    entry.database_url_env, entry.declarative_schema, config.database)
+    return Settings(project.config or default_project_config(), config.database)
 
 
 class Deadline:

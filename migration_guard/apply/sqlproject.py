@@ -11,7 +11,6 @@ import contextlib
 from collections.abc import Callable
 from typing import NamedTuple
 
-from migration_guard.apply.drift import declarative_drift
 from migration_guard.apply.runner import apply_in, build_template, tables_named, throwaway
 from migration_guard.apply.settings import Deadline, Settings
 from migration_guard.apply.sources import Unit, matching, migration_paths, read_listed, read_units
@@ -27,7 +26,7 @@ class SqlPlan(NamedTuple):
     seed: list[Unit]
     prefix: list[Unit]  # candidate migrations before the first new one (the cached part)
     rest: list[Unit]  # the first new migration and everything after it
-    new: list[Unit]  # only the new migrations, for the upgrade path
+    new: list[Unit]  # migrations the base lacks: what production will run next
     base: list[Unit]  # the base tree's migrations, as production has them
     declared: list[Unit]
 
@@ -46,14 +45,16 @@ def plan(project: Project, changeset: ChangeSet, settings: Settings) -> SqlPlan:
            if p not in base_entries or base_entries[p].oid != candidate.files[p].oid]
     first = order.index(new[0]) if new else len(order)
     units = read_units(order, candidate.read_many)
-    declared_globs = settings.declarative_schema or (
+    declared_globs = settings.options.declarative_schema or (
         tuple(g for g in project.schema or () if g.endswith(".sql"))
         if project.framework == "supabase" else ())
     return SqlPlan(
-        prelude=read_listed(settings.prelude, candidate.read_many, key="prelude"),
-        seed=read_listed(settings.seed, candidate.read_many, key="seed"),
+        prelude=read_listed(settings.options.prelude, candidate.read_many, key="prelude"),
+        seed=read_listed(settings.options.seed, candidate.read_many, key="seed"),
         prefix=units[:first], rest=units[first:],
-        new=[u for u in units if u.path in set(new)],
+        # An edited merged migration is not run again in production (immutable reports
+        # the edit): the upgrade path runs only the files the base does not have.
+        new=[u for u in units if u.path not in base_entries],
         base=read_units(base_order, read_base),
         declared=read_units(matching(candidate.files, declared_globs), candidate.read_many),
     )
@@ -82,8 +83,10 @@ def run_sql_project(project: Project, server: Server, work: SqlPlan, settings: S
             findings = run_upgrade_path(
                 server, template if same_base else None, database,
                 None if same_base else apply([*work.prelude, *work.base]), apply(work.new),
-                only_tables=tables_named(work.new))
-        if settings.drift and not findings:
+                only_tables=tables_named(work.new), last_use=True)
+        if settings.options.drift and not findings:
+            from migration_guard.apply.drift import declarative_drift  # SQLAlchemy, alembic
+
             findings = declarative_drift(server, migrated, work.prelude, work.declared,
                                          database, deadline)
     return findings, []

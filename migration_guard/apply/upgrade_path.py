@@ -36,11 +36,13 @@ def as_upgrade_path_finding(finding: Finding, rows: int) -> Finding:
 def run_upgrade_path(server: Server, template: str | None, database: DatabaseConfig,
                      build_base: Callable[[Database], list[Finding]] | None,
                      apply_new: Callable[[Database], list[Finding]], *,
-                     only_tables: Collection[str] | None = None) -> list[Finding]:
+                     only_tables: Collection[str] | None = None,
+                     last_use: bool = False) -> list[Finding]:
     """Clone the base state (``template``, or build it with ``build_base``), fill it with
     sample rows (only ``only_tables`` and what they reference, when given), apply the new
-    migrations; their failures as MG207 findings."""
-    with throwaway(server, template) as db:
+    migrations; their failures as MG207 findings. ``last_use``: the run needs no further
+    clone of ``template``, so it is used itself."""
+    with throwaway(server, template, last_use=last_use) as db:
         if build_base is not None and build_base(db):
             return []  # the base itself does not apply: reported by the from-empty run
         fill_rows(db.conninfo, database, only_tables)

@@ -22,8 +22,8 @@ def _sources(project: Project, changeset: ChangeSet, config: Config) -> list[str
     from migration_guard.apply.settings import settings_for
     from migration_guard.checks.required import resolve_schema
 
-    settings = settings_for(config, project)
-    globs = [*settings.prelude, *settings.seed, *settings.declarative_schema]
+    options = settings_for(config, project).options
+    globs = [*options.prelude, *options.seed, *options.declarative_schema]
     globs += [p for p in (project.alembic_ini, project.env_py) if p]
     try:
         globs += resolve_schema(project, changeset)[0]

@@ -46,7 +46,7 @@ def check(project: Project, changeset: ChangeSet, config: Config) -> Outcome:
     cut = len(project.migrations) + 1
     base = {p: e for p, e in project.inside(changeset.base_files([project.migrations])).items()
             if fw.is_migration(p[cut:])}
-    candidate = changeset.candidate.files
+    candidate = changeset.candidate.below(project.migrations)  # where base paths can be
     exceptions = {(e.path, e.blob): e for e in config.exceptions}
     by_path = {e.path: e for e in config.exceptions}
     findings: list[Finding] = []
@@ -56,7 +56,7 @@ def check(project: Project, changeset: ChangeSet, config: Config) -> Outcome:
     for path, old in sorted(base.items()):
         new = candidate.get(path)
         if new is None:
-            renamed = sorted(p for p, e in candidate.items()
+            renamed = sorted(p for p, e in changeset.candidate.files.items()
                              if e.oid == old.oid and p not in base and p != path)
             what = f"renamed to {renamed[0]}" if renamed else "deleted"
             findings.append(Finding(

@@ -15,13 +15,12 @@ from migration_guard.config import Config
 from migration_guard.findings import Finding, Outcome
 from migration_guard.frameworks import Framework, Version
 from migration_guard.frameworks.alembic import Revision, Unreadable, build_graph, parse_revision
-from migration_guard.frameworks.drizzle import JOURNAL, parse_journal
 from migration_guard.gitrepo import SUBMODULE_MODE, SYMLINK_MODE, Entry
 from migration_guard.globs import matches_any
 from migration_guard.projects import Project
 
 CHECK = "linear"
-_CONFLICT = re.compile(rb"^(?:<{7}|={7}|>{7})(?: |$)", re.MULTILINE)
+_CONFLICT = rb"^(?:<{7}|={7}|>{7})(?: |$)"
 _LFS = b"version https://git-lfs.github.com/spec/v1"
 
 
@@ -37,8 +36,8 @@ class _Ctx:
                                      check=CHECK, project=self.project.name))
 
 
-def _files(project: Project, files: dict[str, Entry]) -> dict[str, Entry]:
-    inside = project.inside(files)
+def _files(project: Project, inside: dict[str, Entry]) -> dict[str, Entry]:
+    """The migrations directory's files (``inside`` holds only those), less the excluded."""
     if not project.exclude:
         return inside
     cut = len(project.migrations) + 1
@@ -71,7 +70,7 @@ def _check_form(ctx: _Ctx, new: dict[str, Entry]) -> None:
         elif b"\0" in data[:8192]:
             ctx.add("MG122", path, None, "migration is a binary file (it contains NUL bytes)",
                     "commit the migration as UTF-8 text")
-        elif (match := _CONFLICT.search(data)) is not None:
+        elif (match := re.search(_CONFLICT, data, re.MULTILINE)) is not None:
             line = data.count(b"\n", 0, match.start()) + 1
             ctx.add("MG123", path, line, "migration contains a merge conflict marker",
                     "resolve the conflict in the file and stage it again")
@@ -91,15 +90,15 @@ def _suggest(fw: Framework, newest: Version, rel: str) -> str:
 def _check_versions(ctx: _Ctx, base: dict[str, Entry], candidate: dict[str, Entry],
                     new: dict[str, Entry]) -> None:
     fw, project = ctx.fw, ctx.project
+    cut = len(project.migrations) + 1  # every path here is inside the project
     versions: dict[str, Version] = {}
     for path in candidate:
-        rel = project.rel(path) or ""
-        version = fw.version(rel)
-        if version is not None and fw.is_migration(rel):
+        version = fw.migration_version(path[cut:])
+        if version is not None:
             versions[path] = version
     groups: dict[tuple[object, ...], list[str]] = {}
     for path, version in versions.items():
-        key = (fw.version_group(project.rel(path) or ""), version.key)
+        key = (fw.version_group(path[cut:]), version.key)
         groups.setdefault(key, []).append(path)
     duplicated: set[str] = set()
     for paths in groups.values():
@@ -129,8 +128,9 @@ def _check_versions(ctx: _Ctx, base: dict[str, Entry], candidate: dict[str, Entr
 def _check_alembic(ctx: _Ctx, base: dict[str, Entry], candidate: dict[str, Entry],
                    new_or_edited: set[str]) -> None:
     fw, cs = ctx.fw, ctx.changeset
-    paths = [p for p in candidate if fw.is_migration(ctx.project.rel(p) or "")
-             and candidate[p].mode.startswith("100")]
+    cut = len(ctx.project.migrations) + 1  # every path here is inside the project
+    paths = [p for p, e in candidate.items() if fw.is_migration(p[cut:])
+             and e.mode.startswith("100")]
     texts = cs.candidate.read_many(paths)
     parsed_by_oid: dict[str, Revision | Unreadable] = {}
     revisions: list[Revision] = []
@@ -171,13 +171,13 @@ def _check_alembic(ctx: _Ctx, base: dict[str, Entry], candidate: dict[str, Entry
     base_texts = cs.read_base({p: e for p, e in base.items()
                                if e.oid not in parsed_by_oid and e.mode.startswith("100")})
     for path, entry in base.items():
-        if not fw.is_migration(ctx.project.rel(path) or ""):
+        if not fw.is_migration(path[cut:]):
             continue
         known = parsed_by_oid.get(entry.oid)
         if known is None and path in base_texts:
             known = parse_revision(path, base_texts[path], compile_check=False)
         if isinstance(known, Revision):
-            base_revs.append(known._replace(path=path))
+            base_revs.append(known if known.path == path else known._replace(path=path))
     base_heads = set(build_graph(base_revs).heads)
     if not base_heads:
         return
@@ -195,6 +195,8 @@ def _check_alembic(ctx: _Ctx, base: dict[str, Entry], candidate: dict[str, Entry
 
 def _check_drizzle(ctx: _Ctx, base: dict[str, Entry], candidate: dict[str, Entry],
                    new: dict[str, Entry]) -> None:
+    from migration_guard.frameworks.drizzle import JOURNAL, parse_journal
+
     project, cs = ctx.project, ctx.changeset
     journal_path = f"{project.migrations}/{JOURNAL}"
     sql_files = {project.rel(p) or "": p for p in candidate
@@ -241,8 +243,8 @@ def _check_drizzle(ctx: _Ctx, base: dict[str, Entry], candidate: dict[str, Entry
 
 def check(project: Project, changeset: ChangeSet, config: Config) -> Outcome:
     ctx = _Ctx(project, changeset)
-    base = _files(project, changeset.base_files([project.migrations]))
-    candidate = _files(project, changeset.candidate.files)
+    base = _files(project, project.inside(changeset.base_files([project.migrations])))
+    candidate = _files(project, changeset.candidate.below(project.migrations))
     new = {p: e for p, e in candidate.items() if p not in base}
     edited = {p for p, e in candidate.items() if p in base and base[p] != e}
     _check_form(ctx, new)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from migration_guard.changeset import ChangeSet
 from migration_guard.config import Config
+from migration_guard.errors import GuardError
 from migration_guard.findings import Finding, Outcome
 from migration_guard.frameworks.alembic_env import schema_sources
 from migration_guard.globs import glob_to_regex
@@ -17,31 +18,47 @@ def _matches(path: str, patterns: tuple[str, ...]) -> bool:
                for p in patterns)
 
 
+def _literal_part(pattern: str) -> str:
+    """The file or directory a glob stays in: its part before the first wildcard, up to a
+    "/" ("" when the glob can match anywhere)."""
+    wild = min((i for i in (pattern.find(c) for c in "*?[") if i != -1), default=-1)
+    if wild == -1:
+        return pattern.rstrip("/")
+    return pattern[:wild].rpartition("/")[0]
+
+
 def resolve_schema(project: Project, changeset: ChangeSet) -> tuple[tuple[str, ...], str]:
     """The project's schema globs and where they came from (env.py is read on demand)."""
     if project.schema is not None:
         return project.schema, project.schema_from
     if project.env_py is None:
         return (), "no schema source"
-    files = changeset.candidate.files
-    globs, origin = schema_sources(project.env_py, list(project.module_roots), set(files),
+    files = set(changeset.candidate.paths)
+    globs, origin = schema_sources(project.env_py, list(project.module_roots), files,
                                    changeset.candidate.read)
     return tuple(globs), origin
 
 
 def check(project: Project, changeset: ChangeSet, config: Config) -> Outcome:
     fw = project.fw
-    outside = [c for c in changeset.changes if project.rel(c.path) is None]
-    if changeset.mode == "all" or not outside:
+    if changeset.mode == "all":
         return Outcome(CHECK, project.name, [], [])
-    schema, origin = resolve_schema(project, changeset)
+    try:
+        schema, origin = resolve_schema(project, changeset)
+    except GuardError:
+        # Unknown schema sources matter only once something outside the migrations changed.
+        if all(project.rel(c.path) is not None for c in changeset.changes):
+            return Outcome(CHECK, project.name, [], [])
+        raise
     if not schema:
         return Outcome(CHECK, project.name, [], [])
-    changed = [c for c in outside if _matches(c.path, schema)]
+    # Only the migrations and the schema sources' files and directories need diffing.
+    changes = changeset.changes_in([project.migrations, *map(_literal_part, schema)])
+    changed = [c for c in changes if project.rel(c.path) is None and _matches(c.path, schema)]
     if not changed:
         return Outcome(CHECK, project.name, [], [])
     base_files = changeset.base_files([project.migrations])
-    for change in changeset.changes:
+    for change in changes:
         rel = project.rel(change.path)
         if rel is None or not fw.is_migration(rel):
             continue

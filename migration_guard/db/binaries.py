@@ -122,14 +122,15 @@ class ChildSetup:
     def __init__(self, run_as: RunAs | None) -> None:
         self.run_as = run_as
         self.parent = os.getpid()
-        self.libc = ctypes.CDLL(None, use_errno=True)
+        # Looked up now: the child of a threaded parent should call no dlsym() of its own.
+        self.prctl = ctypes.CDLL(None, use_errno=True).prctl
 
     def __call__(self) -> None:
         if self.run_as is not None:
             os.setgroups([])
             os.setgid(self.run_as.gid)
             os.setuid(self.run_as.uid)
-        self.libc.prctl(_PR_SET_PDEATHSIG, 3, 0, 0, 0)  # 3 = SIGQUIT: immediate shutdown
+        self.prctl(_PR_SET_PDEATHSIG, 3, 0, 0, 0)  # 3 = SIGQUIT: immediate shutdown
         if os.getppid() != self.parent:
             os._exit(1)
 

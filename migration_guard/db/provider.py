@@ -42,18 +42,22 @@ def default_cache_dir() -> Path:
 @contextlib.contextmanager
 def open_server(*, database_url: str | None = None, cache_dir: Path | None = None,
                 snapshot_key: str | None = None, connect_timeout_s: float = 10.0,
-                start_timeout_s: float = 30.0) -> Iterator[Server]:
+                start_timeout_s: float = 30.0, background: bool = False) -> Iterator[Server]:
     """Start (or connect to) a server for throwaway databases; clean up on exit.
 
     ``snapshot_key`` identifies a cached "base migrations applied" state (a hash of the
     base migrations, the prelude and anything else that shapes it); if a snapshot for it
     exists, a local server starts from it and ``server.snapshot_template`` names the
-    database to clone with ``create_database(template=...)``.
+    database to clone with ``create_database(template=...)``. ``background``: a local
+    server boots while the block runs; its first use waits for it.
     """
     server = _choose(database_url, cache_dir, snapshot_key, connect_timeout_s, start_timeout_s)
     with _sigterm_as_interrupt():
         try:
-            server.start()
+            if isinstance(server, LocalServer):
+                server.start(background=background)
+            else:
+                server.start()
             yield server
         finally:
             with _ignore_sigint():

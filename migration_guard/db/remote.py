@@ -3,6 +3,12 @@
 We connect to the URL's database only to create ``mg_<pid>_<random>`` databases, mark each
 with ``COMMENT ON DATABASE ... IS 'migration-guard:<token>'`` and, at the end, drop only
 databases whose comment still carries our token (after terminating their backends).
+
+The token names the owner: host name, boot id and pid namespace (together: one process
+table), pid and the pid's start time, and a random part. A run killed with SIGKILL cannot
+drop its databases; the next run on the same machine drops every database whose marker
+names this process table and an owner that is no longer alive. Markers from other
+machines, containers or older versions are never touched: their owner cannot be checked.
 """
 
 from __future__ import annotations
@@ -10,10 +16,14 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import socket
+from pathlib import Path
+from typing import NamedTuple
 
 import psycopg
 from psycopg import sql
 
+from migration_guard.db import tempdirs
 from migration_guard.db.base import Database
 from migration_guard.db.redact import redact_with
 from migration_guard.errors import GuardError
@@ -21,15 +31,73 @@ from migration_guard.errors import GuardError
 MARKER_PREFIX = "migration-guard:"
 
 
+class Marker(NamedTuple):
+    """The owner a database's marker names."""
+
+    host: str
+    boot: str
+    pidns: str
+    pid: int
+    start: str
+    run: str
+
+    def render(self) -> str:
+        return (f"host={self.host} boot={self.boot} pidns={self.pidns} pid={self.pid} "
+                f"start={self.start} run={self.run}")
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text().strip()
+    except OSError:
+        return ""
+
+
+def _pid_namespace() -> str:
+    try:
+        return os.readlink("/proc/self/ns/pid").removeprefix("pid:").strip("[]")
+    except OSError:
+        return ""
+
+
+def own_marker() -> Marker:
+    owner = tempdirs.current_owner(secrets.token_hex(8))
+    return Marker(socket.gethostname() or "?", _read("/proc/sys/kernel/random/boot_id") or "?",
+                  _pid_namespace() or "?", owner.pid, owner.start or "?", owner.token)
+
+
+def parse_marker(comment: str | None) -> Marker | None:
+    """The owner named by a database comment; None for anything else (older markers too)."""
+    if not comment or not comment.startswith(MARKER_PREFIX):
+        return None
+    fields = dict(part.partition("=")[::2] for part in comment[len(MARKER_PREFIX):].split(" "))
+    try:
+        return Marker(fields["host"], fields["boot"], fields["pidns"], int(fields["pid"]),
+                      fields["start"], fields["run"])
+    except (KeyError, ValueError):
+        return None
+
+
+def is_stale(marker: Marker, mine: Marker) -> bool:
+    """The marker names a process of this very process table that is no longer alive."""
+    if "?" in (mine.boot, mine.pidns, marker.start):
+        return False  # without a boot id or pid namespace, liveness cannot be known
+    if (marker.host, marker.boot, marker.pidns) != (mine.host, mine.boot, mine.pidns):
+        return False
+    return tempdirs.process_start_time(marker.pid) != marker.start
+
+
 class UrlServer:
     """A server reached through a caller-supplied URL or conninfo string."""
 
     kind = "url"
+    build_key: str | None = None
 
     def __init__(self, url: str, *, connect_timeout_s: float = 10.0) -> None:
         self.url = url
         self.connect_timeout_s = connect_timeout_s
-        self.token = f"{os.getpid()}:{secrets.token_hex(8)}"
+        self.marker = own_marker()
+        self.token = self.marker.render()
         self.version = 0
         self.snapshot_template: str | None = None
         self.created: list[Database] = []
@@ -40,6 +108,25 @@ class UrlServer:
         self.admin = connect(self.url, connect_timeout_s=self.connect_timeout_s)
         self.version = self.admin.info.server_version
         self.user = self.admin.info.user
+        self.reap_stale_databases()
+
+    def reap_stale_databases(self) -> list[str]:
+        """Drop the databases left by runs of this machine that died (SIGKILL, power
+        loss) before they could; return their names."""
+        admin = self._admin()
+        rows = admin.execute(
+            "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database "
+            "WHERE shobj_description(oid, 'pg_database') LIKE %s",
+            [MARKER_PREFIX + "%"]).fetchall()
+        reaped: list[str] = []
+        for name, comment in rows:
+            marker = parse_marker(comment if isinstance(comment, str) else None)
+            if marker is None or not is_stale(marker, self.marker):
+                continue
+            with contextlib.suppress(psycopg.Error):  # not ours to drop after all, or gone
+                self._drop_marked(str(name), str(comment))
+                reaped.append(str(name))
+        return reaped
 
     def stop(self) -> None:
         if self.admin is None:
@@ -72,26 +159,36 @@ class UrlServer:
 
     def drop_database(self, database: Database) -> None:
         """Drop ``database`` if, and only if, it carries our marker."""
-        admin = self._admin()
-        row = admin.execute(
-            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
-            [database.name]).fetchone()
-        if row is None or row[0] != MARKER_PREFIX + self.token:
-            return
-        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                      "WHERE datname = %s AND pid <> pg_backend_pid()", [database.name])
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(database.name)))
+        self._drop_marked(database.name, MARKER_PREFIX + self.token)
         if database in self.created:
             self.created.remove(database)
 
+    def _drop_marked(self, name: str, marker: str) -> None:
+        """Drop ``name`` if its comment is ``marker``, after ending its sessions."""
+        admin = self._admin()
+        row = admin.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+            [name]).fetchone()
+        if row is None or row[0] != marker:
+            return
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                      "WHERE datname = %s AND pid <> pg_backend_pid()", [name])
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+
+    def claim(self, template: str) -> Database:
+        """The template database itself, for a caller that needs no further clones of it."""
+        if template == self.snapshot_template:
+            self.snapshot_template = None
+        return Database(template, make_conninfo(self.url, template))
+
     def save_snapshot(self, database: Database) -> str:
-        """Keep a copy of ``database`` as a template for this run (not persisted across runs)."""
+        """Make ``database`` the template for this run (not persisted across runs); it is
+        dropped at stop like every database of ours."""
         self._admin().execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = %s AND pid <> pg_backend_pid()", [database.name])
-        template = self.create_database(template=database.name)
-        self.snapshot_template = template.name
-        return template.name
+        self.snapshot_template = database.name
+        return database.name
 
     def _admin(self) -> psycopg.Connection[tuple[object, ...]]:
         assert self.admin is not None, "server not started"

@@ -93,7 +93,7 @@ def fill_sample_rows(conn: psycopg.Connection[Any], *, rows: int = 3,
     ``only_tables`` (bare names), when given, limits the filling to those tables and the
     tables their foreign keys reference (transitively).
     """
-    catalog = read_catalog(conn)
+    catalog = read_catalog(conn, only_tables=only_tables)
     wanted = None if only_tables is None else _with_referenced(catalog, only_tables)
     inserted: dict[str, int] = {}
     for table in fill_order(catalog):
@@ -116,17 +116,21 @@ def _with_referenced(catalog: Catalog, names: Collection[str]) -> set[int]:
     return wanted
 
 
-def read_catalog(conn: psycopg.Connection[Any]) -> Catalog:
+def read_catalog(conn: psycopg.Connection[Any], *,
+                 only_tables: Collection[str] | None = None) -> Catalog:
+    """Tables, foreign keys and enums; columns only of ``only_tables`` (bare names) and the
+    tables they reference, when given (a schema of a thousand tables has many columns)."""
     tables = [Table(*row) for row in conn.execute(_TABLES).fetchall()]
     oids = [t.oid for t in tables]
-    columns: dict[int, list[Column]] = {oid: [] for oid in oids}
-    for row in conn.execute(_COLUMNS, [oids]).fetchall():
-        columns[row[0]].append(Column(*row[1:]))
     keys = [ForeignKey(*row) for row in conn.execute(_FOREIGN_KEYS, [oids]).fetchall()]
     enums: dict[int, list[str]] = {}
     for type_oid, label in conn.execute(_ENUMS).fetchall():
         enums.setdefault(type_oid, []).append(label)
-    return Catalog(tables, columns, keys, enums)
+    catalog = Catalog(tables, {oid: [] for oid in oids}, keys, enums)
+    described = oids if only_tables is None else sorted(_with_referenced(catalog, only_tables))
+    for row in conn.execute(_COLUMNS, [described]).fetchall():
+        catalog.columns[row[0]].append(Column(*row[1:]))
+    return catalog
 
 
 def fill_order(catalog: Catalog) -> list[Table]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import NamedTuple
 
@@ -35,6 +34,8 @@ DRIZZLE = DrizzleFramework()
 
 
 def parse_journal(data: bytes) -> list[JournalEntry] | JournalError:
+    import json  # only Drizzle projects pay for it
+
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

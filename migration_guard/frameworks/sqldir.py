@@ -1,7 +1,7 @@
 """SQL-directory frameworks: supabase, flyway, prisma, dbmate, golang-migrate, plain sql.
 
 They differ only in how a file name carries its version, so one class with a regex per
-preset serves them all.
+preset serves them all. Each regex is compiled on first use: a hook needs one or two.
 """
 
 from __future__ import annotations
@@ -24,10 +24,17 @@ class SqlDirectory(Framework):
         recursive: bool = False,
     ) -> None:
         self.name = name
-        self._pattern = re.compile(pattern, re.DOTALL)
+        self._source = pattern
+        self._compiled: re.Pattern[str] | None = None
         self.pattern_text = pattern_text
         self.generate_command = generate_command
         self._recursive = recursive
+
+    @property
+    def _pattern(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(self._source, re.DOTALL)
+        return self._compiled
 
     def _name(self, rel: str) -> str | None:
         if self._recursive:
@@ -44,14 +51,21 @@ class SqlDirectory(Framework):
         if match is None:
             return None
         text = match.group("version")
-        digits = _NON_DIGIT.sub("", text) or "0"
+        digits = text if text.isascii() and text.isdigit() else _NON_DIGIT.sub("", text) or "0"
         return Version((int(digits),), text)
 
+    def is_migration(self, rel: str) -> bool:
+        name = self._name(rel)  # the name's pattern alone: no Version to build
+        return name is not None and self._pattern.fullmatch(name) is not None
+
+    def migration_version(self, rel: str) -> Version | None:
+        return self.version(rel)  # every file with a version is a migration here
+
     def version_group(self, rel: str) -> str:
+        if "direction" not in self._pattern.groupindex:
+            return ""
         match = self._pattern.fullmatch(self._name(rel) or "")
-        if match is not None and "direction" in match.groupdict():
-            return match.group("direction")
-        return ""
+        return match.group("direction") if match is not None else ""
 
 
 class Flyway(SqlDirectory):
@@ -72,6 +86,10 @@ class Flyway(SqlDirectory):
 
     def is_migration(self, rel: str) -> bool:
         return self.version(rel) is not None and not self.is_repeatable(rel)
+
+    def migration_version(self, rel: str) -> Version | None:
+        version = self.version(rel)
+        return None if version is None or version.text == "R" else version
 
     def version(self, rel: str) -> Version | None:
         name = rel.rsplit("/", 1)[-1]

@@ -35,12 +35,14 @@ class Context:
     """Mutable state of one file's lint (plain class: no dataclasses import at startup)."""
 
     def __init__(self, options: LintOptions, enabled: frozenset[str],
-                 earlier: set[str] | frozenset[str]) -> None:
+                 earlier: set[str] | frozenset[str], asked: set[str]) -> None:
         self.options = options
         self.enabled = enabled
         #: Tables created by earlier files of the change set (read, never copied: a
         #: change set of 1,000 files must not cost 1,000 copies) and by this file.
         self.earlier = earlier
+        #: Every table looked up in ``earlier`` (filled in; the caller's set).
+        self.asked = asked
         self.existing_new: set[str] = set()
         #: Byte offset of the statement being checked.
         self.offset = 0
@@ -68,7 +70,10 @@ class Context:
 
     def is_new(self, table: str) -> bool:
         """Created earlier in this file or this change set: nobody else holds locks on it."""
-        return table in self.existing_new or table in self.earlier
+        if table in self.existing_new:
+            return True
+        self.asked.add(table)
+        return table in self.earlier
 
 
 def table_name(relation: Node) -> str:

@@ -12,13 +12,12 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from pglast import parser as pg_parser
-
 from migration_guard.findings import Finding, sort_key
 from migration_guard.lint.context import Context, Node, table_name
 from migration_guard.lint.options import LintOptions
+from migration_guard.lint.pgparser import parser as pg_parser
 from migration_guard.lint.registry import enabled_codes
-from migration_guard.lint.rules import DISPATCH, FINISHERS
+from migration_guard.lint.rules import Plan, plan_for
 from migration_guard.lint.rules.locking import lock_timeout
 from migration_guard.lint.source import SourceMap, decode, line_and_column_of_byte
 
@@ -48,11 +47,21 @@ class Analysis(NamedTuple):
     findings: list[Finding]
     created_tables: frozenset[str]
     statements: list[Statement]
+    #: The tables the rules asked whether earlier files created: the only way
+    #: ``created_tables`` given by the caller can change the result.
+    asked: frozenset[str] = frozenset()
+
+
+class _Setup(NamedTuple):
+    enabled: frozenset[str]
+    plan: Plan
+    lock_timeout: bool
 
 
 @lru_cache(maxsize=32)
-def _enabled(options: LintOptions) -> frozenset[str]:
-    return enabled_codes(options)
+def _setup(options: LintOptions) -> _Setup:
+    enabled = enabled_codes(options)
+    return _Setup(enabled, plan_for(enabled), "MG309" in enabled)
 
 
 def lint_sql(
@@ -70,7 +79,7 @@ def lint_sql(
     on them. The set is only read, never copied or changed. Raises :class:`GuardError` only for
     invalid ``options``; malformed SQL is a finding.
     """
-    analysis = analyse_sql(sql, path, options=options, created_tables=created_tables)
+    analysis = _analyse(sql, path, options, created_tables, with_statements=False)
     return LintResult(analysis.findings, analysis.created_tables)
 
 
@@ -82,6 +91,18 @@ def lint_bytes(
     created_tables: set[str] | frozenset[str] | None = None,
 ) -> LintResult:
     """Lint a migration file's bytes: UTF-8 (a BOM is skipped); anything else is MG391."""
+    analysis = analyse_bytes(data, path, options=options, created_tables=created_tables)
+    return LintResult(analysis.findings, analysis.created_tables)
+
+
+def analyse_bytes(
+    data: bytes,
+    path: str,
+    *,
+    options: LintOptions,
+    created_tables: set[str] | frozenset[str] | None = None,
+) -> Analysis:
+    """:func:`lint_bytes` plus the tables asked about (no statement positions)."""
     text, bad_offset = decode(data)
     if bad_offset is not None:
         line, column = line_and_column_of_byte(data, bad_offset)
@@ -92,8 +113,8 @@ def lint_bytes(
             "stores different text than the author saw",
             "re-save the file as UTF-8 (for example: iconv -f latin1 -t utf-8)",
             column, "lint")
-        return LintResult([finding], frozenset())
-    return lint_sql(text, path, options=options, created_tables=created_tables)
+        return Analysis([finding], frozenset(), [])
+    return _analyse(text, path, options, created_tables, with_statements=False)
 
 
 def analyse_sql(
@@ -104,31 +125,56 @@ def analyse_sql(
     created_tables: set[str] | frozenset[str] | None = None,
 ) -> Analysis:
     """:func:`lint_sql` plus where each statement starts (for mapping to other sources)."""
-    enabled = _enabled(options)
+    return _analyse(sql, path, options, created_tables, with_statements=True)
+
+
+#: Statements :func:`_track` records (a name the rules treat as new from then on).
+_TRACKED = frozenset({"CreateStmt", "CreateTableAsStmt", "RenameStmt"})
+
+
+def _analyse(
+    sql: str,
+    path: str,
+    options: LintOptions,
+    created_tables: set[str] | frozenset[str] | None,
+    *,
+    with_statements: bool,
+) -> Analysis:
+    enabled, plan, check_lock_timeout = _setup(options)
     source = SourceMap(sql)
     findings: list[Finding] = []
     tree = _parse(sql, path, source, findings)
-    statements: list[Statement] = []
+    has_directives = "migration-guard" in sql
+    # Statement positions cost a line lookup each: only ignore comments and callers
+    # mapping statements to other sources (Alembic) need them.
+    keep = with_statements or has_directives
+    kept: list[tuple[int, str, Node]] = []
     created: frozenset[str] = frozenset()
+    asked: set[str] = set()
     if tree is not None:
-        ctx = Context(options, enabled, created_tables or frozenset())
+        ctx = Context(options, enabled, created_tables or frozenset(), asked)
+        dispatch = plan.dispatch
         for raw in tree:
-            node_type, node = next(iter(raw["stmt"].items()))
-            ctx.offset = raw.get("stmt_location", 0)
-            line, column = source.position(ctx.offset)
-            statements.append(Statement(line, column, node_type, _target(node)))
-            lock_timeout(node_type, node, ctx)
-            for handler in DISPATCH.get(node_type, ()):
+            [(node_type, node)] = raw["stmt"].items()
+            ctx.offset = offset = raw.get("stmt_location", 0)
+            if keep:
+                kept.append((offset, node_type, node))
+            if check_lock_timeout:
+                lock_timeout(node_type, node, ctx)
+            for handler in dispatch.get(node_type, ()):
                 handler(node, ctx)
-            _track(node_type, node, ctx)
-        for finish in FINISHERS:
+            if node_type in _TRACKED:
+                _track(node_type, node, ctx)
+        for finish in plan.finishers:
             finish(ctx)
         for raw_finding in ctx.findings:
             line, column = source.position(raw_finding.offset)
             findings.append(Finding(raw_finding.code, path, line, raw_finding.message,
                                     raw_finding.hint, column, "lint"))
         created = frozenset(ctx.created)
-    if "migration-guard" in sql:
+    statements = [Statement(*source.position(offset), node_type, _target(node))
+                  for offset, node_type, node in kept]
+    if has_directives:
         from migration_guard.lint.ignores import apply_ignores
 
         ignores, problems = _sql_ignores(sql, path, source, statements)
@@ -136,7 +182,7 @@ def analyse_sql(
                                  report_unused=options.report_unused_ignores)
         findings.extend(p for p in problems if p.code in enabled)
     findings.sort(key=sort_key)
-    return Analysis(findings, created, statements)
+    return Analysis(findings, created, statements, frozenset(asked))
 
 
 def _target(node: Node) -> str:
@@ -267,4 +313,5 @@ def _sql_ignores(
     return ignores, problems
 
 
-__all__ = ["Analysis", "LintResult", "Statement", "analyse_sql", "lint_bytes", "lint_sql"]
+__all__ = ["Analysis", "LintResult", "Statement", "analyse_bytes", "analyse_sql", "lint_bytes",
+           "lint_sql"]

@@ -6,31 +6,49 @@ findings carry 1-based lines and 1-based character columns.
 
 from __future__ import annotations
 
+import os
 from bisect import bisect_right
 
 BOM = b"\xef\xbb\xbf"
 
 
 class SourceMap:
-    """Maps UTF-8 byte offsets (or character offsets) of one text to (line, column)."""
+    """Maps UTF-8 byte offsets (or character offsets) of one text to (line, column).
+
+    The line index is built on the first lookup: most files of a change set have no
+    finding and never need one.
+    """
 
     def __init__(self, text: str) -> None:
         self.text = text
         self._ascii = text.isascii()
-        self.data = text.encode("ascii" if self._ascii else "utf-8")
-        starts = [0]
-        find = self.data.find
-        pos = find(b"\n")
-        while pos != -1:
-            starts.append(pos + 1)
-            pos = find(b"\n", pos + 1)
-        self._starts = starts
+        self._data: bytes | None = None
+        self._starts: list[int] = []
+
+    @property
+    def data(self) -> bytes:
+        """The text's UTF-8 encoding."""
+        if self._data is None:
+            self._data = self.text.encode("ascii" if self._ascii else "utf-8")
+        return self._data
+
+    def _line_starts(self) -> list[int]:
+        if not self._starts:
+            starts = [0]
+            find = self.data.find
+            pos = find(b"\n")
+            while pos != -1:
+                starts.append(pos + 1)
+                pos = find(b"\n", pos + 1)
+            self._starts = starts
+        return self._starts
 
     def position(self, offset: int) -> tuple[int, int]:
         """(line, column), both 1-based, of a byte offset; the column counts characters."""
+        starts = self._line_starts()
         offset = max(0, min(offset, len(self.data)))
-        index = bisect_right(self._starts, offset) - 1
-        start = self._starts[index]
+        index = bisect_right(starts, offset) - 1
+        start = starts[index]
         if self._ascii:
             return index + 1, offset - start + 1
         column = len(self.data[start:offset].decode("utf-8", errors="replace")) + 1
@@ -64,3 +82,16 @@ def line_and_column_of_byte(data: bytes, offset: int) -> tuple[int, int]:
     line = data.count(b"\n", 0, offset) + 1
     start = data.rfind(b"\n", 0, offset) + 1
     return line, len(data[start:offset].decode("utf-8", errors="replace")) + 1
+
+
+def read_file(path: str) -> bytes:
+    """A file's bytes. ``open()`` builds a buffered file object per file; plain reads of
+    a descriptor take half the time, which a change set of 1,000 files notices."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        chunks: list[bytes] = []
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)

@@ -77,6 +77,18 @@ def test_not_null_without_default_fails_only_on_rows(apply_repo: Repo) -> None:
     assert apply_repo.mg("apply", "--all").code == 0  # from empty it applies
 
 
+def test_edited_merged_migration_is_not_run_again_on_the_upgrade_path(apply_repo: Repo) -> None:
+    """Production never re-runs a merged file: immutable reports the edit, apply does not
+    replay it on the base's schema (where "relation already exists" would be noise)."""
+    setup(apply_repo, BY_NAME["sql"])
+    apply_repo.write("db/migrations/001_init.sql", "create table a (id int, note text);\n")
+    apply_repo.write("db/migrations/006_b.sql", "alter table a add column b int;\n")
+    apply_repo.add()
+    result = apply_repo.mg("apply")
+    assert (result.code, result.err) == (0, ""), result.out
+    assert result.lines[-1] == "no findings (apply over 1 project)"
+
+
 def test_failing_cast_on_rows_fails_the_upgrade_path(apply_repo: Repo) -> None:
     setup(apply_repo, BY_NAME["sql"])
     apply_repo.commit("names", "db/migrations/006_name.sql", "alter table a add column n text;\n")

@@ -42,8 +42,20 @@ def wait_until(condition: object, timeout_s: float = 10.0) -> bool:
     return False
 
 
-def hold_server(cache_dir: Path) -> tuple[subprocess.Popen[str], Path, int]:
-    child = subprocess.Popen([sys.executable, "-c", HOLD_SERVER, str(cache_dir)],
+HOLD_BACKGROUND_SERVER = """
+import sys, time
+from pathlib import Path
+from migration_guard.db.provider import open_server
+with open_server(cache_dir=Path(sys.argv[1]), background=True) as server:
+    server.create_database()  # waits for the boot
+    print(server.run_dir, server.process.pid, flush=True)
+    time.sleep(60)
+"""
+
+
+def hold_server(cache_dir: Path, script: str = HOLD_SERVER
+                ) -> tuple[subprocess.Popen[str], Path, int]:
+    child = subprocess.Popen([sys.executable, "-c", script, str(cache_dir)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert child.stdout is not None
@@ -95,6 +107,26 @@ def test_interrupt_mid_run_leaves_no_server_and_no_dir(cache_dir: Path, sig: int
     assert not run_dir.exists()
 
 
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_server_booted_in_the_background_goes_with_its_run(cache_dir: Path, sig: int) -> None:
+    """The thread that boots it holds the server's parent-death signal: the server goes
+    when the run is stopped, and when it is killed."""
+    child, run_dir, pid = hold_server(cache_dir, HOLD_BACKGROUND_SERVER)
+    child.send_signal(sig)
+    child.wait(20)
+    assert wait_until(lambda: gone(pid)), "the server outlived its run"
+    if sig == signal.SIGTERM:
+        assert not run_dir.exists()
+
+
+def test_background_boot_failure_is_raised_at_first_use(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    with pytest.raises(OSError), \
+            open_server(cache_dir=blocker / "cache", background=True) as server:
+        server.create_database()
+
+
 def test_sigkilled_run_loses_its_server_and_the_next_run_reaps_its_dir(cache_dir: Path) -> None:
     child, run_dir, pid = hold_server(cache_dir)
     child.kill()
@@ -128,7 +160,8 @@ def test_snapshot_is_reused_by_the_next_run(tmp_path: Path) -> None:
         with psycopg.connect(base.conninfo, autocommit=True) as conn:
             conn.execute("CREATE TABLE from_base (id int)")
         assert first.save_snapshot(base) == "mg_snapshot"
-        with psycopg.connect(base.conninfo) as conn:  # same conninfo after the restart
+        copy = first.create_database(template="mg_snapshot")  # the server restarted
+        with psycopg.connect(copy.conninfo) as conn:
             found = conn.execute("SELECT to_regclass('from_base')::text").fetchone()
             assert found == ("from_base",)
     with open_server(cache_dir=tmp_path, snapshot_key="base-v1") as second:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -11,8 +15,10 @@ from psycopg import sql
 
 from migration_guard.db.base import Database
 from migration_guard.db.provider import open_server
-from migration_guard.db.remote import UrlServer
+from migration_guard.db.remote import MARKER_PREFIX, UrlServer, is_stale, own_marker, parse_marker
 from migration_guard.errors import GuardError
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def database_exists(url: str, name: str) -> bool:
@@ -97,3 +103,63 @@ def test_url_server_cleans_up_all_its_databases_on_exit(local_url: str) -> None:
         left = conn.execute("SELECT count(*) FROM pg_database WHERE shobj_description(oid, "
                             "'pg_database') LIKE %s", [f"migration-guard:{server.token}"])
         assert left.fetchone() == (0,)
+
+
+HOLD_URL_DATABASE = """
+import sys, time
+from migration_guard.db.provider import open_server
+with open_server(database_url=sys.argv[1]) as server:
+    print(server.create_database().name, flush=True)
+    time.sleep(60)
+"""
+
+
+def comment_of(url: str, name: str) -> str | None:
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database "
+                           "WHERE datname = %s", [name]).fetchone()
+    return None if row is None else row[0]
+
+
+def test_databases_of_a_sigkilled_run_are_dropped_by_the_next_run(local_url: str) -> None:
+    child = subprocess.Popen([sys.executable, "-c", HOLD_URL_DATABASE, local_url],
+                             stdout=subprocess.PIPE, text=True, cwd=REPO,
+                             env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert child.stdout is not None
+    name = child.stdout.readline().strip()
+    child.kill()
+    child.wait(10)
+    assert database_exists(local_url, name)
+    with open_server(database_url=local_url):
+        assert not database_exists(local_url, name)
+
+
+def test_reaper_leaves_databases_of_live_runs_and_other_machines(local_url: str) -> None:
+    names = [f"mg_test_{secrets.token_hex(4)}" for _ in range(3)]
+    mine = own_marker()
+    markers = [
+        mine,  # this very process: alive
+        mine._replace(host="elsewhere", pid=2**22 + 1),  # a dead pid, but another machine
+        mine._replace(pidns="4026531999", pid=2**22 + 1),  # another container's pid table
+    ]
+    with psycopg.connect(local_url, autocommit=True) as conn:
+        for name, marker in zip(names, markers, strict=True):
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            conn.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+                sql.Identifier(name), sql.Literal(MARKER_PREFIX + marker.render())))
+    try:
+        with open_server(database_url=local_url):
+            assert all(database_exists(local_url, name) for name in names)
+    finally:
+        with psycopg.connect(local_url, autocommit=True) as conn:
+            for name in names:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+
+
+def test_a_dead_owner_on_this_machine_is_stale_and_a_reused_pid_too() -> None:
+    mine = own_marker()
+    assert not is_stale(mine, mine)
+    assert is_stale(mine._replace(start="1"), mine)  # same pid, another start: reused
+    assert is_stale(mine._replace(pid=2**22 + 1), mine)
+    assert parse_marker(MARKER_PREFIX + mine.render()) == mine
+    assert parse_marker(f"{MARKER_PREFIX}1234:abcdef") is None  # an older marker: left alone

@@ -1,0 +1,54 @@
+"""Render one list of outcomes in every output format; nothing else in the package prints findings.
+
+``text`` for people, ``github`` for workflow annotations (plus the Markdown job summary),
+``json``, ``sarif`` and ``junit`` for machines. The machine formats write one document and
+nothing else to stdout: the header goes into the document. File names are shown escaped
+(a newline in a name cannot forge an extra output line or annotation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TextIO
+
+from migration_guard.findings import Outcome
+from migration_guard.report.common import display_path, exit_code
+
+FORMATS = ("text", "github", "json", "sarif", "junit")
+#: Formats that write one document to stdout, for a program to read.
+DOCUMENT_FORMATS = ("json", "sarif", "junit")
+
+__all__ = ["DOCUMENT_FORMATS", "FORMATS", "display_path", "exit_code", "render"]
+
+
+def render(outcomes: Sequence[Outcome], header: str, fmt: str, out: TextIO, *,
+           summary_path: str | None = None) -> None:
+    """Write ``outcomes`` to ``out`` as ``fmt``.
+
+    With ``github``, ``summary_path`` (the CLI passes ``$GITHUB_STEP_SUMMARY``) gets the
+    Markdown job summary appended; other formats ignore it.
+    """
+    if fmt == "github":
+        from migration_guard.report.github import render_github
+
+        render_github(outcomes, header, out)
+        if summary_path:
+            from migration_guard.report.summary import append_summary
+
+            append_summary(outcomes, header, summary_path)
+    elif fmt == "json":
+        from migration_guard.report.jsondoc import render_json
+
+        render_json(outcomes, header, out)
+    elif fmt == "sarif":
+        from migration_guard.report.sarif import render_sarif
+
+        render_sarif(outcomes, header, out)
+    elif fmt == "junit":
+        from migration_guard.report.junit import render_junit
+
+        render_junit(outcomes, header, out)
+    else:
+        from migration_guard.report.text import render_text
+
+        render_text(outcomes, header, out)

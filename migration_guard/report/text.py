@@ -1,0 +1,52 @@
+"""The default format, for people: one finding per line with its hint indented below."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TextIO
+
+from migration_guard.findings import Finding, Outcome
+from migration_guard.report.common import (
+    checks_of,
+    count,
+    display_path,
+    findings_of,
+    notes_of,
+    one_line,
+)
+
+
+def location(finding: Finding) -> str:
+    """``path:line:column`` as far as the finding has them, the path made printable."""
+    where = display_path(finding.path)
+    if finding.line is not None:
+        where += f":{finding.line}"
+        if finding.column is not None:
+            where += f":{finding.column}"
+    return where
+
+
+def finding_lines(finding: Finding) -> list[str]:
+    lines = [f"{location(finding)}: {finding.code} {one_line(finding.message)}"]
+    if finding.hint:
+        lines.append(f"  hint: {one_line(finding.hint)}")
+    return lines
+
+
+def render_text(outcomes: Sequence[Outcome], header: str, out: TextIO) -> None:
+    findings = findings_of(outcomes)
+    projects = sorted({o.project for o in outcomes})
+    out.write(f"migration-guard: {header}\n")
+    for finding in findings:
+        out.writelines(line + "\n" for line in finding_lines(finding))
+    for note in notes_of(outcomes):
+        out.write(f"{display_path(note.path)}: note: {one_line(note.message)}\n")
+    checks = checks_of(outcomes)
+    scope = f"{', '.join(checks) or 'no checks'} over {count(len(projects), 'project')}"
+    if not projects:
+        out.write("no migration projects found: nothing to check "
+                  "(configure `projects:` in .migration-guard.yaml if that is wrong)\n")
+    elif findings:
+        out.write(f"{count(len(findings), 'finding')} ({scope})\n")
+    else:
+        out.write(f"no findings ({scope})\n")

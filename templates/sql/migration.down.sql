@@ -1,0 +1,2 @@
+-- templates/sql/migration.down.sql: the down step of migration.sql (golang-migrate .down.sql, dbmate's migrate:down section).
+-- Undo the up step here.

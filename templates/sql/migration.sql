@@ -1,0 +1,4 @@
+-- templates/sql/migration.sql: the body of a new migration; `migration-guard new NAME` writes it into your migrations directory under the framework's file name.
+-- Write the schema change here. On tables that already hold data: CREATE INDEX
+-- CONCURRENTLY, constraints NOT VALID then VALIDATE, a SET lock_timeout first; see
+-- docs/rules.md. A new table: `migration-guard new NAME --table TABLE`.

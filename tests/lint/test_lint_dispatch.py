@@ -1,0 +1,95 @@
+"""The engine's shortcuts change nothing: families declare every code they report (a
+family with none enabled is skipped), pglast loaded without its AST still works whole, and
+files linted in forked slices get the results of one process linting them in order.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from migration_guard.lint import LintOptions, LintResult, batch, lint_bytes
+from migration_guard.lint.rules import _FAMILIES
+from migration_guard.lint.source import read_file
+
+
+@pytest.mark.parametrize("family", _FAMILIES, ids=lambda module: module.__name__)
+def test_family_declares_every_code_it_reports(family: object) -> None:
+    source = Path(str(getattr(family, "__file__", ""))).read_text(encoding="utf-8")
+    reported = set(re.findall(r'"(MG3\d\d)"', source)) - {"MG309"}
+    assert reported == set(getattr(family, "CODES", ())), family
+
+
+def test_pglast_ast_and_enums_load_on_first_use_after_the_lint() -> None:
+    script = (
+        "import sys\n"
+        "from migration_guard.lint import LintOptions, lint_sql\n"
+        "lint_sql('CREATE INDEX i ON t (a);', 'm.sql', options=LintOptions())\n"
+        "assert 'pglast.ast' not in sys.modules, 'the lint imported pglast.ast'\n"
+        "import pglast\n"
+        "from pglast import ast, enums, parse_sql\n"
+        "assert isinstance(parse_sql('SELECT 1')[0].stmt, ast.SelectStmt)\n"
+        "assert pglast.enums.ConstrType.CONSTR_FOREIGN == enums.ConstrType.CONSTR_FOREIGN\n"
+        "from pglast.enums.parsenodes import ObjectType\n"
+        "print(ObjectType.OBJECT_TABLE.name)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=False)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "OBJECT_TABLE\n", "")
+
+
+def _change_set(root: Path) -> list[str]:
+    """60 files; later ones alter, index, rename and drop tables created 20 files before."""
+    names: list[str] = []
+    for i in range(60):
+        j = i - 20
+        sql = [
+            f"CREATE TABLE a{i} (id int PRIMARY KEY, v text);",
+            f"CREATE INDEX ON a{j - 1} (v);\nALTER TABLE a{j - 1} ADD COLUMN w int;",
+            f"ALTER TABLE a{j - 2} RENAME TO b{j - 2};\nALTER TABLE c{i} ADD COLUMN x int;\n"
+            f"CREATE TABLE c{i} (id int);",
+            f"CREATE INDEX ON b{j - 5} (v);\nDROP TABLE b{j - 5};\nTRUNCATE a{j - 3};",
+        ][i % 4]
+        path = root / f"{i:03d}.sql"
+        path.write_text(sql, encoding="utf-8")
+        names.append(str(path))
+    return names
+
+
+def _in_one_process(names: list[str]) -> list[LintResult]:
+    created: set[str] = set()
+    results = []
+    for name in names:
+        result = lint_bytes(read_file(name), name, options=LintOptions(), created_tables=created)
+        created |= result.created_tables
+        results.append(result)
+    return results
+
+
+@pytest.mark.parametrize("cores", [2, 3])
+def test_forked_slices_give_the_results_of_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cores: int
+) -> None:
+    names = _change_set(tmp_path)
+    expected = _in_one_process(names)
+    assert sum(len(r.findings) for r in expected) > 20
+    monkeypatch.setattr(batch, "FILES_PER_WORKER", 10)
+    monkeypatch.setattr(batch, "_cores", lambda: cores)
+    assert batch.lint_in_order(names, read_file, LintOptions()) == expected
+
+
+def test_the_first_unreadable_file_in_order_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = _change_set(tmp_path)
+    names[45] = str(tmp_path / "missing-45.sql")
+    names[50] = str(tmp_path)
+    monkeypatch.setattr(batch, "FILES_PER_WORKER", 10)
+    monkeypatch.setattr(batch, "_cores", lambda: 3)
+    with pytest.raises(batch.UnreadableFile) as raised:
+        batch.lint_in_order(names, read_file, LintOptions())
+    assert (raised.value.name, raised.value.strerror) == (names[45], "No such file or directory")

@@ -1,0 +1,339 @@
+"""The reusable workflow's steps, executed locally in order as a runner would run them.
+
+The repository is shaped like a GitHub pull request: a bare ``origin`` with ``main`` and a
+feature branch, and the test merge commit GitHub prepares as ``refs/pull/1/merge``. Each
+``run:`` script runs with ``bash --noprofile --norc -eo pipefail`` (GitHub's ``shell:
+bash``), the runner's variables, and the step's ``env:`` with its ``${{ }}`` expressions
+evaluated from the workflow's own input defaults. ``uses:`` steps are emulated:
+actions/checkout by fetching the merge ref from origin as deep as its ``fetch-depth``
+says, actions/setup-python by a ``python`` on PATH. That ``python`` records
+``python -m pip`` instead of installing (no network to GitHub here; the package under test
+is already installed) and runs the real interpreter for anything else.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pytest
+from conftest import ROOT, Repo, clean_env
+from layouts import BY_NAME, setup
+from test_workflows import ACTION, REUSABLE, load
+
+INIT = "supabase/migrations/20240101000000_init.sql"
+NEW = "supabase/migrations/20240110000000_user_names.sql"
+NEW_SQL = "alter table users add column name text;\ncreate index users_name on users (name);\n"
+TOOL_REPOSITORY = "migration-guard/migration-guard"
+TOOL_SHA = "5" * 40
+FAST_CHECKS = "required,immutable,linear,lint"
+BASH = ["bash", "--noprofile", "--norc", "-eo", "pipefail"]
+EXPRESSION = re.compile(r"\$\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}")
+
+
+class PullRequest(NamedTuple):
+    origin: Path
+    base: str  # main's tip when the merge commit was made: the merge commit's first parent
+    stale_base: str  # pull_request.base.sha in the payload: where the branch was cut
+    head: str
+    merge: str
+
+
+def make_pull_request(repo: Repo, tmp_path: Path) -> PullRequest:
+    """main, a feature branch whose first commit went in with --no-verify (it edits a
+    merged migration), main moving on, and GitHub's merge of the two."""
+    setup(repo, BY_NAME["supabase"])
+    fork = repo.git("rev-parse", "HEAD").strip()
+    repo.branch("feature")
+    repo.append(INIT, "-- fixed in place, hooks skipped\n")
+    repo.add()
+    # The hook would have refused this commit; --no-verify skips it.
+    assert repo.mg("immutable").code == 1
+    repo.git("commit", "-q", "--no-verify", "-m", "edit a merged migration")
+    head = repo.commit("add user names", NEW, NEW_SQL)
+    repo.checkout("main")
+    base = repo.commit("another pull request", "supabase/migrations/20240105000000_other.sql",
+                       "create table other (id bigint primary key);\n")
+    repo.git("checkout", "-q", "--detach", "main")
+    repo.git("merge", "-q", "--no-ff", "-m", f"Merge {head} into {base}", head)
+    merge = repo.git("rev-parse", "HEAD").strip()
+    origin = tmp_path / "origin.git"
+    repo.git("init", "-q", "--bare", str(origin))
+    repo.git("push", "-q", str(origin), "main", "feature", f"{head}:refs/pull/1/head",
+             f"{merge}:refs/pull/1/merge")
+    return PullRequest(origin, base, fork, head, merge)
+
+
+def evaluate(value: object, contexts: dict[str, str]) -> str:
+    """A step's ``env:`` value: only plain context lookups are supported (and needed)."""
+    def lookup(match: re.Match[str]) -> str:
+        assert match.group(1) in contexts, f"unexpected expression {match.group(0)}"
+        return contexts[match.group(1)]
+    return EXPRESSION.sub(lookup, str(value))
+
+
+def input_contexts(inputs: dict[str, Any], overrides: dict[str, str]) -> dict[str, str]:
+    values = {name: spec.get("default", "") for name, spec in inputs.items()}
+    assert set(overrides) <= set(values)
+    values.update(overrides)
+    return {f"inputs.{k}": str(v) for k, v in values.items()}
+
+
+class Runner:
+    """A runner's file system and environment for one job."""
+
+    def __init__(self, tmp_path: Path, home: Path, event: dict[str, Any]) -> None:
+        self.temp = tmp_path / "runner-temp"
+        self.workspace = tmp_path / "work" / "app" / "app"
+        self.bin = tmp_path / "runner-bin"
+        for path in (self.temp, self.workspace, self.bin):
+            path.mkdir(parents=True)
+        self.pip_calls = self.temp / "pip-calls"
+        python = self.bin / "python"
+        python.write_text(
+            "#!/bin/sh\n"
+            'if [ "$1 $2" = "-m pip" ]; then\n'
+            f'  printf "%s\\n" "$*" >> "{self.pip_calls}"\n'
+            "  exit 0\n"
+            "fi\n"
+            f'exec "{sys.executable}" "$@"\n')
+        tool = self.bin / "migration-guard"
+        tool.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m migration_guard "$@"\n')
+        python.chmod(0o755)
+        tool.chmod(0o755)
+        payload = tmp_path / "event.json"
+        payload.write_text(json.dumps(event))
+        env = clean_env(home)
+        self.env = dict(
+            env, PATH=f"{self.bin}:{env['PATH']}", PYTHONPATH=str(ROOT), CI="true",
+            GITHUB_ACTIONS="true", GITHUB_EVENT_NAME="pull_request",
+            GITHUB_EVENT_PATH=str(payload), GITHUB_WORKSPACE=str(self.workspace),
+            RUNNER_TEMP=str(self.temp), RUNNER_OS="Linux", GITHUB_SERVER_URL="https://github.com",
+            GITHUB_REPOSITORY="octo/app", GITHUB_REF="refs/pull/1/merge",
+            GITHUB_HEAD_REF="feature", GITHUB_BASE_REF="main",
+        )
+        self.summaries: list[Path] = []
+
+    def git(self, *args: str) -> str:
+        return Repo(self.workspace, self.env).git(*args)
+
+    def checkout(self, pr: PullRequest, depth: int) -> None:
+        """What actions/checkout does for a pull_request event: the merge ref, detached."""
+        self.git("init", "-q")
+        self.git("remote", "add", "origin", f"file://{pr.origin}")
+        if depth == 0:
+            self.git("fetch", "-q", "--no-tags", "origin", "+refs/heads/*:refs/remotes/origin/*",
+                     "+refs/pull/1/merge:refs/remotes/pull/1/merge")
+        else:
+            self.git("fetch", "-q", "--no-tags", f"--depth={depth}", "origin",
+                     f"+{pr.merge}:refs/remotes/pull/1/merge")
+        self.git("checkout", "-q", "--detach", pr.merge)
+        self.env["GITHUB_SHA"] = pr.merge
+
+    def run_step(
+        self, step: dict[str, Any], contexts: dict[str, str]
+    ) -> subprocess.CompletedProcess[str]:
+        assert step["shell"] == "bash"
+        summary = self.temp / f"step-summary-{len(self.summaries)}.md"
+        summary.touch()
+        self.summaries.append(summary)
+        env = dict(self.env, GITHUB_STEP_SUMMARY=str(summary))
+        env.update({k: evaluate(v, contexts) for k, v in step.get("env", {}).items()})
+        return subprocess.run([*BASH, "-c", step["run"]], cwd=self.workspace, env=env,
+                              capture_output=True, text=True, check=False, timeout=600)
+
+
+def pull_request_event(pr: PullRequest) -> dict[str, Any]:
+    return {"action": "synchronize", "number": 1, "pull_request": {
+        "number": 1, "head": {"sha": pr.head, "ref": "feature"},
+        "base": {"sha": pr.stale_base, "ref": "main"}}}
+
+
+def run_reusable_workflow(
+    runner: Runner, pr: PullRequest, overrides: dict[str, str], *, depth: int | None = None
+) -> list[subprocess.CompletedProcess[str]]:
+    """Every step of the job in order; stops after the first failing step, as GitHub does."""
+    doc = load(REUSABLE)
+    contexts = input_contexts(doc["on"]["workflow_call"]["inputs"], overrides)
+    contexts.update({"job.workflow_repository": TOOL_REPOSITORY, "job.workflow_sha": TOOL_SHA})
+    (job,) = doc["jobs"].values()
+    results = []
+    for step in job["steps"]:
+        uses = step.get("uses", "")
+        if uses.startswith("actions/checkout@"):
+            runner.checkout(pr, step["with"]["fetch-depth"] if depth is None else depth)
+        elif uses.startswith("actions/setup-python@"):
+            assert evaluate(step["with"]["python-version"], contexts) == "3.12"
+        else:
+            assert not uses, uses
+            results.append(runner.run_step(step, contexts))
+            if results[-1].returncode != 0:
+                break
+    return results
+
+
+def expected_output(runner: Runner, pr: PullRequest) -> list[str]:
+    """The check step's stdout: the header naming base and head, one annotation per finding
+    (the edit that went in with --no-verify, and the new migration's lint findings)."""
+    base = pr.base[:12]
+    old, new = (runner.git("rev-parse", f"{commit}:{INIT}").strip()[:12]
+                for commit in (pr.base, pr.merge))
+    origin = "pull request base: first parent of the merge commit"
+    return [
+        f"migration-guard: base: {base} ({origin}); checked: HEAD at {pr.merge[:12]} (merge of "
+        f"pull request head {pr.head[:12]} into the base)",
+        f"::error file={INIT},title=MG102 merged-migration-edited::migration edited after it "
+        f"was merged (merged in {base} ({origin}); blob {old} -> {new})%0Ahint: restore it: git "
+        f"restore --source={base} --staged --worktree -- {INIT} and put the change in a new "
+        "migration",
+        f"::error file={NEW},line=1,col=1,title=MG309 missing-lock-timeout::",
+        f"::error file={NEW},line=2,col=1,title=MG301 index-without-concurrently::",
+        "3 findings",
+    ]
+
+
+def assert_output(output: str, expected: list[str]) -> None:
+    """Exact lines; a line expected to end in ``::`` fixes the annotation's location and
+    title, and leaves the lint rule's wording (owned by the rule) to the rule's tests."""
+    lines = output.splitlines()
+    assert len(lines) == len(expected), output
+    for line, want in zip(lines, expected, strict=True):
+        if want.endswith("::"):
+            assert line.startswith(want), (line, want)
+        else:
+            assert line == want
+
+
+def expected_summary(output: list[str], checks: list[str]) -> list[str]:
+    """The job summary's first lines: heading, header, one verdict per check."""
+    verdicts = {"immutable": "❌ fail: 1 finding", "lint": "❌ fail: 2 findings"}
+    return [
+        "## migration-guard: 3 findings", "",
+        output[0].removeprefix("migration-guard: "), "",
+        "### supabase/migrations", "",
+        "| check | verdict |", "|---|---|",
+        *(f"| {c} | {verdicts.get(c, '✅ pass')} |" for c in checks), "",
+        r"- supabase/migrations/20240101000000\_init.sql: **MG102** merged-migration-edited: "
+        "migration edited after it was merged",
+        r"- supabase/migrations/20240110000000\_user\_names.sql:1:1: **MG309** "
+        "missing-lock-timeout: ",
+        r"- supabase/migrations/20240110000000\_user\_names.sql:2:1: **MG301** "
+        "index-without-concurrently: ",
+    ]
+
+
+def assert_summary(path: Path, expected: list[str]) -> None:
+    lines = path.read_text().splitlines()
+    assert lines[:len(expected) - 3] == expected[:-3]
+    for line, want in zip(lines[len(expected) - 3:len(expected)], expected[-3:], strict=True):
+        assert line.startswith(want), (line, want)
+    assert lines[len(expected):] == [""]
+
+
+@pytest.fixture
+def pull_request(repo: Repo, tmp_path: Path) -> PullRequest:
+    return make_pull_request(repo, tmp_path)
+
+
+@pytest.mark.parametrize("depth", [None, 1], ids=["fetch-depth-from-the-workflow", "shallow"])
+def test_reusable_workflow_catches_a_no_verify_edit_in_a_pull_request(
+    pull_request: PullRequest, tmp_path: Path, home: Path, depth: int | None
+) -> None:
+    """``None``: the checkout's own ``fetch-depth: 0``; ``1``: a shallow checkout, which the
+    tool deepens from origin by itself."""
+    runner = Runner(tmp_path, home, pull_request_event(pull_request))
+    install, deps, check = run_reusable_workflow(runner, pull_request, {"checks": FAST_CHECKS},
+                                                 depth=depth)
+    assert (install.returncode, deps.returncode) == (0, 0), install.stderr + deps.stderr
+    assert runner.pip_calls.read_text().splitlines() == [
+        "-m pip install --disable-pip-version-check --no-input migration-guard @ "
+        f"git+https://github.com/{TOOL_REPOSITORY}@{TOOL_SHA}"]
+    assert deps.stdout == "install-command is empty: nothing to install\n"
+    assert (check.returncode, check.stderr) == (1, "")
+    expected = expected_output(runner, pull_request)
+    assert_output(check.stdout, expected)
+    assert_summary(runner.summaries[-1], expected_summary(expected, FAST_CHECKS.split(",")))
+    assert [p.read_text() for p in runner.summaries[:-1]] == ["", ""]
+    assert runner.git("status", "--porcelain").strip() == ""
+
+
+def postgres_reachable() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not postgres_reachable(), reason="no PostgreSQL on 127.0.0.1:5432")
+def test_reusable_workflow_applies_the_migrations_on_the_service_database(
+    pull_request: PullRequest, tmp_path: Path, home: Path
+) -> None:
+    """Every default input, so every check: the step's own MIGRATION_GUARD_DATABASE_URL
+    (localhost:5432, the service container's port) reaches the local server. What apply
+    says about the edited migration is the apply check's business (its own tests): here,
+    that it ran on the server and annotated only files the pull request changed."""
+    runner = Runner(tmp_path, home, pull_request_event(pull_request))
+    *_, check = run_reusable_workflow(runner, pull_request, {})
+    assert (check.returncode, check.stderr) == (1, "")
+    lines = check.stdout.splitlines()
+    applied = [line for line in lines if ",title=MG2" in line]
+    for line in applied:
+        assert line.startswith((f"::error file={INIT},", f"::error file={NEW},")), line
+    others = [line for line in lines[:-1] if line not in applied]
+    expected = expected_output(runner, pull_request)
+    assert_output("\n".join(others), expected[:-1])
+    assert lines[-1] == f"{3 + len(applied)} findings"
+    table = runner.summaries[-1].read_text().splitlines()
+    verdict = "✅ pass" if not applied else f"❌ fail: {len(applied)} finding"
+    assert any(row.startswith(f"| apply | {verdict}") for row in table), table
+
+
+def test_install_command_runs_in_the_working_directory(
+    pull_request: PullRequest, tmp_path: Path, home: Path
+) -> None:
+    runner = Runner(tmp_path, home, pull_request_event(pull_request))
+    command = "python -m pip install -r requirements.txt && pwd > \"$RUNNER_TEMP/cwd\""
+    results = run_reusable_workflow(runner, pull_request, {
+        "checks": FAST_CHECKS, "install-command": command, "working-directory": "supabase"})
+    assert [r.returncode for r in results] == [0, 0, 1]
+    assert runner.pip_calls.read_text().splitlines()[1:] == [
+        "-m pip install -r requirements.txt"]
+    assert (runner.temp / "cwd").read_text() == f"{runner.workspace / 'supabase'}\n"
+
+
+def test_install_step_refuses_a_runner_without_job_workflow_sha(tmp_path: Path, home: Path) -> None:
+    (job,) = load(REUSABLE)["jobs"].values()
+    (install,) = [s for s in job["steps"] if s.get("name", "").startswith("Install migration")]
+    runner = Runner(tmp_path, home, {})
+    result = runner.run_step(install, {"job.workflow_repository": TOOL_REPOSITORY,
+                                       "job.workflow_sha": ""})
+    assert result.returncode == 2
+    assert result.stdout == (
+        "::error title=migration-guard::job.workflow_repository and job.workflow_sha do not "
+        "name a commit: this runner cannot tell which migration-guard to install\n")
+    assert not runner.pip_calls.exists()
+
+
+def test_composite_action_runs_the_same_checks_in_the_callers_job(
+    pull_request: PullRequest, tmp_path: Path, home: Path
+) -> None:
+    """ci/action.yml after the caller's own checkout: installed from the action's path."""
+    runner = Runner(tmp_path, home, pull_request_event(pull_request))
+    runner.checkout(pull_request, 0)
+    action = load(ACTION)
+    contexts = input_contexts(action["inputs"], {"checks": FAST_CHECKS})
+    runner.env["GITHUB_ACTION_PATH"] = str(ROOT / "ci")
+    install, check = (runner.run_step(step, contexts) for step in action["runs"]["steps"])
+    assert install.returncode == 0, install.stderr
+    assert runner.pip_calls.read_text().splitlines() == [
+        f"-m pip install --disable-pip-version-check --no-input {ROOT / 'ci'}/.."]
+    assert (check.returncode, check.stderr) == (1, "")
+    expected = expected_output(runner, pull_request)
+    assert_output(check.stdout, expected)
+    assert_summary(runner.summaries[-1], expected_summary(expected, FAST_CHECKS.split(",")))
