@@ -423,6 +423,11 @@ class Git:
             )
         return listing
 
+    def worktree_paths(self) -> list[str]:
+        """Tracked paths and untracked ones not ignored (what a user sees), each once."""
+        out = self.run("ls-files", "-z", "--cached", "--others", "--exclude-standard")
+        return list(dict.fromkeys(os.fsdecode(p) for p in out.split(b"\0") if p))
+
     def ls_tree(self, treeish: str, paths: Sequence[str] = ()) -> dict[str, Entry]:
         """Every file below ``paths`` in a commit or tree (recursive, submodules included)."""
         if paths:

@@ -15,7 +15,7 @@ from typing import NamedTuple
 from migration_guard.apply.settings import Settings
 from migration_guard.apply.sources import Unit, decode, fingerprint, read_listed
 from migration_guard.changeset import ChangeSet
-from migration_guard.frameworks.alembic import Revision, build_graph, parse_revision
+from migration_guard.frameworks.alembic import Revision, build_graph, depths, parse_revision
 from migration_guard.gitrepo import Entry
 from migration_guard.projects import Project
 
@@ -41,22 +41,6 @@ def _revision_paths(project: Project, files: Mapping[str, Entry]) -> dict[str, s
 def _parse_all(blobs: dict[str, bytes]) -> dict[str, Revision]:
     parsed = (parse_revision(path, data, compile_check=False) for path, data in blobs.items())
     return {r.path: r for r in parsed if isinstance(r, Revision)}
-
-
-def _depths(revisions: dict[str, Revision]) -> dict[str, int]:
-    """Longest distance from a root, so sorting by it puts parents first (linear time)."""
-    depth: dict[str, int] = {}
-    for start in revisions:
-        stack = [start]
-        while stack:
-            rid = stack[-1]
-            parents = [p for p in revisions[rid].down if p in revisions and p not in depth]
-            if parents and len(stack) <= len(revisions):
-                stack.extend(parents)
-                continue
-            stack.pop()
-            depth[rid] = 1 + max((depth.get(p, 0) for p in revisions[rid].down), default=-1)
-    return depth
 
 
 def cache_key(project: Project, changeset: ChangeSet, settings: Settings) -> str | None:
@@ -90,7 +74,7 @@ def plan(project: Project, changeset: ChangeSet, settings: Settings) -> AlembicP
     base += _parse_all(changeset.read_base(differing)).values()
     graph = build_graph(by_path.values())
     merged = {r.id for r in base}
-    depth = _depths(graph.revisions)
+    depth = depths(graph.revisions)
     new = sorted((r for r in graph.revisions.values() if r.id not in merged),
                  key=lambda r: (depth[r.id], r.path))
     return AlembicPlan(

@@ -19,6 +19,7 @@ from migration_guard.changeset import Snapshot
 from migration_guard.errors import GuardError
 from migration_guard.gitrepo import Addition, Git
 from migration_guard.projects import Project
+from migration_guard.report.common import count as counted
 
 SUMMARY = "the newest migrations with the author, date and commit that added them"
 UNCOMMITTED = "(uncommitted)"
@@ -146,7 +147,7 @@ _DOCSTRING = re.compile(r"\A(?:[ \t]*#[^\n]*\n|[ \t]*\n)*[rRuU]?(?:\"{3}|'{3})[ 
 
 def _alembic_migrations(rels: dict[str, str], texts: dict[str, bytes]) -> list[Migration]:
     """Alembic revisions, ordered by their depth in the revision graph (root first)."""
-    from migration_guard.frameworks.alembic import Revision, parse_revision
+    from migration_guard.frameworks.alembic import Revision, depths, parse_revision
 
     revisions: dict[str, Revision] = {}
     unreadable: dict[str, str] = {}
@@ -156,7 +157,7 @@ def _alembic_migrations(rels: dict[str, str], texts: dict[str, bytes]) -> list[M
             revisions.setdefault(parsed.id, parsed)
         else:
             unreadable[path] = parsed.reason
-    depth = _depths(revisions)
+    depth = depths(revisions)
     found = []
     for rid, rev in revisions.items():
         text = texts.get(rev.path, b"").decode("utf-8-sig", "replace")
@@ -171,31 +172,7 @@ def _alembic_migrations(rels: dict[str, str], texts: dict[str, bytes]) -> list[M
     return found
 
 
-def _depths(revisions: dict[str, Any]) -> dict[str, int]:
-    """Longest distance from a root for each revision (parents outside the graph count 0)."""
-    depth: dict[str, int] = {}
-    for start in revisions:
-        stack = [start]
-        while stack:
-            rid = stack[-1]
-            if rid in depth:
-                stack.pop()
-                continue
-            pending = [p for p in revisions[rid].down if p in revisions and p not in depth
-                       and p not in stack]
-            if pending:
-                stack.extend(pending)
-                continue
-            depth[rid] = 1 + max((depth.get(p, 0) for p in revisions[rid].down), default=0)
-            stack.pop()
-    return depth
-
-
 # -- output -----------------------------------------------------------------------------
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def _heading(found: ProjectHistory) -> str:
@@ -205,7 +182,7 @@ def _heading(found: ProjectHistory) -> str:
         where = f"{project.name}: {where}"
     if not found.total:
         return f"{where}: no migrations yet"
-    return f"{where}: {len(found.newest)} of {_plural(found.total, 'migration')}, newest first"
+    return f"{where}: {len(found.newest)} of {counted(found.total, 'migration')}, newest first"
 
 
 def _row(m: Migration) -> list[str]:

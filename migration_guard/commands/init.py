@@ -118,9 +118,7 @@ def init(git: Git, *, force: bool, out: IO[str]) -> int:
             continue
         if os.path.islink(target):
             os.unlink(target)  # --force replaces the link, never writes through it
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        with open(target, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(item.content)
+        tree.write(item.path, item.content)
         written.append(item.path)
         out.write(f"wrote {item.path}\n")
     out.write("next steps:\n")

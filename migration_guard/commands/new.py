@@ -328,10 +328,7 @@ def new(git: Git, raw_name: str, *, project_name: str | None, table: str | None,
         if write.verb == "wrote" and os.path.lexists(tree.path(write.path)):
             raise GuardError(f"{write.path} exists", "choose another name")
     for write in writes:
-        target = tree.path(write.path)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        with open(target, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(write.content)
+        tree.write(write.path, write.content)
         out.write(f"{write.verb} {write.path}\n")
     return 0
 

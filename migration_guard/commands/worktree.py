@@ -15,10 +15,8 @@ from migration_guard.gitrepo import Git
 class WorkTree:
     def __init__(self, git: Git) -> None:
         self.root = git.toplevel
-        out = git.run("ls-files", "-z", "--cached", "--others", "--exclude-standard")
-        listed = dict.fromkeys(os.fsdecode(p) for p in out.split(b"\0") if p)
         # A tracked file deleted from disk is not there for the user any more.
-        self.paths = [p for p in listed if os.path.isfile(self.path(p))]
+        self.paths = [p for p in git.worktree_paths() if os.path.isfile(self.path(p))]
 
     def path(self, rel: str) -> str:
         """The absolute path of a repository-relative one."""
@@ -34,3 +32,10 @@ class WorkTree:
     def read_many(self, paths: list[str]) -> dict[str, bytes]:
         found = {p: self.read(p) for p in paths}
         return {p: data for p, data in found.items() if data is not None}
+
+    def write(self, rel: str, text: str) -> None:
+        """Write ``text`` (LF line ends) to ``rel``, making its directories."""
+        target = self.path(rel)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(target, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)

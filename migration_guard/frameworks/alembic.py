@@ -10,7 +10,7 @@ reported at its line.
 # typing.NamedTuple compiles each string annotation, ~3 ms of every hook run.
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import NamedTuple
 
@@ -210,3 +210,28 @@ def build_graph(revisions: Iterable[Revision]) -> Graph:
     missing = [(rev, parent) for rev in by_id.values() for parent in rev.down
                if parent not in by_id]
     return Graph(by_id, duplicates, missing)
+
+
+def depths(revisions: Mapping[str, Revision]) -> dict[str, int]:
+    """Longest distance from a root for each revision: sorting by it puts parents first.
+
+    Parents outside ``revisions`` count as roots; a cycle (reported by ``linear``) ends
+    the walk instead of looping. Linear time: each revision is computed once.
+    """
+    depth: dict[str, int] = {}
+    for start in revisions:
+        stack, walking = [start], {start}
+        while stack:
+            rid = stack[-1]
+            if rid in depth:
+                stack.pop()
+                continue
+            pending = [p for p in revisions[rid].down
+                       if p in revisions and p not in depth and p not in walking]
+            if pending:
+                stack.extend(pending)
+                walking.update(pending)
+                continue
+            depth[rid] = 1 + max((depth.get(p, 0) for p in revisions[rid].down), default=0)
+            stack.pop()
+    return depth
