@@ -171,7 +171,7 @@ def run(argv: Sequence[str] | None, environ: dict[str, str]) -> int:
     args = build_parser(argv[0] if argv else None).parse_args(argv)
     if args.command == "history":
         from migration_guard.commands import history
-        from migration_guard.gitrepo import Git
+        from migration_guard.git.repo import Git
 
         return history.run(args, Git.discover(os.path.abspath(args.directory), environ),
                            sys.stdout)
@@ -194,13 +194,13 @@ def run(argv: Sequence[str] | None, environ: dict[str, str]) -> int:
         render(outcomes, f"linting {len(args.files)} file(s) as named", args.format, sys.stdout,
                summary_path=_summary_path(args, environ))
         return exit_code(outcomes)
-    from migration_guard import changeset as cs
     from migration_guard.checks import run_checks
     from migration_guard.config import ALL_CHECKS, load_config
-    from migration_guard.gitrepo import Git
+    from migration_guard.git import changeset as cs
+    from migration_guard.git.repo import Git
+    from migration_guard.git.shallow import Shallow
     from migration_guard.projects import from_config
     from migration_guard.report import exit_code, render
-    from migration_guard.shallow import Shallow
 
     git = Git.discover(os.path.abspath(args.directory), environ)
     fetch = getattr(args, "fetch", None)
@@ -209,7 +209,7 @@ def run(argv: Sequence[str] | None, environ: dict[str, str]) -> int:
     ci = None
     if not args.all and args.from_ref is None and args.base is None \
             and environ.get("GITHUB_ACTIONS") == "true":
-        from migration_guard.ci_base import github_base
+        from migration_guard.git.ci_base import github_base
 
         ci = github_base(git, environ, shallow)
     if ci is not None:
@@ -265,7 +265,7 @@ SETUP_COMMANDS = ("init", "new", "projects")  # no change set: dispatched before
 
 def _run_setup_command(args: argparse.Namespace, environ: dict[str, str]) -> int:
     from migration_guard.commands import init, new, projects
-    from migration_guard.gitrepo import Git
+    from migration_guard.git.repo import Git
 
     git = Git.discover(os.path.abspath(args.directory), environ)
     runner = {"init": init.run, "new": new.run, "projects": projects.run}[args.command]

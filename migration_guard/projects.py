@@ -16,7 +16,7 @@ from typing import NamedTuple
 from migration_guard import frameworks
 from migration_guard.config import Config, ProjectConfig
 from migration_guard.errors import GuardError
-from migration_guard.gitrepo import Entry
+from migration_guard.git.repo import Entry
 
 Reader = Callable[[str], bytes | None]
 

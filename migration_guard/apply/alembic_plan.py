@@ -14,9 +14,9 @@ from typing import NamedTuple
 
 from migration_guard.apply.settings import Settings
 from migration_guard.apply.sources import Unit, decode, fingerprint, read_listed
-from migration_guard.changeset import ChangeSet
 from migration_guard.frameworks.alembic import Revision, build_graph, depths, parse_revision
-from migration_guard.gitrepo import Entry
+from migration_guard.git.changeset import ChangeSet
+from migration_guard.git.repo import Entry
 from migration_guard.projects import Project
 
 

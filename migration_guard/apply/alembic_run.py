@@ -36,12 +36,13 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from migration_guard.apply import bytecode
-from migration_guard.changeset import Snapshot
 from migration_guard.db import tempdirs
 from migration_guard.db.redact import redact_url
 from migration_guard.errors import GuardError
-from migration_guard.export import alembic_project_files, export_files, private_parent
 from migration_guard.findings import Finding
+from migration_guard.frameworks.alembic import project_files
+from migration_guard.git.changeset import Snapshot
+from migration_guard.git.export import export_files, private_parent
 from migration_guard.projects import Project
 
 CHECK = "apply"
@@ -107,7 +108,10 @@ class Workspace:
         self._database: str | None = None  # what the project modules were imported for
         self._revisions_import_project = False
         try:
-            files = alembic_project_files(project, snapshot.files)
+            assert project.alembic_ini is not None and project.env_py is not None
+            files = project_files(snapshot.files, alembic_ini=project.alembic_ini,
+                                  env_py=project.env_py, migrations=project.migrations,
+                                  root=project.root)
             written = export_files(snapshot, files, self.dir)
             self._prime_bytecode(snapshot, written, bytecode_cache)
         except BaseException:

@@ -22,9 +22,9 @@ from migration_guard.apply.runner import apply_in, build_template, throwaway
 from migration_guard.apply.settings import Deadline, Settings
 from migration_guard.apply.sources import Unit
 from migration_guard.apply.upgrade_path import run_upgrade_path
-from migration_guard.changeset import ChangeSet
 from migration_guard.db.base import Database, Server
 from migration_guard.findings import Finding, Note
+from migration_guard.git.changeset import ChangeSet
 from migration_guard.projects import Project
 
 

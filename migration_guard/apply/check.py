@@ -16,9 +16,9 @@ from pathlib import Path
 from migration_guard.apply import alembic_plan
 from migration_guard.apply.settings import Deadline, Settings
 from migration_guard.apply.sources import fingerprint
-from migration_guard.changeset import ChangeSet
 from migration_guard.db.provider import default_cache_dir, open_server
 from migration_guard.findings import Finding, Note, Outcome
+from migration_guard.git.changeset import ChangeSet
 from migration_guard.projects import Project
 
 CHECK = "apply"

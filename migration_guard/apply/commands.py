@@ -20,7 +20,6 @@ from migration_guard.apply.drift import MIGRATED, drift_finding, schema_of
 from migration_guard.apply.runner import apply_in, throwaway
 from migration_guard.apply.settings import Deadline, Settings, settings_for
 from migration_guard.apply.sources import migration_paths, read_listed, read_units
-from migration_guard.changeset import ChangeSet
 from migration_guard.config import Config
 from migration_guard.db.base import Database, Server
 from migration_guard.db.provider import default_cache_dir, open_server
@@ -29,6 +28,7 @@ from migration_guard.db.remote import connect
 from migration_guard.errors import GuardError
 from migration_guard.findings import Finding, Outcome
 from migration_guard.frameworks.alembic import Revision, build_graph, parse_revision
+from migration_guard.git.changeset import ChangeSet
 from migration_guard.projects import Project
 
 LIVE = "the live database"

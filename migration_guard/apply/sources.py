@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from migration_guard.errors import GuardError
 from migration_guard.frameworks.drizzle import JOURNAL, parse_journal
-from migration_guard.gitrepo import Entry
+from migration_guard.git.repo import Entry
 from migration_guard.globs import glob_to_regex
 from migration_guard.projects import Project
 

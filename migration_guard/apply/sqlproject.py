@@ -15,9 +15,9 @@ from migration_guard.apply.runner import apply_in, build_template, tables_named,
 from migration_guard.apply.settings import Deadline, Settings
 from migration_guard.apply.sources import Unit, matching, migration_paths, read_listed, read_units
 from migration_guard.apply.upgrade_path import run_upgrade_path
-from migration_guard.changeset import ChangeSet
 from migration_guard.db.base import Database, Server
 from migration_guard.findings import Finding, Note
+from migration_guard.git.changeset import ChangeSet
 from migration_guard.projects import Project
 
 

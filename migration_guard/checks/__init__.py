@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from migration_guard.changeset import ChangeSet
 from migration_guard.config import Config
 from migration_guard.findings import Outcome
+from migration_guard.git.changeset import ChangeSet
 from migration_guard.projects import Project
 
 CheckFunction = Callable[[Project, ChangeSet, Config], Outcome]

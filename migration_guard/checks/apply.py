@@ -7,10 +7,10 @@ then imports the database engine in :mod:`migration_guard.apply`.
 
 from __future__ import annotations
 
-from migration_guard.changeset import ChangeSet
 from migration_guard.config import Config
 from migration_guard.errors import GuardError
 from migration_guard.findings import Outcome
+from migration_guard.git.changeset import ChangeSet
 from migration_guard.globs import matches_any
 from migration_guard.projects import Project
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import shlex
 
-from migration_guard.changeset import ChangeSet
 from migration_guard.config import Config
 from migration_guard.findings import Finding, Note, Outcome
-from migration_guard.gitrepo import Entry
+from migration_guard.git.changeset import ChangeSet
+from migration_guard.git.repo import Entry
 from migration_guard.projects import Project
 
 CHECK = "immutable"

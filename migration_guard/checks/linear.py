@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 import time
 
-from migration_guard.changeset import ChangeSet
 from migration_guard.config import Config
 from migration_guard.findings import Finding, Outcome
 from migration_guard.frameworks import Framework, Version
 from migration_guard.frameworks.alembic import Revision, Unreadable, build_graph, parse_revision
-from migration_guard.gitrepo import SUBMODULE_MODE, SYMLINK_MODE, Entry
+from migration_guard.git.changeset import ChangeSet
+from migration_guard.git.repo import SUBMODULE_MODE, SYMLINK_MODE, Entry
 from migration_guard.globs import matches_any
 from migration_guard.projects import Project
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from migration_guard.changeset import ChangeSet
 from migration_guard.config import Config
 from migration_guard.errors import GuardError
 from migration_guard.findings import Finding, Outcome
+from migration_guard.git.changeset import ChangeSet
 from migration_guard.lint import LintOptions, enabled_codes, lint_bytes
 from migration_guard.projects import Project
 
@@ -79,8 +79,8 @@ def _lint_sql_files(project: Project, changeset: ChangeSet, options: LintOptions
 
 def _lint_alembic(project: Project, changeset: ChangeSet, options: LintOptions,
                   paths: list[str]) -> list[Finding]:
-    from migration_guard.export import export_files, python_project_files, temporary_directory
     from migration_guard.frameworks.alembic import Revision, build_graph, parse_revision
+    from migration_guard.git.export import export_files, python_project_files, temporary_directory
     from migration_guard.lint.alembic_sql import lint_alembic_revision
 
     assert project.alembic_ini is not None

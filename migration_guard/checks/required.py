@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from migration_guard.changeset import ChangeSet
 from migration_guard.config import Config
 from migration_guard.errors import GuardError
 from migration_guard.findings import Finding, Outcome
 from migration_guard.frameworks.alembic_env import schema_sources
+from migration_guard.git.changeset import ChangeSet
 from migration_guard.globs import glob_to_regex
 from migration_guard.projects import Project
 

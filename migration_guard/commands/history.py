@@ -15,9 +15,9 @@ import re
 from collections.abc import Sequence
 from typing import IO, Any, NamedTuple
 
-from migration_guard.changeset import Snapshot
 from migration_guard.errors import GuardError
-from migration_guard.gitrepo import Addition, Git
+from migration_guard.git.changeset import Snapshot
+from migration_guard.git.repo import Addition, Git
 from migration_guard.projects import Project
 from migration_guard.report.common import count as counted
 

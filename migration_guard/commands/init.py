@@ -17,7 +17,7 @@ from migration_guard.config import PYPROJECT_NAME, YAML_NAME
 from migration_guard.errors import GuardError
 
 if TYPE_CHECKING:  # the parser is built on every hook run: keep this module's imports light
-    from migration_guard.gitrepo import Git
+    from migration_guard.git.repo import Git
     from migration_guard.projects import Project
 
 SUMMARY = ("detect the migration projects and write .migration-guard.yaml, "
@@ -94,7 +94,7 @@ def _has_pyproject_config(root: str) -> bool:
 
 def init(git: Git, *, force: bool, out: IO[str]) -> int:
     from migration_guard import template_files
-    from migration_guard.commands.worktree import WorkTree
+    from migration_guard.git.worktree import WorkTree
     from migration_guard.projects import detect
 
     tree = WorkTree(git)

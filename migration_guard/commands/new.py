@@ -20,8 +20,8 @@ from migration_guard.frameworks import Version
 if TYPE_CHECKING:  # the parser is built on every hook run: keep this module's imports light
     from datetime import datetime
 
-    from migration_guard.commands.worktree import WorkTree
-    from migration_guard.gitrepo import Git
+    from migration_guard.git.repo import Git
+    from migration_guard.git.worktree import WorkTree
     from migration_guard.projects import Project
 
 SUMMARY = "create a correctly named and ordered migration from a template (SQL frameworks)"
@@ -309,8 +309,8 @@ def _alembic_refusal(project: Project, slug: str) -> GuardError:
 
 def new(git: Git, raw_name: str, *, project_name: str | None, table: str | None,
         config_path: str | None, now: datetime, out: IO[str]) -> int:
-    from migration_guard.commands.worktree import WorkTree
     from migration_guard.config import load_config
+    from migration_guard.git.worktree import WorkTree
     from migration_guard.projects import from_config
 
     slug = sanitize_name(raw_name)

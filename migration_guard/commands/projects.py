@@ -22,9 +22,9 @@ from typing import IO, TYPE_CHECKING, Any, NamedTuple
 from migration_guard.errors import GuardError
 
 if TYPE_CHECKING:  # the parser is built on every hook run: keep this module's imports light
-    from migration_guard.changeset import Snapshot
     from migration_guard.config import Config
-    from migration_guard.gitrepo import Git
+    from migration_guard.git.changeset import Snapshot
+    from migration_guard.git.repo import Git
     from migration_guard.projects import Project
 
 SUMMARY = "list the migration projects (configured or detected), e.g. for a CI job matrix"
@@ -60,8 +60,8 @@ def select(projects: Sequence[Project], name: str | None) -> list[Project]:
 
 
 def list_projects(git: Git, config_path: str | None) -> list[Listed]:
-    from migration_guard.changeset import Snapshot
     from migration_guard.config import load_config
+    from migration_guard.git.changeset import Snapshot
     from migration_guard.projects import from_config
 
     index = Snapshot(git, None, "the index")

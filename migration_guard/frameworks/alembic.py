@@ -9,6 +9,7 @@ reported at its line.
 # Annotations are evaluated, not postponed (no `from __future__ import annotations`):
 # typing.NamedTuple compiles each string annotation, ~3 ms of every hook run.
 
+import posixpath
 import re
 from collections.abc import Iterable, Mapping
 from functools import cache
@@ -235,3 +236,25 @@ def depths(revisions: Mapping[str, Revision]) -> dict[str, int]:
             depth[rid] = 1 + max((depth.get(p, 0) for p in revisions[rid].down), default=0)
             stack.pop()
     return depth
+
+
+# Directories an Alembic project's modules never live in; skipping them keeps a repository
+# with a committed virtualenv from being exported whole.
+_SKIPPED_DIRS = frozenset({"node_modules", ".git", ".venv", "venv", "__pycache__", ".tox"})
+
+
+def project_files(paths: Iterable[str], *, alembic_ini: str, env_py: str, migrations: str,
+                  root: str) -> list[str]:
+    """What running an Alembic project needs: ``alembic.ini``, the script directory, the
+    migrations, and the Python files under the project's root."""
+    script_dir = posixpath.dirname(env_py) + "/"
+    migrations_dir = migrations + "/"
+    prefix = root + "/" if root else ""
+    wanted: list[str] = []
+    for path in paths:
+        if not path.startswith(prefix) or _SKIPPED_DIRS.intersection(path.split("/")[:-1]):
+            continue
+        if path == alembic_ini or path.endswith(".py") \
+                or path.startswith((script_dir, migrations_dir)):
+            wanted.append(path)
+    return wanted

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from migration_guard.gitrepo import Git
+from migration_guard.git.repo import Git
 
 
 class WorkTree:

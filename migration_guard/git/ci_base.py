@@ -5,7 +5,7 @@ it was merged into (``pull_request.base.sha`` can be stale), and its second pare
 be the PR head. ``merge_group`` names its base. ``push`` compares with the commit before
 it; a new branch (all-zero ``before``) or a forced update whose ``before`` is gone is an
 explicit error rather than a silent pass. In a shallow checkout the commits these need are
-fetched when allowed (see :mod:`migration_guard.shallow`).
+fetched when allowed (see :mod:`migration_guard.git.shallow`).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import json
 from typing import NamedTuple
 
 from migration_guard.errors import GuardError
-from migration_guard.gitrepo import Git
-from migration_guard.shallow import Shallow
+from migration_guard.git.repo import Git
+from migration_guard.git.shallow import Shallow
 
 ZERO = "0" * 40
 FORCED_HINT = "after a forced update pass --base origin/main"

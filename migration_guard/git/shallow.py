@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 
 from migration_guard.errors import GuardError
-from migration_guard.gitrepo import Git
+from migration_guard.git.repo import Git
 
 REMOTE = "origin"
 CI_FIX = "check out with fetch-depth: 0 (actions/checkout)"

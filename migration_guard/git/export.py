@@ -11,20 +11,11 @@ from __future__ import annotations
 import os
 import posixpath
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from migration_guard.changeset import Snapshot
 from migration_guard.errors import GuardError
-
-if TYPE_CHECKING:
-    from migration_guard.gitrepo import Entry
-    from migration_guard.projects import Project
-
-# Directories an Alembic project's modules never live in; skipping them keeps a repository
-# with a committed virtualenv from being exported whole.
-_SKIPPED_DIRS = frozenset({"node_modules", ".git", ".venv", "venv", "__pycache__", ".tox"})
+from migration_guard.git.changeset import Snapshot
 
 
 def export_files(snapshot: Snapshot, paths: Iterable[str], target: Path) -> list[Path]:
@@ -69,23 +60,6 @@ def python_project_files(snapshot: Snapshot, root: str) -> list[str]:
     prefix = f"{root}/" if root else ""
     wanted = (".py", ".ini", ".mako", ".toml", ".cfg")
     return [p for p in snapshot.files if p.startswith(prefix) and p.endswith(wanted)]
-
-
-def alembic_project_files(project: Project, files: Mapping[str, Entry]) -> list[str]:
-    """What running an Alembic project needs: ``alembic.ini``, the script directory, the
-    migrations, and the Python files under the project's root."""
-    assert project.alembic_ini is not None and project.env_py is not None
-    script_dir = posixpath.dirname(project.env_py) + "/"
-    migrations = project.migrations + "/"
-    root = project.root + "/" if project.root else ""
-    wanted: list[str] = []
-    for path in files:
-        if not path.startswith(root) or _SKIPPED_DIRS.intersection(path.split("/")[:-1]):
-            continue
-        if path == project.alembic_ini or path.endswith(".py") \
-                or path.startswith((script_dir, migrations)):
-            wanted.append(path)
-    return wanted
 
 
 def private_parent() -> str | None:

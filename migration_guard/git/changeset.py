@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
 
 from migration_guard.errors import GuardError
-from migration_guard.gitrepo import EMPTY_BLOB_SHA1, Change, Entry, Git, IndexListing
+from migration_guard.git.repo import EMPTY_BLOB_SHA1, Change, Entry, Git, IndexListing
 
 UPSTREAM_CANDIDATES = ("origin/HEAD", "origin/main", "origin/master", "main", "master")
 
