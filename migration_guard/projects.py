@@ -10,7 +10,7 @@ working tree, and costs a few milliseconds on a 10,000-file repository.
 
 import posixpath
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
 
 from migration_guard import frameworks
@@ -313,3 +313,14 @@ def _configured(
         generate_command=pc.generate_command or match.generate_command,
         config=pc,
     )
+
+
+def select(projects: Sequence[Project], name: str | None) -> list[Project]:
+    """The project called ``name`` (its name or migrations directory); all when None."""
+    if name is None:
+        return list(projects)
+    chosen = [p for p in projects if name in (p.name, p.migrations, p.migrations + "/")]
+    if not chosen:
+        known = ", ".join(p.name for p in projects) or "none found"
+        raise GuardError(f"no project named {name!r}", f"choose one of: {known}")
+    return chosen

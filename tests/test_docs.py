@@ -13,20 +13,25 @@ from migration_guard.codes import all_codes
 
 MANIFEST = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
 README = (ROOT / "README.md").read_text()
-HOOK_MODULES = {
-    "migrations-required": "required", "migrations-immutable": "immutable",
-    "migrations-linear": "linear", "migrations-lint": "lint", "migrations-apply": "apply",
-    "migration-guard": "guard",
-}
 
 
-def test_every_hook_has_an_entry_module_and_a_readme_section() -> None:
+def test_every_hook_runs_a_command_module_and_has_a_readme_section() -> None:
     for hook in MANIFEST:
         assert hook["entry"].startswith("migration-guard "), hook["id"]
         assert hook["pass_filenames"] is False, hook["id"]
-        module = importlib.import_module(f"migration_guard.hooks.{HOOK_MODULES[hook['id']]}")
-        assert callable(module.main)
+        command = hook["entry"].split()[1]
+        module = importlib.import_module(f"migration_guard.commands.{command}")
+        assert callable(module.add_parser) and callable(module.run), hook["id"]
         assert f"### {hook['id']}" in README, hook["id"]
+
+
+def test_every_command_is_one_module_of_commands() -> None:
+    from migration_guard.cli import COMMANDS
+
+    package = ROOT / "migration_guard" / "commands"
+    helpers = {"__init__", "options", "scope"}
+    assert sorted(COMMANDS) == sorted(p.stem for p in package.glob("*.py")
+                                      if p.stem not in helpers)
 
 
 def test_every_hook_command_exists() -> None:

@@ -1,1 +1,2 @@
-"""CLI-only commands that are not checks: one module each, called from ``cli.run``."""
+"""The CLI commands, one module each (``migration-guard <name>`` runs ``<name>.py``);
+``options`` holds the options several share and ``scope`` what a checking command works on."""

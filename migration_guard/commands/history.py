@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import posixpath
 import re
 from collections.abc import Sequence
@@ -83,13 +84,9 @@ def _select(projects: list[Project], name: str | None) -> list[Project]:
         raise GuardError("no migrations project found in this repository",
                          "run it in a repository with migrations, or list `projects:` in "
                          ".migration-guard.yaml")
-    if name is None:
-        return projects
-    chosen = [p for p in projects if name in (p.name, p.migrations, p.migrations + "/")]
-    if not chosen:
-        raise GuardError(f"no project named {name!r}",
-                         f"choose one of: {', '.join(p.name for p in projects)}")
-    return chosen
+    from migration_guard.projects import select
+
+    return select(projects, name)
 
 
 def _first_additions(additions: list[Addition]) -> dict[str, Addition]:
@@ -220,7 +217,10 @@ def render_json(found: Sequence[ProjectHistory], out: IO[str]) -> None:
     out.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
-def run(args: argparse.Namespace, git: Git, out: IO[str]) -> int:
+def run(args: argparse.Namespace, environ: dict[str, str], out: IO[str]) -> int:
+    from migration_guard.git.repo import Git
+
+    git = Git.discover(os.path.abspath(args.directory), environ)
     found = history(git, args.project, args.count, args.config)
     (render_json if args.format == "json" else render_text)(found, out)
     return 0

@@ -140,5 +140,8 @@ def _detected(projects: Sequence[Project]) -> str:
     return f"detected {count}: {listed}"
 
 
-def run(args: argparse.Namespace, git: Git, out: IO[str]) -> int:
+def run(args: argparse.Namespace, environ: dict[str, str], out: IO[str]) -> int:
+    from migration_guard.git.repo import Git
+
+    git = Git.discover(os.path.abspath(args.directory), environ)
     return init(git, force=args.force, out=out)

@@ -271,7 +271,7 @@ PLANNERS: dict[str, Callable[[Plan], list[Write]]] = {
 
 
 def _choose(projects: Sequence[Project], name: str | None) -> Project:
-    from migration_guard.commands.projects import select
+    from migration_guard.projects import select
 
     if not projects:
         raise GuardError("no migrations project found in this repository",
@@ -333,7 +333,10 @@ def new(git: Git, raw_name: str, *, project_name: str | None, table: str | None,
     return 0
 
 
-def run(args: argparse.Namespace, git: Git, out: IO[str]) -> int:
+def run(args: argparse.Namespace, environ: dict[str, str], out: IO[str]) -> int:
+    from migration_guard.git.repo import Git
+
+    git = Git.discover(os.path.abspath(args.directory), environ)
     from datetime import UTC, datetime
 
     return new(git, args.name, project_name=args.project, table=args.table,

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
-
-from migration_guard.errors import GuardError
 
 if TYPE_CHECKING:  # the parser is built on every hook run: keep this module's imports light
     from migration_guard.config import Config
@@ -46,17 +45,6 @@ class Listed(NamedTuple):
     schema: tuple[str, ...]
     schema_from: str
     pg_version: int | None
-
-
-def select(projects: Sequence[Project], name: str | None) -> list[Project]:
-    """The project called ``name`` (its name or migrations directory); all when None."""
-    if name is None:
-        return list(projects)
-    chosen = [p for p in projects if name in (p.name, p.migrations, p.migrations + "/")]
-    if not chosen:
-        known = ", ".join(p.name for p in projects) or "none found"
-        raise GuardError(f"no project named {name!r}", f"choose one of: {known}")
-    return chosen
 
 
 def list_projects(git: Git, config_path: str | None) -> list[Listed]:
@@ -118,7 +106,10 @@ def render_text(found: Sequence[Listed], out: IO[str]) -> None:
         out.write("\n".join(lines) + "\n")
 
 
-def run(args: argparse.Namespace, git: Git, out: IO[str]) -> int:
+def run(args: argparse.Namespace, environ: dict[str, str], out: IO[str]) -> int:
+    from migration_guard.git.repo import Git
+
+    git = Git.discover(os.path.abspath(args.directory), environ)
     found = list_projects(git, args.config)
     (render_json if args.format == "json" else render_text)(found, out)
     return 0

@@ -1,4 +1,4 @@
-"""The ``status`` and ``drift`` commands: read-only looks at a live database.
+"""Read-only looks at a live database, for the ``status`` and ``drift`` commands.
 
 ``status`` lists, per project, the migrations the database has applied and those still
 pending, from the runner's own bookkeeping table. ``drift --against URL`` applies the
@@ -35,13 +35,6 @@ LIVE = "the live database"
 SUPABASE_SCHEMAS = ("auth", "storage", "realtime", "_realtime", "extensions", "graphql",
                     "graphql_public", "vault", "pgsodium", "pgsodium_masks", "net",
                     "supabase_functions", "pgbouncer", "cron")
-
-
-def run_command(name: str, changes: ChangeSet, projects: Sequence[Project], config: Config, *,
-                target: str, server_url: str | None, fmt: str, out: TextIO) -> int:
-    if name == "status":
-        return status(changes, projects, target, out)
-    return drift_against(changes, projects, config, target, server_url, fmt, out)
 
 
 @contextlib.contextmanager
@@ -162,17 +155,15 @@ def _write_status(out: TextIO, project: Project, files: dict[str, str],
 
 
 def drift_against(changes: ChangeSet, projects: Sequence[Project], config: Config,
-                  target: str, server_url: str | None, fmt: str, out: TextIO) -> int:
-    from migration_guard.report import exit_code, render
-
+                  target: str, server_url: str | None) -> list[Outcome]:
+    """Per project, the differences between ``target`` and the schema the migrations make."""
     outcomes = []
     for project in projects:
         settings = settings_for(config, project)
         settings = settings._replace(database=settings.database._replace(url=server_url))
         outcomes.append(Outcome("drift", project.name,
                                 _drift_of(project, changes, settings, target), []))
-    render(outcomes, f"drift of {redact_url(target)} against the migrations", fmt, out)
-    return exit_code(outcomes)
+    return outcomes
 
 
 def _drift_of(project: Project, changes: ChangeSet, settings: Settings,

@@ -1,0 +1,51 @@
+"""``migration-guard check``: every enabled check over the staged change, a range or the
+whole tree (what CI runs); ``--fast`` is the combined ``migration-guard`` hook."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import TextIO
+
+from migration_guard.commands.options import Commands, add_command, add_range_options
+from migration_guard.errors import GuardError
+
+SUMMARY = "run every enabled check (what CI runs)"
+FAST_CHECKS = ("required", "immutable", "linear", "lint")
+
+
+def add_parser(commands: Commands) -> None:
+    parser = add_command(commands, "check", SUMMARY)
+    add_range_options(parser)
+    parser.add_argument("--fast", action="store_true",
+                        help="only the fast checks (the combined `migration-guard` hook)")
+    parser.add_argument("--checks", help="comma-separated checks to run (overrides the config)")
+    parser.add_argument("--project", action="append", metavar="NAME", help="only this "
+                        "project (its name or migrations directory); repeat for several")
+
+
+def run(args: argparse.Namespace, environ: dict[str, str], out: TextIO) -> int:
+    from migration_guard.commands.scope import resolve, run_in
+
+    scope = resolve(args, environ)
+    if args.checks:
+        names: Sequence[str] = [c.strip() for c in args.checks.split(",") if c.strip()]
+        _refuse_unknown(names)
+    else:  # the config's checks, read from the change being checked
+        names = [c for c in scope.config.checks if not args.fast or c in FAST_CHECKS]
+    return run_in(scope, names, args, environ, out)
+
+
+def _refuse_unknown(names: Sequence[str]) -> None:
+    from migration_guard.checks import get
+    from migration_guard.config import ALL_CHECKS
+
+    unknown = []
+    for name in names:
+        try:
+            get(name)
+        except KeyError:
+            unknown.append(name)
+    if unknown:
+        raise GuardError(f"check not available yet: {', '.join(unknown)}",
+                         f"run any of: {', '.join(ALL_CHECKS)}")
