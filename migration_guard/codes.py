@@ -1,8 +1,10 @@
-"""The registry of finding codes: stable forever, one kebab-case name each.
+"""Finding codes: stable forever, one kebab-case name each; and the fast checks' own table.
 
-MG1xx belong to the fast git-aware checks (required, immutable, linear); MG2xx to the
-database checks (apply, drift); MG3xx to the SQL lint. Each family keeps its own table in
-its own module; :func:`all_codes` joins them for docs, SARIF and the meta-tests.
+MG1xx belong to the fast git-aware checks (required, immutable, linear), tabled here; MG2xx
+to the database checks (:mod:`migration_guard.apply.codes`); MG3xx to the SQL lint
+(:mod:`migration_guard.lint.registry`). Each family keeps its own table in its own module,
+built with :func:`table`; :func:`migration_guard.report.catalog.all_codes` joins them for
+docs, SARIF and the meta-tests. Nothing here imports a family: the arrows point down.
 """
 
 # Annotations are evaluated, not postponed (no `from __future__ import annotations`):
@@ -18,23 +20,24 @@ class Code(NamedTuple):
     summary: str
 
 
-def _table(check: str, rows: list[tuple[str, str, str]]) -> dict[str, Code]:
+def table(check: str, rows: list[tuple[str, str, str]]) -> dict[str, Code]:
+    """A family's codes from ``(code, name, summary)`` rows, all of one check."""
     return {code: Code(code, name, check, summary) for code, name, summary in rows}
 
 
 GIT_CODES: dict[str, Code] = {
-    **_table("required", [
+    **table("required", [
         ("MG101", "schema-change-without-migration",
          "a schema source changed and no migration was added"),
     ]),
-    **_table("immutable", [
+    **table("immutable", [
         ("MG102", "merged-migration-edited", "a migration present on the base was modified"),
         ("MG103", "merged-migration-deleted",
          "a migration present on the base was deleted or renamed"),
         ("MG104", "merged-migration-mode-changed",
          "a migration present on the base changed file mode or type"),
     ]),
-    **_table("linear", [
+    **table("linear", [
         ("MG110", "migration-out-of-order",
          "a new migration sorts before the newest migration on the base"),
         ("MG111", "migration-name-invalid",
@@ -58,11 +61,3 @@ GIT_CODES: dict[str, Code] = {
         ("MG123", "merge-conflict-markers", "a migration contains merge conflict markers"),
     ]),
 }
-
-
-def all_codes() -> dict[str, Code]:
-    """Every registered code, across families (imports the lint and database tables)."""
-    from migration_guard.db.codes import CODES as DATABASE_CODES
-    from migration_guard.lint.registry import CODES as LINT_CODES
-
-    return {**GIT_CODES, **DATABASE_CODES, **LINT_CODES}

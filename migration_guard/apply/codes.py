@@ -1,4 +1,4 @@
-"""Finding codes of the database checks (MG2xx): applying migrations to a throwaway database."""
+"""Finding codes of the database checks (MG2xx): migrations applied to a throwaway database."""
 
 from __future__ import annotations
 
