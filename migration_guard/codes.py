@@ -3,7 +3,7 @@
 MG1xx belong to the fast git-aware checks (required, immutable, linear), tabled here; MG2xx
 to the database checks (:mod:`migration_guard.apply.codes`); MG3xx to the SQL lint
 (:mod:`migration_guard.lint.registry`). Each family keeps its own table in its own module,
-built with :func:`table`; :func:`migration_guard.report.catalog.all_codes` joins them for
+built with :func:`table`; :func:`migration_guard.report.codebook.all_codes` joins them for
 docs, SARIF and the meta-tests. Nothing here imports a family: the arrows point down.
 """
 

@@ -3,7 +3,7 @@
     python scripts/codes_table.py
 """
 
-from migration_guard.report.catalog import all_codes
+from migration_guard.report.codebook import all_codes
 
 print("| code | name | check | what it means |")
 print("|---|---|---|---|")

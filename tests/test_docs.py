@@ -9,7 +9,7 @@ import sys
 import yaml
 from conftest import ROOT
 
-from migration_guard.report.catalog import all_codes
+from migration_guard.report.codebook import all_codes
 
 MANIFEST = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
 README = (ROOT / "README.md").read_text()

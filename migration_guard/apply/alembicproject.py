@@ -13,7 +13,7 @@ from pathlib import Path
 
 from alembic.config import Config as AlembicConfig
 
-from migration_guard.apply import bytecode, catalog
+from migration_guard.apply import bytecode
 from migration_guard.apply.alembic_plan import AlembicPlan, names_in_strings
 from migration_guard.apply.alembic_run import Workspace, sqlalchemy_url
 from migration_guard.apply.drift import alembic_drift, schema_of
@@ -22,6 +22,7 @@ from migration_guard.apply.runner import apply_in, build_template, throwaway
 from migration_guard.apply.settings import Deadline, Settings
 from migration_guard.apply.sources import Unit
 from migration_guard.apply.upgrade_path import run_upgrade_path
+from migration_guard.db import catalog
 from migration_guard.db.base import Database, Server
 from migration_guard.findings import Finding, Note
 from migration_guard.git.changeset import ChangeSet
@@ -95,7 +96,7 @@ class AlembicRun:
                                   self.ws.project.migrations)
         return found or self.sql(db, self.work.seed)
 
-    def _empty_schema(self) -> catalog.Snapshot:
+    def _empty_schema(self) -> catalog.Schema:
         with throwaway(self.server) as db:
             self.sql(db, self.work.prelude)
             return schema_of(db.conninfo)

@@ -20,12 +20,12 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from migration_guard.apply import catalog
 from migration_guard.apply.alembic_run import Workspace, sqlalchemy_url
 from migration_guard.apply.runner import apply_in, throwaway
 from migration_guard.apply.settings import Deadline
 from migration_guard.apply.sources import Unit, fingerprint
 from migration_guard.config import DatabaseConfig
+from migration_guard.db import catalog
 from migration_guard.db.base import Database, Server
 from migration_guard.db.remote import connect
 from migration_guard.findings import Finding
@@ -40,10 +40,10 @@ def drift_finding(path: str, message: str, hint: str) -> Finding:
     return Finding("MG206", path, None, f"drift: {message}", hint, check=CHECK)
 
 
-def schema_of(conninfo: str, *, skip_schemas: Iterable[str] = ()) -> catalog.Snapshot:
+def schema_of(conninfo: str, *, skip_schemas: Iterable[str] = ()) -> catalog.Schema:
     conn = connect(conninfo)
     try:
-        return catalog.snapshot(conn, skip_schemas=skip_schemas)
+        return catalog.read_schema(conn, skip_schemas=skip_schemas)
     finally:
         conn.close()
 
@@ -105,7 +105,7 @@ def alembic_drift(ws: Workspace, cfg: AlembicConfig, server: Server, migrated: D
 
 def models_schema(server: Server, metadatas: Sequence[sa.MetaData], prelude: list[Unit],
                   database: DatabaseConfig, deadline: Deadline,
-                  cache: Path | None) -> tuple[catalog.Snapshot, list[Finding]]:
+                  cache: Path | None) -> tuple[catalog.Schema, list[Finding]]:
     """The catalog ``create_all()`` makes after the prelude, kept in ``cache`` under a hash
     of the DDL it emits (rendered without a database), the prelude and the server version:
     unchanged models cost a rendering, not a database of their own."""

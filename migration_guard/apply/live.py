@@ -14,13 +14,14 @@ from typing import Any, TextIO
 
 import psycopg
 
-from migration_guard.apply import bytecode, catalog
+from migration_guard.apply import bytecode
 from migration_guard.apply.alembic_run import Workspace, sqlalchemy_url
 from migration_guard.apply.drift import MIGRATED, drift_finding, schema_of
 from migration_guard.apply.runner import apply_in, throwaway
 from migration_guard.apply.settings import Deadline, Settings, settings_for
 from migration_guard.apply.sources import migration_paths, read_listed, read_units
 from migration_guard.config import Config
+from migration_guard.db import catalog
 from migration_guard.db.base import Database, Server
 from migration_guard.db.provider import default_cache_dir, open_server
 from migration_guard.db.redact import redact_url
@@ -170,7 +171,7 @@ def _drift_of(project: Project, changes: ChangeSet, settings: Settings,
               target: str) -> list[Finding]:
     skip = SUPABASE_SCHEMAS if project.framework == "supabase" else ()
     with read_only(target) as conn:
-        live = catalog.snapshot(conn, skip_schemas=skip)
+        live = catalog.read_schema(conn, skip_schemas=skip)
     database = settings.database
     with open_server(database_url=database.url, connect_timeout_s=database.connect_timeout,
                      start_timeout_s=database.start_timeout) as server:
@@ -185,7 +186,7 @@ def _drift_of(project: Project, changes: ChangeSet, settings: Settings,
 
 
 def _migrated_schema(project: Project, changes: ChangeSet, settings: Settings, server: Server,
-                     skip: Sequence[str]) -> tuple[list[Finding], catalog.Snapshot]:
+                     skip: Sequence[str]) -> tuple[list[Finding], catalog.Schema]:
     deadline = Deadline(settings.database.run_timeout)
     candidate = changes.candidate
     prelude = read_listed(settings.options.prelude, candidate.read_many, key="prelude")

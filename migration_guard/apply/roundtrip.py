@@ -14,9 +14,9 @@ from typing import Any
 import psycopg
 from alembic.config import Config as AlembicConfig
 
-from migration_guard.apply import catalog
 from migration_guard.apply.alembic_run import Workspace
 from migration_guard.apply.drift import schema_of
+from migration_guard.db import catalog
 from migration_guard.db.remote import connect
 from migration_guard.findings import Finding, Note
 from migration_guard.frameworks.alembic import Revision
@@ -24,7 +24,7 @@ from migration_guard.frameworks.alembic import Revision
 CHECK = "apply"
 
 
-def _left_behind(before: catalog.Snapshot, after: catalog.Snapshot, path: str,
+def _left_behind(before: catalog.Schema, after: catalog.Schema, path: str,
                  what: str) -> list[Finding]:
     differences = catalog.compare(before, after, expected_label="the schema before the upgrade",
                                   actual_label=f"the schema after {what}")
@@ -52,21 +52,21 @@ def roundtrip_new(ws: Workspace, cfg: AlembicConfig, conninfo: str,
 def _roundtrip(ws: Workspace, cfg: AlembicConfig, conn: psycopg.Connection[Any],
                revision: Revision) -> list[Finding]:
     target = revision.down[0] if revision.down else "base"
-    before = catalog.snapshot(conn)
+    before = catalog.read_schema(conn)
     found = ws.upgrade(cfg, revision.id, doing=f"upgrade to {revision.id}")
     if found:
         return found
     found = ws.downgrade(cfg, target, doing=f"downgrade of {revision.id}")
     if found:
         return [_blame_revision(f, revision) for f in found]
-    found = _left_behind(before, catalog.snapshot(conn), revision.path,
+    found = _left_behind(before, catalog.read_schema(conn), revision.path,
                          f"the downgrade of {revision.id}")
     return found or ws.upgrade(cfg, revision.id, code="MG204",
                                doing=f"upgrade of {revision.id} after its downgrade")
 
 
 def roundtrip_all(ws: Workspace, cfg: AlembicConfig, conninfo: str,
-                  empty: catalog.Snapshot, where: str) -> list[Finding]:
+                  empty: catalog.Schema, where: str) -> list[Finding]:
     """Down to base from the heads (the database is at the heads), then up again."""
     found = ws.downgrade(cfg, "base", doing="downgrade to base")
     if found:

@@ -112,7 +112,7 @@ def apply_in(conninfo: str, units: list[Unit], framework: str, database: Databas
 
 def fill_rows(conninfo: str, database: DatabaseConfig,
               only_tables: Collection[str] | None = None) -> dict[str, int]:
-    from migration_guard.apply.catalog import TRACKING_TABLES
+    from migration_guard.db.catalog import TRACKING_TABLES
     from migration_guard.db.sample_data import fill_sample_rows
 
     with open_session(conninfo, database) as session:

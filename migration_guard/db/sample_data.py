@@ -12,76 +12,14 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections.abc import Callable, Collection, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import psycopg
 from psycopg import sql
 
+from migration_guard.db.catalog import Catalog, Column, Table, read_catalog, with_referenced
+
 ATTEMPTS = 3
-
-_TABLES = """
-SELECT c.oid, n.nspname, c.relname
-FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
-  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
-  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
-                  AND d.objid = c.oid AND d.deptype = 'e')
-ORDER BY n.nspname, c.relname
-"""
-_COLUMNS = """
-SELECT a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
-       t.typtype, t.typcategory, coalesce(bt.typname, t.typname), a.atttypmod,
-       coalesce(et.typname, ''), coalesce(et.oid, 0), t.oid, coalesce(bt.oid, 0)
-FROM pg_attribute a
-JOIN pg_type t ON t.oid = a.atttypid
-LEFT JOIN pg_type bt ON bt.oid = t.typbasetype AND t.typtype = 'd'
-LEFT JOIN pg_type et ON et.oid = coalesce(nullif(t.typelem, 0), bt.typelem)
-     AND coalesce(bt.typcategory, t.typcategory) = 'A'
-WHERE a.attrelid = ANY(%s) AND a.attnum > 0 AND NOT a.attisdropped
-  AND NOT a.atthasdef AND a.attidentity = '' AND a.attgenerated = ''
-ORDER BY a.attrelid, a.attnum
-"""
-_FOREIGN_KEYS = """
-SELECT conrelid, confrelid, conkey, confkey FROM pg_constraint
-WHERE contype = 'f' AND conrelid = ANY(%s)
-"""
-_ENUMS = "SELECT enumtypid, enumlabel FROM pg_enum ORDER BY enumtypid, enumsortorder"
-
-
-class Column(NamedTuple):
-    attnum: int
-    name: str
-    type_sql: str
-    not_null: bool
-    typtype: str
-    category: str
-    base_name: str
-    typmod: int
-    elem_name: str
-    elem_oid: int
-    type_oid: int
-    base_oid: int
-
-
-class Table(NamedTuple):
-    oid: int
-    schema: str
-    name: str
-
-
-class ForeignKey(NamedTuple):
-    table: int
-    referenced: int
-    columns: list[int]
-    referenced_columns: list[int]
-
-
-class Catalog(NamedTuple):
-    tables: list[Table]
-    columns: dict[int, list[Column]]
-    foreign_keys: list[ForeignKey]
-    enums: dict[int, list[str]]
-
 
 def fill_sample_rows(conn: psycopg.Connection[Any], *, rows: int = 3,
                      skip_tables: Collection[str] = (),
@@ -94,7 +32,7 @@ def fill_sample_rows(conn: psycopg.Connection[Any], *, rows: int = 3,
     tables their foreign keys reference (transitively).
     """
     catalog = read_catalog(conn, only_tables=only_tables)
-    wanted = None if only_tables is None else _with_referenced(catalog, only_tables)
+    wanted = None if only_tables is None else with_referenced(catalog, only_tables)
     inserted: dict[str, int] = {}
     for table in fill_order(catalog):
         if table.name in skip_tables or (wanted is not None and table.oid not in wanted):
@@ -102,35 +40,6 @@ def fill_sample_rows(conn: psycopg.Connection[Any], *, rows: int = 3,
         count = _fill_table(conn, catalog, table, rows)
         inserted[f"{table.schema}.{table.name}"] = count
     return inserted
-
-
-def _with_referenced(catalog: Catalog, names: Collection[str]) -> set[int]:
-    wanted = {t.oid for t in catalog.tables if t.name in names}
-    stack = list(wanted)
-    while stack:
-        oid = stack.pop()
-        for key in catalog.foreign_keys:
-            if key.table == oid and key.referenced not in wanted:
-                wanted.add(key.referenced)
-                stack.append(key.referenced)
-    return wanted
-
-
-def read_catalog(conn: psycopg.Connection[Any], *,
-                 only_tables: Collection[str] | None = None) -> Catalog:
-    """Tables, foreign keys and enums; columns only of ``only_tables`` (bare names) and the
-    tables they reference, when given (a schema of a thousand tables has many columns)."""
-    tables = [Table(*row) for row in conn.execute(_TABLES).fetchall()]
-    oids = [t.oid for t in tables]
-    keys = [ForeignKey(*row) for row in conn.execute(_FOREIGN_KEYS, [oids]).fetchall()]
-    enums: dict[int, list[str]] = {}
-    for type_oid, label in conn.execute(_ENUMS).fetchall():
-        enums.setdefault(type_oid, []).append(label)
-    catalog = Catalog(tables, {oid: [] for oid in oids}, keys, enums)
-    described = oids if only_tables is None else sorted(_with_referenced(catalog, only_tables))
-    for row in conn.execute(_COLUMNS, [described]).fetchall():
-        catalog.columns[row[0]].append(Column(*row[1:]))
-    return catalog
 
 
 def fill_order(catalog: Catalog) -> list[Table]:

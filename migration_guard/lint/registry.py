@@ -1,6 +1,6 @@
 """The lint's finding codes (MG3xx) and per-rule metadata: family, default, options.
 
-Codes are stable forever. ``CODES`` is what :func:`migration_guard.report.catalog.all_codes` joins;
+Codes are stable forever. ``CODES`` is what :func:`migration_guard.report.codebook.all_codes` joins;
 ``RULES`` adds what only the lint needs (whether a rule runs by default, which
 :class:`~migration_guard.lint.options.LintOptions` fields tune it).
 """

@@ -79,7 +79,7 @@ def rule(code: str) -> Code | None:
     """The registry entry of a code; the lint and database tables load only when needed."""
     known = GIT_CODES.get(code)
     if known is None:
-        from migration_guard.report.catalog import all_codes
+        from migration_guard.report.codebook import all_codes
 
         known = all_codes().get(code)
     return known

@@ -8,7 +8,7 @@ from pathlib import Path
 from lint_cases import CASES
 
 from migration_guard.lint.registry import CODES, RULES
-from migration_guard.report.catalog import all_codes
+from migration_guard.report.codebook import all_codes
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
 HEADINGS = ["Problem", "Fix", "Bad", "Good", "Config", "Ignoring"]

@@ -1,6 +1,7 @@
-"""A catalog-level picture of a database's schema, and the differences between two of them.
+"""Reading PostgreSQL's catalog: a picture of a database's schema and the differences between
+two of them, and the tables, columns and foreign keys that sample rows are generated for.
 
-Objects are keyed by kind and qualified name and described by PostgreSQL's own canonical
+Schema objects are keyed by kind and qualified name and described by PostgreSQL's own canonical
 text (``format_type``, ``pg_get_constraintdef``, ``pg_get_indexdef`` ...), so two schemas
 built differently (migrations vs ``metadata.create_all()``) compare equal when they are.
 Column order is ignored. Objects owned by extensions and system schemas are left out.
@@ -12,7 +13,7 @@ import contextlib
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -119,7 +120,7 @@ _QUERIES: dict[str, str] = {
 }
 
 
-# Changes whenever the queries do, so a stored snapshot is never read by other queries.
+# Changes whenever the queries do, so a stored schema is never read by other queries.
 VERSION = hashlib.sha256(repr(sorted(_QUERIES.items())).encode()).hexdigest()[:16]
 
 
@@ -130,7 +131,7 @@ class SchemaObject(NamedTuple):
     description: str
 
 
-Snapshot = dict[tuple[str, str], SchemaObject]
+Schema = dict[tuple[str, str], SchemaObject]
 
 
 class Difference(NamedTuple):
@@ -139,12 +140,12 @@ class Difference(NamedTuple):
     message: str
 
 
-def snapshot(conn: psycopg.Connection[Any], *, skip_schemas: Iterable[str] = (),
-             skip_tables: Iterable[str] = TRACKING_TABLES) -> Snapshot:
+def read_schema(conn: psycopg.Connection[Any], *, skip_schemas: Iterable[str] = (),
+             skip_tables: Iterable[str] = TRACKING_TABLES) -> Schema:
     """Every user-visible schema object of the connected database."""
     skip = sorted({*TRACKING_SCHEMAS, *skip_schemas})
     tables = set(skip_tables)
-    result: Snapshot = {}
+    result: Schema = {}
     for kind, query in _QUERIES.items():
         for name, parent, description in conn.execute(query, {"skip": skip}).fetchall():
             table = (parent or name).split(".")[-1] if kind != "schema" else ""
@@ -155,10 +156,10 @@ def snapshot(conn: psycopg.Connection[Any], *, skip_schemas: Iterable[str] = (),
     return result
 
 
-def store(path: Path, snapshot_: Snapshot, *, keep: int) -> None:
-    """Write ``snapshot_`` to ``path`` (atomically) and keep only the ``keep`` newest files
+def store(path: Path, schema: Schema, *, keep: int) -> None:
+    """Write ``schema`` to ``path`` (atomically) and keep only the ``keep`` newest files
     of the same prefix; a cache that cannot be written is no error."""
-    rows = [list(obj) for obj in snapshot_.values()]
+    rows = [list(obj) for obj in schema.values()]
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
         staging = path.with_name(f"{path.name}.{os.getpid()}.tmp")
@@ -170,8 +171,8 @@ def store(path: Path, snapshot_: Snapshot, *, keep: int) -> None:
             old.unlink(missing_ok=True)
 
 
-def load(path: Path) -> Snapshot | None:
-    """A snapshot written by :func:`store`; None when there is none (or it is unreadable)."""
+def load(path: Path) -> Schema | None:
+    """A schema written by :func:`store`; None when there is none (or it is unreadable)."""
     try:
         rows = json.loads(path.read_text())
         objects = [SchemaObject(*map(str, row)) for row in rows]
@@ -189,7 +190,7 @@ def _mtime(path: Path) -> float:
         return 0.0
 
 
-def compare(expected: Snapshot, actual: Snapshot, *, expected_label: str,
+def compare(expected: Schema, actual: Schema, *, expected_label: str,
             actual_label: str) -> list[Difference]:
     """Differences in words; objects of a table missing on one side are not listed again."""
     missing_tables = {name for (kind, name) in expected.keys() ^ actual.keys() if kind == "table"}
@@ -220,3 +221,99 @@ def compare(expected: Snapshot, actual: Snapshot, *, expected_label: str,
 def _short(text: str, limit: int = 300) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+# -- what sample rows are generated for ------------------------------------------------
+
+_TABLES = """
+SELECT c.oid, n.nspname, c.relname
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                  AND d.objid = c.oid AND d.deptype = 'e')
+ORDER BY n.nspname, c.relname
+"""
+_COLUMNS = """
+SELECT a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+       t.typtype, t.typcategory, coalesce(bt.typname, t.typname), a.atttypmod,
+       coalesce(et.typname, ''), coalesce(et.oid, 0), t.oid, coalesce(bt.oid, 0)
+FROM pg_attribute a
+JOIN pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_type bt ON bt.oid = t.typbasetype AND t.typtype = 'd'
+LEFT JOIN pg_type et ON et.oid = coalesce(nullif(t.typelem, 0), bt.typelem)
+     AND coalesce(bt.typcategory, t.typcategory) = 'A'
+WHERE a.attrelid = ANY(%s) AND a.attnum > 0 AND NOT a.attisdropped
+  AND NOT a.atthasdef AND a.attidentity = '' AND a.attgenerated = ''
+ORDER BY a.attrelid, a.attnum
+"""
+_FOREIGN_KEYS = """
+SELECT conrelid, confrelid, conkey, confkey FROM pg_constraint
+WHERE contype = 'f' AND conrelid = ANY(%s)
+"""
+_ENUMS = "SELECT enumtypid, enumlabel FROM pg_enum ORDER BY enumtypid, enumsortorder"
+
+
+class Column(NamedTuple):
+    attnum: int
+    name: str
+    type_sql: str
+    not_null: bool
+    typtype: str
+    category: str
+    base_name: str
+    typmod: int
+    elem_name: str
+    elem_oid: int
+    type_oid: int
+    base_oid: int
+
+
+class Table(NamedTuple):
+    oid: int
+    schema: str
+    name: str
+
+
+class ForeignKey(NamedTuple):
+    table: int
+    referenced: int
+    columns: list[int]
+    referenced_columns: list[int]
+
+
+class Catalog(NamedTuple):
+    tables: list[Table]
+    columns: dict[int, list[Column]]
+    foreign_keys: list[ForeignKey]
+    enums: dict[int, list[str]]
+
+
+def read_catalog(conn: psycopg.Connection[Any], *,
+                 only_tables: Collection[str] | None = None) -> Catalog:
+    """Tables, foreign keys and enums; columns only of ``only_tables`` (bare names) and the
+    tables they reference, when given (a schema of a thousand tables has many columns)."""
+    tables = [Table(*row) for row in conn.execute(_TABLES).fetchall()]
+    oids = [t.oid for t in tables]
+    keys = [ForeignKey(*row) for row in conn.execute(_FOREIGN_KEYS, [oids]).fetchall()]
+    enums: dict[int, list[str]] = {}
+    for type_oid, label in conn.execute(_ENUMS).fetchall():
+        enums.setdefault(type_oid, []).append(label)
+    catalog = Catalog(tables, {oid: [] for oid in oids}, keys, enums)
+    described = oids if only_tables is None else sorted(with_referenced(catalog, only_tables))
+    for row in conn.execute(_COLUMNS, [described]).fetchall():
+        catalog.columns[row[0]].append(Column(*row[1:]))
+    return catalog
+
+
+def with_referenced(catalog: Catalog, names: Collection[str]) -> set[int]:
+    """The oids of the tables named and, transitively, of those they reference."""
+    wanted = {t.oid for t in catalog.tables if t.name in names}
+    stack = list(wanted)
+    while stack:
+        oid = stack.pop()
+        for key in catalog.foreign_keys:
+            if key.table == oid and key.referenced not in wanted:
+                wanted.add(key.referenced)
+                stack.append(key.referenced)
+    return wanted
