@@ -46,7 +46,7 @@ def concerns(project: Project, changeset: ChangeSet, config: Config) -> bool:
 def check(project: Project, changeset: ChangeSet, config: Config) -> Outcome:
     if not concerns(project, changeset, config):
         return Outcome(CHECK, project.name, [], [])
-    from migration_guard.apply.check import run_apply
+    from migration_guard.apply.project import run_apply
     from migration_guard.apply.settings import settings_for
 
     return run_apply(project, changeset, settings_for(config, project))

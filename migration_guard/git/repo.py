@@ -272,7 +272,7 @@ class Git:
     def discover(cls, cwd: str, environ: dict[str, str]) -> "Git":
         """Find the repository around ``cwd``; exit 2 when there is none."""
         env = dict(environ)
-        # Pathspecs we pass are literal file names, never globs; fsmonitor can lie (B28).
+        # Pathspecs we pass are literal file names, never globs; fsmonitor can lie, so it is off.
         env["GIT_LITERAL_PATHSPECS"] = "1"
         env.pop("GIT_OPTIONAL_LOCKS", None)
         env["GIT_OPTIONAL_LOCKS"] = "0"

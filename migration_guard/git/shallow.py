@@ -7,7 +7,7 @@ when the fetch fails, the run stops (exit 2) naming the command that fixes it. A
 adds objects and moves the shallow boundary, nothing else (see ``Git.fetch``).
 
 A merge base is only trusted once the base is an ancestor of the tip, or the clone is
-complete: in a shallow clone, git can find a wrong merge base behind a boundary (B2).
+complete: in a shallow clone, git can find a wrong merge base behind a boundary.
 """
 
 from __future__ import annotations

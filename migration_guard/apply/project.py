@@ -31,11 +31,11 @@ def run_apply(project: Project, changeset: ChangeSet, settings: Settings, *,
     if project.framework == "alembic":
         key = alembic_plan.cache_key(project, changeset, settings)
     else:
-        from migration_guard.apply import sqlproject  # pglast: not needed for Alembic
+        from migration_guard.apply import sql_project  # pglast: not needed for Alembic
 
-        work_s = sqlproject.plan(project, changeset, settings)
-        key = fingerprint("sql", project.framework, work_s.prelude, work_s.prefix) \
-            if work_s.prefix else None
+        sql_plan = sql_project.plan(project, changeset, settings)
+        key = fingerprint("sql", project.framework, sql_plan.prelude, sql_plan.prefix) \
+            if sql_plan.prefix else None
     database = settings.database
     with _fewer_collections(), \
             open_server(database_url=database.url, cache_dir=cache_root,
@@ -45,13 +45,14 @@ def run_apply(project: Project, changeset: ChangeSet, settings: Settings, *,
         if project.framework == "alembic":
             # The server boots meanwhile: importing alembic and SQLAlchemy, planning and
             # importing the revision files overlap it.
-            from migration_guard.apply import alembicproject
+            from migration_guard.apply import alembic_project
 
-            work_a = alembic_plan.plan(project, changeset, settings)
-            findings, notes = alembicproject.run_alembic_project(
-                project, changeset, server, work_a, settings, deadline, cache_root=cache_root)
+            alembic_steps = alembic_plan.plan(project, changeset, settings)
+            findings, notes = alembic_project.run_alembic_project(
+                project, changeset, server, alembic_steps, settings, deadline,
+                cache_root=cache_root)
         else:
-            findings, notes = sqlproject.run_sql_project(project, server, work_s, settings,
+            findings, notes = sql_project.run_sql_project(project, server, sql_plan, settings,
                                                          deadline)
     return _outcome(project, findings, notes)
 
