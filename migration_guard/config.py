@@ -15,13 +15,11 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from migration_guard.errors import GuardError
+from migration_guard.frameworks import NAMES as FRAMEWORKS
 
 YAML_NAME = ".migration-guard.yaml"
 PYPROJECT_NAME = "pyproject.toml"
 
-FRAMEWORKS = (
-    "alembic", "supabase", "drizzle", "flyway", "prisma", "dbmate", "golang-migrate", "sql",
-)
 FAST_CHECKS = ("required", "immutable", "linear")
 ALL_CHECKS = (*FAST_CHECKS, "lint", "apply")
 DEFAULT_CHECKS = (*FAST_CHECKS, "lint")  # apply needs a database: enabled explicitly

@@ -9,12 +9,11 @@ working tree, and costs a few milliseconds on a 10,000-file repository.
 # typing.NamedTuple compiles each string annotation, ~3 ms of every hook run.
 
 import posixpath
-import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from migration_guard import frameworks
-from migration_guard.config import Config, ProjectConfig
+from migration_guard.config import YAML_NAME, Config, ProjectConfig
 from migration_guard.errors import GuardError
 from migration_guard.git.repo import Entry
 
@@ -35,6 +34,9 @@ class Project(NamedTuple):
     env_py: str | None = None
     module_roots: tuple[str, ...] = ()
     config: ProjectConfig | None = None  # the config entry it came from; None if detected
+    problem: str = ""  # why it cannot be checked as detected (see frameworks.Found)
+    #: Found only in the base tree: its whole migrations directory was deleted or moved.
+    deleted: bool = False
 
     def rel(self, path: str) -> str | None:
         """``path`` relative to the migrations directory, or None when outside it."""
@@ -55,191 +57,60 @@ def _dirname(path: str) -> str:
     return posixpath.dirname(path)
 
 
-def _join(*parts: str) -> str:
-    joined = posixpath.normpath(posixpath.join(*[p for p in parts if p]))
-    return "" if joined == "." else joined
+def _from_found(fw: frameworks.Framework, found: frameworks.Found) -> Project:
+    return Project(
+        name=found.migrations, framework=fw.name, migrations=found.migrations,
+        schema=found.schema, schema_from=found.schema_from, exclude=(),
+        allow_out_of_order=False, generate_command=found.generate_command or fw.generate_command,
+        root=found.root, alembic_ini=found.alembic_ini, env_py=found.env_py,
+        module_roots=found.module_roots, problem=found.problem)
 
 
-def _text(read: Reader, path: str) -> str:
-    data = read(path)
-    return data.decode("utf-8-sig", errors="replace") if data is not None else ""
+def _all_frameworks() -> list[frameworks.Framework]:
+    return [frameworks.get(name) for name in frameworks.NAMES]
 
 
-# -- one detector per framework family ------------------------------------------------
-
-
-def _alembic_projects(paths: list[str], read: Reader) -> list[Project]:
-    found: list[Project] = []
-    for ini in (p for p in paths if p == "alembic.ini" or p.endswith("/alembic.ini")):
-        import configparser  # ~1.5 ms: only where there is an alembic.ini
-
-        here = _dirname(ini)
-        parser = configparser.ConfigParser(interpolation=None, strict=False)
-        try:
-            parser.read_string(_text(read, ini), source=ini)
-        except configparser.Error as exc:
-            raise GuardError(f"{ini}: cannot parse: {exc}", "fix alembic.ini") from None
-        section = "alembic"
-        location = parser.get(section, "script_location", fallback="").strip()
-        if not location or ":" in location.replace("%(here)s", ""):
-            continue  # a package resource location cannot be read from the tree
-        script_dir = _join(here, location.replace("%(here)s", "."))
-        versions = parser.get(section, "version_locations", fallback="").strip()
-        versions_dir = (
-            _join(here, re.split(r"[\s,;:]+", versions.replace("%(here)s", "."))[0])
-            if versions else _join(script_dir, "versions")
-        )
-        prepend = parser.get(section, "prepend_sys_path", fallback=".").strip()
-        roots = [_join(here, p) for p in re.split(r"[\s,:;]+", prepend) if p]
-        command = ALEMBIC_COMMAND if here == "" else f"{ALEMBIC_COMMAND} (in {here}/)"
-        found.append(Project(
-            name=versions_dir, framework="alembic", migrations=versions_dir, schema=None,
-            schema_from="", exclude=(), allow_out_of_order=False, generate_command=command,
-            root=here, alembic_ini=ini, env_py=_join(script_dir, "env.py"),
-            module_roots=tuple(dict.fromkeys([*roots, here, "", "src"])),
-        ))
-    return found
-
-
-ALEMBIC_COMMAND = frameworks.get("alembic").generate_command
-# Patterns are compiled on first use (re caches them): most repositories need few of them.
-_DRIZZLE_OUT = r"""\bout\s*:\s*["'`]([^"'`]+)["'`]"""
-_DRIZZLE_SCHEMA = r"""\bschema\s*:\s*(\[[^\]]*\]|["'`][^"'`]+["'`])"""
-_QUOTED = r"""["'`]([^"'`]+)["'`]"""
-
-
-def _drizzle_projects(paths: list[str], read: Reader) -> list[Project]:
-    configs: dict[str, tuple[str, str]] = {}  # migrations dir -> (config file, text)
-    for cfg in (p for p in paths if "drizzle.config." in p and re.fullmatch(
-            r"drizzle\.config\.[cm]?[jt]s|drizzle\.config\.json", posixpath.basename(p))):
-        text = _text(read, cfg)
-        out = re.search(_DRIZZLE_OUT, text)
-        configs[_join(_dirname(cfg), out.group(1) if out else "drizzle")] = (cfg, text)
-    found: list[Project] = []
-    dirs = {_dirname(_dirname(p)) for p in paths if p.endswith("/meta/_journal.json")}
-    for migrations in sorted(dirs | set(configs)):
-        schema: tuple[str, ...] = ()
-        source = "no schema in drizzle.config"
-        if migrations in configs:
-            cfg, text = configs[migrations]
-            match = re.search(_DRIZZLE_SCHEMA, text)
-            if match:
-                schema = tuple(_join(_dirname(cfg), g) for g in re.findall(_QUOTED,
-                                                                           match.group(1)))
-                source = f"schema in {cfg}"
-        found.append(Project(
-            migrations, "drizzle", migrations, schema, source, (), False,
-            frameworks.get("drizzle").generate_command,
-            _dirname(configs[migrations][0]) if migrations in configs else _dirname(migrations),
-        ))
-    return found
-
-
-def _prisma_projects(paths: list[str]) -> list[Project]:
-    dirs: set[str] = set()
-    # The cheap suffix tests first: most of a large repository's .sql files are not Prisma's.
-    for path in paths:
-        match = re.fullmatch(r"(?:(.*)/)?migrations/\d{14}_[^/]+/migration\.sql", path) \
-            if path.endswith("/migration.sql") else None
-        if match:
-            dirs.add(_join(match.group(1) or "", "migrations"))
-    for path in paths:
-        if path == "schema.prisma" or path.endswith("/schema.prisma"):
-            dirs.add(_join(_dirname(path), "migrations"))
-    found = []
-    present = set(paths)
-    for migrations in sorted(dirs):
-        parent = _dirname(migrations)
-        schema = tuple(g for g in (_join(parent, "schema.prisma"), _join(parent, "schema/*.prisma"))
-                       if g in present or g.endswith("*.prisma"))
-        found.append(Project(
-            migrations, "prisma", migrations, schema, f"Prisma schema in {parent or '.'}/", (),
-            False, frameworks.get("prisma").generate_command, _dirname(parent),
-        ))
-    return found
-
-
-def _supabase_projects(paths: list[str]) -> list[Project]:
-    roots = set()
-    for path in paths:
-        match = re.match(r"(?:(.*)/)?supabase/(?:migrations/[^/]+\.sql|config\.toml)$", path) \
-            if "supabase/" in path else None
-        if match:
-            roots.add(_join(match.group(1) or "", "supabase"))
-    found = []
-    for root in sorted(roots):
-        schemas_dir = _join(root, "schemas")
-        has_schemas = any(p.startswith(schemas_dir + "/") and p.endswith(".sql") for p in paths)
-        schema = (f"{schemas_dir}/**/*.sql",) if has_schemas else ()
-        found.append(Project(
-            _join(root, "migrations"), "supabase", _join(root, "migrations"), schema,
-            f"declarative schemas in {schemas_dir}/" if has_schemas else "no supabase/schemas/",
-            (), False, frameworks.get("supabase").generate_command, _dirname(root),
-        ))
-    return found
-
-
-_FLYWAY_NAME = r"(?:[VU]\d+(?:[._]\d+)*|R)__.+\.sql"
-_GOLANG_NAME = r"\d+_.+\.(?:up|down)\.sql"
-_PLAIN_DIR = r"(?:.*/)?(?:migrations?|migrate|schema_migrations)"
-
-
-def _sql_dir_projects(paths: list[str], claimed: list[str], read: Reader) -> list[Project]:
+def _directory_projects(paths: list[str], claimed: list[str], read: Reader,
+                        shapes: list[frameworks.Framework]) -> list[Project]:
+    """Directories of ``.sql`` files no marker file claimed, recognised by their shape."""
     by_dir: dict[str, list[str]] = {}
     for path in paths:
         if path.endswith(".sql"):
             directory, _, name = path.rpartition("/")
             by_dir.setdefault(directory, []).append(name)
     prefixes = tuple(c + "/" for c in claimed)
-    by_dir = {d: names for d, names in by_dir.items()
-              if d not in claimed and not (d + "/").startswith(prefixes)}
     found: list[Project] = []
-    flyway_dirs: list[str] = []
+    recursive: list[str] = []  # a recursive framework's subdirectories are its own
     for directory in sorted(by_dir):
-        names = by_dir[directory]
-        if any(directory.startswith(d + "/") for d in flyway_dirs):
+        if directory in claimed or (directory + "/").startswith(prefixes) \
+                or any(directory.startswith(d + "/") for d in recursive):
             continue
-        if any(n.startswith(("V", "U", "R")) and re.fullmatch(_FLYWAY_NAME, n) for n in names):
-            framework = "flyway"
-            flyway_dirs.append(directory)
-        elif sum(n.endswith(("up.sql", "down.sql")) and bool(re.fullmatch(_GOLANG_NAME, n))
-                 for n in names) * 2 > len(names):
-            framework = "golang-migrate"
-        elif re.fullmatch(_PLAIN_DIR, directory):
-            first = sorted(names)[0]
-            framework = "dbmate" if "-- migrate:up" in _text(read, f"{directory}/{first}") \
-                else "sql"
-        else:
+        fw = next((f for f in shapes if f.detect_directory(directory, by_dir[directory], read)),
+                  None)
+        if fw is None:
             continue
-        fw = frameworks.get(framework)
-        found.append(Project(directory, framework, directory, (), "no schema source", (), False,
-                             fw.generate_command, _dirname(directory)))
+        if fw.recursive:
+            recursive.append(directory)
+        found.append(_from_found(fw, frameworks.Found(directory, (), "no schema source",
+                                                      _dirname(directory))))
     return found
-
-
-_RELEVANT = (".sql", "alembic.ini", "/_journal.json", ".prisma", "supabase/config.toml",
-             ".ts", ".js", ".mjs", ".cjs", ".json")
 
 
 def detect(
     all_paths: list[str], read: Reader, prefetch: Callable[[list[str]], object] | None = None
 ) -> list[Project]:
     """Every migrations project found in the snapshot's file list."""
+    every = _all_frameworks()
     # One C-speed pass drops the bulk of a large repository before any regex runs.
-    paths = [p for p in all_paths if p.endswith(_RELEVANT)
-             and (not p.endswith((".ts", ".js", ".mjs", ".cjs", ".json"))
-                  or "drizzle.config." in p or p.endswith("/_journal.json"))]
-    # Read the few small files detection looks at through one batch.
-    small = [p for p in paths if p.endswith(("alembic.ini", ".ts", ".js", ".mjs", ".cjs",
-                                              ".json"))]
-    if prefetch is not None:
-        prefetch(small)
-    found = _alembic_projects(paths, read)
-    found += _drizzle_projects(paths, read)
-    found += _prisma_projects(paths)
-    found += _supabase_projects(paths)
+    markers = tuple(m for fw in every for m in fw.markers)
+    paths = [p for p in all_paths if p.endswith((".sql", *markers))]
+    if prefetch is not None:  # the few small files detection reads, in one batch
+        prefetch([p for p in paths if p.endswith(tuple(r for fw in every for r in fw.reads))])
+    found = [_from_found(fw, f) for fw in every if fw.claims_directories
+             for f in fw.detect(paths, read)]
     claimed = [p.migrations for p in found]
-    found += _sql_dir_projects(paths, claimed, read)
+    found += _directory_projects(paths, claimed, read,
+                                 [fw for fw in every if not fw.claims_directories])
     return sorted(found, key=lambda p: p.migrations)
 
 
@@ -251,22 +122,128 @@ def _classify(directory: str, paths: list[str], read: Reader) -> str | None:
     return None
 
 
+def looked_for() -> str:
+    """What detection looks for, every framework's markers in one phrase."""
+    return "; ".join(fw.detected_by for fw in _all_frameworks())
+
+
+def _link_target(link: str, text: str) -> str | None:
+    """Where a symbolic link in the tree points, repository-relative; None: outside it."""
+    if text.startswith("/"):
+        return None
+    target = posixpath.normpath(posixpath.join(_dirname(link), text))
+    return None if target == ".." or target.startswith("../") else target
+
+
+def _through_links(paths: list[str], read: Reader,
+                   links: Mapping[str, str]) -> tuple[list[str], Reader]:
+    """``paths`` plus, for each link to a directory of the tree, the paths below the link
+    (so detection sees a linked migrations directory), and a reader of both."""
+    aliases: dict[str, str] = {}
+    for link, text in links.items():
+        target = _link_target(link, text)
+        if target is None:
+            continue
+        prefix = target + "/"
+        aliases.update({link + p[len(target):]: p for p in paths if p.startswith(prefix)})
+    if not aliases:
+        return paths, read
+    return [*paths, *aliases], lambda path: read(aliases.get(path, path))
+
+
+def _follow_links(project: Project, links: Mapping[str, str], present: set[str]) -> Project:
+    """The project with its migrations directory resolved through a symbolic link: edits
+    through the link are edits of the files it points to. A link out of the repository,
+    or to nothing in it, cannot be checked: exit 2."""
+    for link, text in links.items():
+        if project.migrations != link and not project.migrations.startswith(link + "/"):
+            continue
+        target = _link_target(link, text)
+        hint = ("replace the link with the directory itself, or declare the real directory "
+                "under `projects:` in the config")
+        if target is None:
+            raise GuardError(f"{project.migrations}: the migrations directory is a symbolic "
+                             f"link to {text}, outside the repository: it cannot be checked",
+                             hint)
+        real = target + project.migrations[len(link):]
+        if not any(p.startswith(real + "/") for p in present):
+            raise GuardError(f"{project.migrations}: the migrations directory is a symbolic "
+                             f"link to {real}, which holds no file in the checked tree", hint)
+        return project._replace(migrations=real)
+    return project
+
+
 def from_config(
     config: Config, paths: list[str], read: Reader,
-    prefetch: Callable[[list[str]], object] | None = None,
+    prefetch: Callable[[list[str]], object] | None = None, *,
+    base: Callable[[], tuple[list[str], Reader]] | None = None,
+    links: Mapping[str, str] | None = None,
 ) -> list[Project]:
-    """The projects the config names, completed by detection; detection alone without one."""
-    detected = detect(paths, read, prefetch)
-    if config.projects is None:
-        return detected
+    """The projects of :func:`declared_or_detected`, with migrations directories behind
+    symbolic links (``links``: link path -> its text) followed inside the repository, or
+    refused."""
+    if links:
+        paths, read = _through_links(paths, read, links)
+    projects = declared_or_detected(config, paths, read, prefetch, base=base)
+    if not links:
+        return projects
+    present = set(paths)
+    return [_follow_links(p, links, present) for p in projects]
+
+
+def declared_or_detected(
+    config: Config, paths: list[str], read: Reader,
+    prefetch: Callable[[list[str]], object] | None = None, *,
+    base: Callable[[], tuple[list[str], Reader]] | None = None,
+) -> list[Project]:
+    """The projects the config names, completed by detection; detection alone without one.
+
+    ``base`` lists the base tree when asked: projects detected there and gone from the
+    candidate (a deleted or moved migrations directory) are added with ``deleted`` set,
+    so their merged migrations are still compared. Nothing found is exit 2 unless the
+    config says ``projects: []``; so is a detected project that cannot be resolved.
+    """
+    if config.projects is not None:
+        detected = detect(paths, read, prefetch)
+        return _declared(config, detected, paths, read)
+    found = detect(paths, read, prefetch)
+    if base is not None:
+        known = {p.migrations for p in found}
+        base_paths, base_read = base()
+        found += [p._replace(deleted=True) for p in detect(base_paths, base_read)
+                  if p.migrations not in known]
+    if not found:
+        raise GuardError(f"no migration projects found (looked for {looked_for()})",
+                         f"declare yours under `projects:` in {config.source or YAML_NAME} "
+                         "(framework and migrations), or `projects: []` if the repository "
+                         "has none on purpose")
+    for project in found:
+        if project.problem and not project.deleted:
+            raise GuardError(project.problem, "declare the project under `projects:` in "
+                             f"{config.source or YAML_NAME} with its `alembic_ini`, "
+                             "`migrations` and `framework`")
+    return sorted(found, key=lambda p: p.migrations)
+
+
+def _declared(config: Config, detected: list[Project], paths: list[str],
+              read: Reader) -> list[Project]:
     projects = [_configured(pc, detected, paths, read, config.source or "")
-                for pc in config.projects]
+                for pc in config.projects or ()]
     names = [p.name for p in projects]
     for name in names:
         if names.count(name) > 1:
             raise GuardError(f"{config.source}: two projects are named '{name}'",
                              "give each project a distinct name")
     return projects
+
+
+def _named(path: str, read: Reader) -> Project | None:
+    """The project a file the config names declares, whichever framework reads it."""
+    for fw in _all_frameworks():
+        found = fw.detect_named(path, read)
+        if found:
+            return _from_found(fw, found[0])
+    return None
 
 
 def _configured(
@@ -284,10 +261,18 @@ def _configured(
         match = candidate
         break
     if pc.alembic_ini and match is None:
-        match = next(iter(_alembic_projects([pc.alembic_ini], read)), None)
+        match = _named(pc.alembic_ini, read)
         if match is None:
-            raise GuardError(f"{where}: {pc.alembic_ini} has no readable script_location",
-                             "check the alembic_ini path and its [alembic] section")
+            raise GuardError(f"{where}: {pc.alembic_ini} is not in the checked tree",
+                             "check the alembic_ini path")
+    if match is not None and match.problem:
+        if not pc.migrations:
+            raise GuardError(f"{where}: {match.problem}",
+                             "set `migrations:` (the revisions directory) for this project")
+        # The config says where the revisions are: env.py sits in the script directory
+        # above them, as alembic's own layout has it.
+        match = match._replace(problem="", env_py=posixpath.join(
+            _dirname(pc.migrations), "env.py").lstrip("/"))
     framework = pc.framework or (match.framework if match else None)
     if framework is None and pc.migrations:
         framework = _classify(pc.migrations, paths, read)

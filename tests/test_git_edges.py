@@ -206,11 +206,37 @@ def test_empty_migrations_directory(repo: Repo) -> None:
     assert result.lines[-1] == "no findings (required, immutable, linear, lint over 1 project)"
 
 
-def test_no_projects_at_all(repo: Repo) -> None:
+def test_no_projects_found_fails_closed(repo: Repo) -> None:
     repo.commit("readme", "README.md", "hi\n")
     result = repo.mg("check")
-    assert result.code == 0
-    assert result.lines[-1].startswith("no migration projects found: nothing to check")
+    assert result.code == 2
+    assert result.err.splitlines() == [
+        "migration-guard: error: no migration projects found (looked for alembic.ini; "
+        "drizzle.config.* or meta/_journal.json; schema.prisma or "
+        "migrations/<timestamp>_<name>/migration.sql; supabase/migrations/*.sql or "
+        "supabase/config.toml; a directory of V<n>__*.sql files; a directory of "
+        "<n>_*.up.sql files; -- migrate:up files in a migrations/ directory; numbered .sql "
+        "files in migrations/, migrate/ or schema_migrations/)",
+        "  hint: declare yours under `projects:` in .migration-guard.yaml (framework and "
+        "migrations), or `projects: []` if the repository has none on purpose",
+    ]
+
+
+def test_no_projects_on_purpose_passes_and_says_so(repo: Repo) -> None:
+    repo.commit("config", ".migration-guard.yaml", "projects: []\n")
+    result = repo.mg("check")
+    assert result.code == 0, result.err
+    assert result.lines[-1] == ("no migration projects (`projects: []` in "
+                                ".migration-guard.yaml): nothing to check")
+
+
+def test_no_checks_enabled_says_so(supa: Repo) -> None:
+    supa.write(".migration-guard.yaml", "checks: []\n")
+    supa.add()
+    result = supa.mg("check")
+    assert result.code == 0, result.err
+    assert result.lines[-1] == ("no checks enabled (`checks: []` in .migration-guard.yaml): "
+                                "nothing was checked")
 
 
 def test_autocrlf_checkout_raises_no_false_alarm(supa: Repo, tmp_path: Path) -> None:

@@ -102,12 +102,18 @@ def test_projects_are_read_from_the_index(repo: Repo) -> None:
         "include"]] == ["supabase/migrations"]
 
 
-def test_no_projects(repo: Repo) -> None:
+def test_no_projects_found_fails_closed(repo: Repo) -> None:
     repo.commit("empty", "README.md", "hi\n")
+    result = repo.mg("projects", "--format", "json")
+    assert (result.code, result.out) == (2, "")
+    assert result.err.startswith("migration-guard: error: no migration projects found")
+
+
+def test_no_projects_on_purpose(repo: Repo) -> None:
+    repo.commit("config", ".migration-guard.yaml", "projects: []\n")
     assert repo.mg("projects", "--format", "json").out == '{"include":[]}\n'
     assert repo.mg("projects").lines == [
-        "no migrations project found: none detected and none configured",
-        "  hint: list yours under `projects:` in .migration-guard.yaml"]
+        "no migrations project: `projects: []` in .migration-guard.yaml"]
 
 
 def test_check_project_checks_only_that_project(repo: Repo) -> None:

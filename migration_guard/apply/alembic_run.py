@@ -143,6 +143,9 @@ class Workspace:
         assert self.project.alembic_ini is not None
         cfg = AlembicConfig(str(self.dir / self.project.alembic_ini), stdout=io.StringIO())
         cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+        if self.project.env_py is not None:  # as detection resolved it (the ini may not say)
+            cfg.set_main_option("script_location",
+                                str(self.dir / posixpath.dirname(self.project.env_py)))
         cfg.attributes[_URL] = url
         return cfg
 

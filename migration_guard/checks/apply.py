@@ -43,9 +43,22 @@ def concerns(project: Project, changeset: ChangeSet, config: Config) -> bool:
                                                for g in globs) for path in changed)
 
 
+def _refuse_application_env(project: Project, changeset: ChangeSet) -> None:
+    from migration_guard.frameworks.alembic_env import needs_application
+
+    data = changeset.candidate.read(project.env_py) if project.env_py else None
+    if data is not None and needs_application(data.decode("utf-8", "replace")):
+        raise GuardError(
+            f"{project.env_py} takes its database and metadata from the Flask application "
+            "(flask.current_app): the apply check cannot build that application",
+            "run the other checks for this project (`checks:` without apply), or give "
+            "it an env.py that reads the URL from DATABASE_URL when no app is running")
+
+
 def check(project: Project, changeset: ChangeSet, config: Config) -> Outcome:
     if not concerns(project, changeset, config):
         return Outcome(CHECK, project.name, [], [])
+    _refuse_application_env(project, changeset)
     from migration_guard.apply.project import run_apply
     from migration_guard.apply.settings import settings_for
 

@@ -8,6 +8,7 @@ they render offline, exported from the snapshot (never read from the working tre
 
 from __future__ import annotations
 
+import posixpath
 from pathlib import Path
 
 from migration_guard.config import Config
@@ -100,7 +101,8 @@ def _lint_alembic(project: Project, changeset: ChangeSet, options: LintOptions,
                 continue  # merge revisions carry no schema operations of their own
             result = lint_alembic_revision(
                 ini, rev.id, rev.path, texts[rev.path].decode("utf-8", "replace"),
-                options=options, created_tables=created)
+                options=options, created_tables=created,
+                script_location=Path(tmp) / posixpath.dirname(project.env_py or ""))
             created |= result.created_tables
             findings.extend(result.findings)
     return findings

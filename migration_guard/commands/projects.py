@@ -54,7 +54,8 @@ def list_projects(git: Git, config_path: str | None) -> list[Listed]:
 
     index = Snapshot(git, None, "the index")
     config = load_config(index.read, config_path)
-    projects = from_config(config, list(index.files), index.read, index.read_many)
+    projects = from_config(config, list(index.files), index.read, index.read_many,
+                           links=index.symbolic_links())
     return [_listed(p, index, config) for p in projects]
 
 
@@ -89,9 +90,8 @@ def render_json(found: Sequence[Listed], out: IO[str]) -> None:
 
 
 def render_text(found: Sequence[Listed], out: IO[str]) -> None:
-    if not found:
-        out.write("no migrations project found: none detected and none configured\n"
-                  "  hint: list yours under `projects:` in .migration-guard.yaml\n")
+    if not found:  # from_config exits 2 unless the config says so
+        out.write("no migrations project: `projects: []` in .migration-guard.yaml\n")
         return
     for item in found:
         p = item.project

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple, TextIO
 
-from migration_guard.config import Config
+from migration_guard.config import YAML_NAME, Config
 from migration_guard.errors import GuardError
 from migration_guard.git.changeset import ChangeSet
+from migration_guard.git.repo import Git
 from migration_guard.projects import Project
 
 
@@ -56,37 +57,72 @@ def resolve(args: argparse.Namespace, environ: dict[str, str]) -> Scope:
     if ci is not None:
         changes = cs.ranged(git, ci.ref, "HEAD", base_ref=ci.ref, base_origin=ci.origin,
                             to_origin=ci.head_origin)
-        config = _config(changes, args)
+        config = _config(changes.candidate.read, git, args)
     elif args.all:
         changes = cs.whole_tree(git, args.to_ref)
-        config = _config(changes, args)
+        config = _config(changes.candidate.read, git, args)
     elif args.from_ref is not None:
         shallow.prepare_range(args.from_ref, args.to_ref or "HEAD", args.base)
         changes = cs.ranged(git, args.from_ref, args.to_ref or "HEAD",
                             base_ref=args.base, base_origin="--base")
-        config = _config(changes, args)
+        config = _config(changes.candidate.read, git, args)
     else:
-        from migration_guard.config import load_config
-
         index = cs.Snapshot(git, None, "the index (staged changes)")
-        config = load_config(index.read, args.config)
+        config = _config(index.read, git, args)
         base_ref, origin = (args.base, "--base") if args.base else (
             config.base, f"base in {config.source}")
         changes = cs.staged(git, index, base_ref=base_ref, base_origin=origin)
     return Scope(changes, config, _projects(changes, config, getattr(args, "project", None)))
 
 
-def _config(changes: ChangeSet, args: argparse.Namespace) -> Config:
+def _base_tree(changes: ChangeSet) -> tuple[list[str], Callable[[str], bytes | None]]:
+    """The base tree's paths and a reader of its files, for detection."""
+    assert changes.base.commit is not None
+    files = changes.git.ls_tree(changes.base.commit)
+
+    def read(path: str) -> bytes | None:
+        entry = files.get(path)
+        return changes.read_base({path: entry})[path] if entry is not None else None
+
+    return list(files), read
+
+
+def _config(read: Callable[[str], bytes | None], git: Git, args: argparse.Namespace) -> Config:
+    """The config of the checked snapshot (``read``); ``--config`` names a file of the
+    snapshot, or one outside the repository, read from disk (a team's shared config)."""
     from migration_guard.config import load_config
 
-    return load_config(changes.candidate.read, args.config)
+    if args.config is None:
+        return load_config(read, None)
+    path = os.path.realpath(os.path.join(os.path.abspath(args.directory), args.config))
+    inside = os.path.relpath(path, os.path.realpath(git.toplevel))
+    if inside != ".." and not inside.startswith("../"):
+        return load_config(read, inside.replace(os.sep, "/"))
+    return load_config(_read_disk, path)
+
+
+def _read_disk(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise GuardError(f"cannot read {path}: {error.strerror}", "check the path given to "
+                         "--config") from None
 
 
 def _projects(changes: ChangeSet, config: Config, only: Sequence[str] | None) -> list[Project]:
     from migration_guard.projects import from_config, select
 
     candidate = changes.candidate
-    projects = from_config(config, candidate.paths, candidate.read, candidate.read_many)
+    # A project can vanish from the candidate only by deletions: then the base tree is
+    # detected too, so a deleted or moved migrations directory is still compared.
+    deletes = changes.base.commit is not None and config.projects is None \
+        and any(c.status == "D" for c in changes.changes)
+    projects = from_config(config, candidate.paths, candidate.read, candidate.read_many,
+                           base=(lambda: _base_tree(changes)) if deletes else None,
+                           links=candidate.symbolic_links())
     if only:
         chosen = {p.name for name in only for p in select(projects, name)}
         projects = [p for p in projects if p.name in chosen]
@@ -110,5 +146,16 @@ def run_in(scope: Scope, names: Sequence[str], args: argparse.Namespace,
         database=scope.config.database._replace(url=server_url(args, environ)))
     outcomes = run_named(names, scope.changes, scope.projects, config)
     render(outcomes, scope.changes.summary, args.format, out,
-           summary_path=summary_path(args, environ))
+           summary_path=summary_path(args, environ),
+           nothing_checked=_nothing_checked(scope, names))
     return exit_code(outcomes)
+
+
+def _nothing_checked(scope: Scope, names: Sequence[str]) -> str:
+    """Why a run checks nothing, when the config says so on purpose."""
+    source = scope.config.source or YAML_NAME
+    if not names:
+        return f"no checks enabled (`checks: []` in {source}): nothing was checked"
+    if not scope.projects:
+        return f"no migration projects (`projects: []` in {source}): nothing to check"
+    return ""

@@ -1,14 +1,28 @@
-"""Migration frameworks behind one interface: which files are migrations, how they sort.
+"""Migration frameworks behind one interface: how a repository lays out a framework's
+projects, which files are migrations, how they sort, how its runner records and runs them.
 
-Each framework module provides a :class:`Framework`; :func:`get` returns one by name.
-The SQL-directory flavours share one implementation with presets (``sqldir``); Alembic
-and Drizzle add their own graph and journal checks (``alembic``, ``drizzle``).
+One module per framework, named as :data:`NAMES` spells it (``-`` as ``_``), each with a
+``FRAMEWORK`` instance of a :class:`Framework` subclass; :func:`get` returns one by name,
+importing only that module. Nothing outside this package spells a framework's name: what
+differs between frameworks is asked of the framework. The SQL-directory flavours share
+:class:`~migration_guard.frameworks.sqldir.SqlDirectory`.
 """
 
 # Annotations are evaluated, not postponed (no `from __future__ import annotations`):
 # typing.NamedTuple compiles each string annotation, ~3 ms of every hook run.
 
+import importlib
+from collections.abc import Callable
+from functools import cache
 from typing import NamedTuple
+
+Reader = Callable[[str], bytes | None]
+
+#: Every framework, in detection order: a directory claimed by an earlier framework's
+#: marker files (``alembic.ini``, ``drizzle.config.*``, ...) is not looked at again by the
+#: directory-shape frameworks after it.
+NAMES = ("alembic", "drizzle", "prisma", "supabase", "flyway", "golang-migrate", "dbmate",
+         "sql")
 
 
 class Version(NamedTuple):
@@ -18,16 +32,84 @@ class Version(NamedTuple):
     text: str
 
 
-class Framework:
-    """Naming and ordering rules of one migration framework.
+class Found(NamedTuple):
+    """A project as detection finds it in a tree (repository-relative paths)."""
 
-    Paths given to these methods are relative to the project's migrations directory.
+    migrations: str  # the directory holding the migration files
+    schema: tuple[str, ...] | None  # globs of the schema sources; None: read env.py later
+    schema_from: str  # where the schema globs came from, for messages
+    root: str  # the directory the framework's commands run in
+    generate_command: str = ""  # "" is the framework's own
+    alembic_ini: str | None = None
+    env_py: str | None = None
+    module_roots: tuple[str, ...] = ()
+    #: Why the project cannot be checked as found (a value only known at run time): the
+    #: commands exit 2 with it unless the config declares the project itself.
+    problem: str = ""
+    marker: str = ""  # the file that declared the project (alembic.ini, drizzle.config.ts)
+
+
+class Framework:
+    """Naming, ordering, detection and runner rules of one migration framework.
+
+    Paths given to the naming methods are relative to the project's migrations directory.
     """
 
     name: str = ""
     pattern_text: str = ""  # the naming pattern, as the user reads it in a message
     ordered: bool = True  # new migrations must sort after the base's newest
     generate_command: str = ""
+    #: Migrations are Python run by the framework itself (Alembic), not SQL files.
+    python: bool = False
+    #: Detected by marker files of its own; the directory-shape frameworks come after.
+    claims_directories: bool = True
+    #: Path suffixes detection needs to see (``.sql`` files are always seen), and those
+    #: of the small files it reads.
+    markers: tuple[str, ...] = ()
+    reads: tuple[str, ...] = ()
+    #: What detection looks for, as a user reads it in "no migration projects found".
+    detected_by: str = ""
+    #: Migrations may sit in subdirectories of the migrations directory.
+    recursive: bool = False
+    #: The runner's bookkeeping: tables and schemas that are never part of the schema.
+    tracking_tables: frozenset[str] = frozenset()
+    tracking_schemas: frozenset[str] = frozenset()
+    #: Schemas the platform owns (not the migrations): left out of a live drift compare.
+    platform_schemas: tuple[str, ...] = ()
+    #: The query ``status`` reads applied versions with (one text column); "" for none.
+    applied_query: str = ""
+
+    def detect(self, paths: list[str], read: Reader) -> list[Found]:
+        """The framework's projects among ``paths`` (a tree's relevant file names)."""
+        return []
+
+    def detect_named(self, path: str, read: Reader) -> list[Found]:
+        """The project a config file the user names (``alembic_ini: alembic2.ini``)
+        declares, whatever the file is called."""
+        return self.detect([path], read)
+
+    def detect_directory(self, directory: str, names: list[str], read: Reader) -> bool:
+        """For directory-shape frameworks: whether the ``.sql`` files ``names`` of an
+        unclaimed ``directory`` are this framework's migrations."""
+        return False
+
+    def recorded_version(self, rel: str) -> str:
+        """The version the runner records in its bookkeeping table for a migration."""
+        version = self.version(rel)
+        return version.text if version else rel
+
+    def applied(self, recorded: set[str], versions: list[str]) -> set[str]:
+        """Which of ``versions`` (the files', in apply order) the bookkeeping rows
+        ``recorded`` say are applied."""
+        return recorded
+
+    def upgrade_sql(self, rel: str, data: bytes) -> bytes | None:
+        """The part of a migration file that runs on upgrade; None: nothing does."""
+        return data
+
+    def applies(self, rel: str) -> bool:
+        """A migration the runner applies going up (not a down or undo file)."""
+        return True
 
     def looks_like_migration(self, rel: str) -> bool:
         """A file that wants to be a migration (its name is then checked)."""
@@ -55,15 +137,11 @@ class Framework:
         return ""
 
 
+@cache
 def get(name: str) -> Framework:
-    if name == "alembic":
-        from migration_guard.frameworks.alembic import ALEMBIC
-
-        return ALEMBIC
-    if name == "drizzle":
-        from migration_guard.frameworks.drizzle import DRIZZLE
-
-        return DRIZZLE
-    from migration_guard.frameworks.sqldir import PRESETS
-
-    return PRESETS[name]
+    """The framework called ``name`` (one of :data:`NAMES`)."""
+    if name not in NAMES:
+        raise KeyError(name)
+    module = importlib.import_module(f"{__name__}.{name.replace('-', '_')}")
+    framework: Framework = module.FRAMEWORK
+    return framework

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import NamedTuple
 
-from migration_guard.frameworks import Framework, Version
+from migration_guard.frameworks import Found, Framework, Reader, Version
 
 _CLOSERS = {"(": ")", "[": "]"}
 
@@ -50,6 +50,33 @@ class AlembicFramework(Framework):
     pattern_text = "<revision>_<slug>.py"
     ordered = False  # the revision graph orders Alembic migrations, not file names
     generate_command = 'alembic revision --autogenerate -m "<describe the change>"'
+    python = True
+    markers = reads = ("alembic.ini",)
+    detected_by = "alembic.ini"
+    tracking_tables = frozenset({"alembic_version"})
+    applied_query = "SELECT version_num FROM alembic_version"
+
+    def detect(self, paths: list[str], read: Reader) -> list[Found]:
+        inis = [p for p in paths if p == "alembic.ini" or p.endswith("/alembic.ini")]
+        return [self._project(ini, read) for ini in inis]
+
+    def detect_named(self, path: str, read: Reader) -> list[Found]:
+        return [self._project(path, read)] if read(path) is not None else []
+
+    def _project(self, ini: str, read: Reader) -> Found:
+        from migration_guard.frameworks.alembic_ini import read_ini
+
+        here = posixpath.dirname(ini)
+        settings = read_ini(ini, read)
+        command = self.generate_command if here == "" \
+            else f"{self.generate_command} (in {here}/)"
+        return Found(settings.versions_dir, None, "", here, command, ini,
+                     posixpath.join(settings.script_dir, "env.py").lstrip("/"),
+                     tuple(dict.fromkeys([*settings.sys_path, here, "", "src"])),
+                     problem=settings.problem, marker=ini)
+
+    def applied(self, recorded: set[str], versions: list[str]) -> set[str]:
+        return recorded  # the status command adds each applied head's ancestors
 
     def looks_like_migration(self, rel: str) -> bool:
         return self.is_migration(rel)
@@ -61,7 +88,7 @@ class AlembicFramework(Framework):
         return Version((), rel) if self.is_migration(rel) else None
 
 
-ALEMBIC = AlembicFramework()
+FRAMEWORK = AlembicFramework()
 
 
 def _line_of(text: str, offset: int) -> int:

@@ -138,3 +138,15 @@ def schema_sources(
             "set `schema:` globs (e.g. [\"app/models/**/*.py\"]) for this project in the config",
         )
     return sorted(set(globs)), f"modules behind target_metadata in {env_path}"
+
+
+def needs_application(env_text: str) -> bool:
+    """Whether env.py takes its engine or metadata from a running Flask application
+    (Flask-Migrate's ``current_app``), which a throwaway run cannot build by itself."""
+    try:
+        tree = ast.parse(env_text)
+    except (SyntaxError, ValueError):
+        return False
+    return any(isinstance(node, ast.ImportFrom) and node.module == "flask"
+               and any(a.name == "current_app" for a in node.names)
+               for node in ast.walk(tree))

@@ -14,7 +14,14 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
 
 from migration_guard.errors import GuardError
-from migration_guard.git.repo import EMPTY_BLOB_SHA1, Change, Entry, Git, IndexListing
+from migration_guard.git.repo import (
+    EMPTY_BLOB_SHA1,
+    SYMLINK_MODE,
+    Change,
+    Entry,
+    Git,
+    IndexListing,
+)
 
 UPSTREAM_CANDIDATES = ("origin/HEAD", "origin/main", "origin/master", "main", "master")
 
@@ -75,6 +82,14 @@ class Snapshot:
 
     def read(self, path: str) -> bytes | None:
         return self.read_many([path]).get(path)
+
+    def symbolic_links(self) -> dict[str, str]:
+        """The snapshot's symbolic links and what each points to (the link's blob)."""
+        links = {p: e.oid for p, e in self.files.items() if e.mode == SYMLINK_MODE}
+        if not links:
+            return {}
+        blobs = self.git.read_blobs(links.values())
+        return {p: blobs[oid].decode("utf-8", "surrogateescape") for p, oid in links.items()}
 
     def read_many(self, paths: Iterable[str]) -> dict[str, bytes]:
         """Contents of the given regular files (symlinks and submodules are skipped)."""

@@ -77,7 +77,8 @@ def _offline_environment() -> Iterator[None]:
                 os.environ[name] = value
 
 
-def render_revision_sql(config_file: str | Path, revision: str) -> str:
+def render_revision_sql(config_file: str | Path, revision: str, *,
+                        script_location: str | Path | None = None) -> str:
     """The SQL ``alembic upgrade <down>:<revision> --sql`` prints for one revision.
 
     Raises :class:`GuardError` when Alembic cannot render it (unknown revision, an
@@ -92,6 +93,8 @@ def render_revision_sql(config_file: str | Path, revision: str) -> str:
     # env.py is user code and may ignore offline mode: whatever URL it reaches for must
     # lead nowhere, so rendering can never touch a real database.
     config.set_main_option("sqlalchemy.url", OFFLINE_URL)
+    if script_location is not None:  # as detection resolved it (alembic.ini may not say)
+        config.set_main_option("script_location", str(script_location))
     hint = ("make env.py support offline mode (context.is_offline_mode(): configure with "
             "a URL, no connection); check it with: alembic upgrade <down>:<rev> --sql")
     try:
@@ -203,6 +206,7 @@ def lint_alembic_revision(
     options: LintOptions,
     created_tables: set[str] | frozenset[str] | None = None,
     version_table: str = "alembic_version",
+    script_location: str | Path | None = None,
 ) -> LintResult:
     """Lint one revision: render it offline, lint the SQL, map findings to ``path``.
 
@@ -211,7 +215,7 @@ def lint_alembic_revision(
     the line of the call that emitted their statement, else on line 1. Statements on the
     version table are Alembic's bookkeeping and are not linted.
     """
-    sql = render_revision_sql(config_file, revision)
+    sql = render_revision_sql(config_file, revision, script_location=script_location)
     analysis = analyse_sql(sql, path, options=options, created_tables=created_tables)
     starts = {(s.line, s.column): i for i, s in enumerate(analysis.statements)}
     mapped = map_statements(analysis.statements, find_op_calls(source))

@@ -22,11 +22,12 @@ __all__ = ["DOCUMENT_FORMATS", "FORMATS", "display_path", "exit_code", "render"]
 
 
 def render(outcomes: Sequence[Outcome], header: str, fmt: str, out: TextIO, *,
-           summary_path: str | None = None) -> None:
+           summary_path: str | None = None, nothing_checked: str = "") -> None:
     """Write ``outcomes`` to ``out`` as ``fmt``.
 
     With ``github``, ``summary_path`` (the CLI passes ``$GITHUB_STEP_SUMMARY``) gets the
-    Markdown job summary appended; other formats ignore it.
+    Markdown job summary appended; other formats ignore it. ``nothing_checked`` says why
+    there are no outcomes at all (the config disabled every check or every project).
     """
     if fmt == "github":
         from migration_guard.report.github import render_github
@@ -51,4 +52,4 @@ def render(outcomes: Sequence[Outcome], header: str, fmt: str, out: TextIO, *,
     else:
         from migration_guard.report.text import render_text
 
-        render_text(outcomes, header, out)
+        render_text(outcomes, header, out, nothing_checked=nothing_checked)

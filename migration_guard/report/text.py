@@ -33,7 +33,8 @@ def finding_lines(finding: Finding) -> list[str]:
     return lines
 
 
-def render_text(outcomes: Sequence[Outcome], header: str, out: TextIO) -> None:
+def render_text(outcomes: Sequence[Outcome], header: str, out: TextIO, *,
+                nothing_checked: str = "") -> None:
     findings = findings_of(outcomes)
     projects = sorted({o.project for o in outcomes})
     out.write(f"migration-guard: {header}\n")
@@ -44,8 +45,8 @@ def render_text(outcomes: Sequence[Outcome], header: str, out: TextIO) -> None:
     checks = checks_of(outcomes)
     scope = f"{', '.join(checks) or 'no checks'} over {count(len(projects), 'project')}"
     if not projects:
-        out.write("no migration projects found: nothing to check "
-                  "(configure `projects:` in .migration-guard.yaml if that is wrong)\n")
+        out.write((nothing_checked or "no migration projects found: nothing to check "
+                   "(configure `projects:` in .migration-guard.yaml if that is wrong)") + "\n")
     elif findings:
         out.write(f"{count(len(findings), 'finding')} ({scope})\n")
     else:

@@ -1,0 +1,116 @@
+"""``alembic.ini`` read the way alembic reads it, statically: where the script directory and
+the revisions are, and which values cannot be known without running the project.
+
+Alembic's own ``Config`` interpolates with ``%(here)s`` (the ini's directory) and the
+``[DEFAULT]`` section; a value filled in at run time (``{alembic_dir}``, an environment
+variable, a ``%(...)s`` nobody defines) cannot be resolved from the tree, and a project
+behind it is reported as a problem rather than guessed.
+"""
+
+from __future__ import annotations
+
+import configparser
+import posixpath
+import re
+from typing import NamedTuple
+
+from migration_guard.frameworks import Reader
+
+_HERE = "\0here\0"
+_SECTION = "alembic"
+_RUNTIME = re.compile(r"[{}$]")
+_SPLIT = r"[\s,;:]+"
+
+
+class IniSettings(NamedTuple):
+    script_dir: str
+    versions_dir: str
+    sys_path: tuple[str, ...]
+    problem: str = ""
+
+
+def _join(*parts: str) -> str:
+    joined = posixpath.normpath(posixpath.join(*[p for p in parts if p]))
+    return "" if joined == "." else joined
+
+
+def _text(read: Reader, path: str) -> str:
+    data = read(path)
+    return data.decode("utf-8-sig", errors="replace") if data is not None else ""
+
+
+def _exists(path: str, read: Reader) -> bool:
+    return read(path) is not None
+
+
+class _Values:
+    """The ``[alembic]`` section with alembic's interpolation; problems collected."""
+
+    def __init__(self, ini: str, text: str) -> None:
+        self.ini = ini
+        self.parser = configparser.ConfigParser(defaults={"here": _HERE}, strict=False)
+        self.parser.read_string(text, source=ini)
+
+    def get(self, key: str) -> str | None:
+        """The value with ``%(here)s`` resolved; None when absent; ValueError with the
+        reason when it is only known at run time."""
+        try:
+            raw = self.parser.get(_SECTION, key, fallback=None)
+        except configparser.InterpolationError as exc:
+            raise ValueError(f"{key} uses an interpolation alembic.ini does not define "
+                             f"({exc.__class__.__name__})") from None
+        if raw is None or not raw.strip():
+            return None
+        value = raw.strip()
+        if _RUNTIME.search(value):
+            raise ValueError(f"{key} = {value.replace(_HERE, '%(here)s')} is filled in at "
+                             "run time")
+        return value.replace(_HERE, ".")  # joined with the ini's directory by the caller
+
+
+def read_ini(ini: str, read: Reader) -> IniSettings:
+    """Where an ``alembic.ini``'s project lives; ``problem`` says why it cannot be known."""
+    here = posixpath.dirname(ini)
+    fallback = IniSettings(here, _join(here, "versions"), (here,))
+    try:
+        values = _Values(ini, _text(read, ini))
+    except configparser.Error as exc:
+        return fallback._replace(problem=f"{ini}: cannot parse it: {exc}")
+    if not values.parser.has_section(_SECTION):
+        return fallback._replace(problem=f"{ini}: no [alembic] section")
+    try:
+        script_dir = _script_dir(values, here, read)
+        versions = values.get("version_locations")
+        prepend = values.get("prepend_sys_path") or "."
+    except ValueError as error:
+        return fallback._replace(problem=f"{ini}: {error}")
+    versions_dir = _join(here, re.split(_SPLIT, versions)[0]) if versions \
+        else _join(script_dir, "versions")
+    roots = tuple(_join(here, p) for p in re.split(_SPLIT, prepend) if p)
+    return IniSettings(script_dir, versions_dir, roots)
+
+
+def _script_dir(values: _Values, here: str, read: Reader) -> str:
+    location = values.get("script_location")
+    if location is None:
+        # Flask-Migrate writes alembic.ini into the script directory, without
+        # script_location: it hands alembic that directory itself.
+        if _exists(_join(here, "env.py"), read):
+            return here
+        raise ValueError("[alembic] has no script_location and there is no env.py beside it")
+    if ":" in location:
+        return _package_location(location, here, read)
+    return _join(here, location)
+
+
+def _package_location(location: str, here: str, read: Reader) -> str:
+    """``package:directory``: alembic finds the package on ``sys.path``; here, the package's
+    directory at the top, in ``src/`` or beside the ini, wherever ``env.py`` is found."""
+    package, _, directory = location.partition(":")
+    relative = _join(package.replace(".", "/"), directory)
+    for prefix in ("", "src", here):
+        candidate = _join(prefix, relative)
+        if _exists(_join(candidate, "env.py"), read):
+            return candidate
+    raise ValueError(f"script_location = {location} names a package directory with no env.py "
+                     "in the tree")

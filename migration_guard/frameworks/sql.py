@@ -1,0 +1,25 @@
+"""Plain SQL: numbered ``.sql`` files in a ``migrations``-style directory, applied in order by
+whatever runner the team has (``psql``, a script)."""
+
+from __future__ import annotations
+
+import re
+
+from migration_guard.frameworks import Reader
+from migration_guard.frameworks.sqldir import PLAIN_DIRECTORY, SqlDirectory
+
+
+class PlainSql(SqlDirectory):
+    detected_by = "numbered .sql files in migrations/, migrate/ or schema_migrations/"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "sql", r"(?P<version>\d+)(?:[_.-].*)?\.sql", "<number>_<description>.sql",
+            "add a new numbered .sql file to the migrations directory (migration-guard new NAME)",
+        )
+
+    def detect_directory(self, directory: str, names: list[str], read: Reader) -> bool:
+        return bool(re.fullmatch(PLAIN_DIRECTORY, directory))
+
+
+FRAMEWORK = PlainSql()
