@@ -57,7 +57,7 @@ def cache_key(project: Project, changeset: ChangeSet, settings: Settings) -> str
     shaping_units = [Unit(p, decode(d)) for p, d in sorted(candidate.read_many(shaping).items())]
     base_units = [Unit(p, candidate.files[p].oid if p in candidate.files else "")
                   for p in sorted(base_paths)]
-    return fingerprint("alembic", prelude, shaping_units, base_units)
+    return fingerprint("python-revisions", prelude, shaping_units, base_units)
 
 
 def plan(project: Project, changeset: ChangeSet, settings: Settings) -> AlembicPlan:

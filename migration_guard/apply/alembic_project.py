@@ -50,7 +50,7 @@ class AlembicRun:
             lock_timeout_s=database.lock_timeout))
 
     def sql(self, db: Database, units: list[Unit]) -> list[Finding]:
-        return apply_in(db.conninfo, units, "sql", self.settings.database, self.deadline)
+        return apply_in(db.conninfo, units, None, self.settings.database, self.deadline)
 
     def build_base(self, db: Database) -> list[Finding]:
         found = self.sql(db, self.work.prelude)

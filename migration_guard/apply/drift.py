@@ -14,12 +14,14 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from migration_guard import frameworks
 from migration_guard.apply.alembic_run import Workspace, sqlalchemy_url
 from migration_guard.apply.runner import apply_in, throwaway
 from migration_guard.apply.settings import Deadline
@@ -40,10 +42,17 @@ def drift_finding(path: str, message: str, hint: str) -> Finding:
     return Finding("MG206", path, None, f"drift: {message}", hint, check=CHECK)
 
 
+def schema_in(conn: psycopg.Connection[Any], *,
+              skip_schemas: Iterable[str] = ()) -> catalog.Schema:
+    """The schema of the connected database, without any runner's bookkeeping."""
+    tables, schemas = frameworks.bookkeeping()
+    return catalog.read_schema(conn, skip_schemas=[*schemas, *skip_schemas], skip_tables=tables)
+
+
 def schema_of(conninfo: str, *, skip_schemas: Iterable[str] = ()) -> catalog.Schema:
     conn = connect(conninfo)
     try:
-        return catalog.read_schema(conn, skip_schemas=skip_schemas)
+        return schema_in(conn, skip_schemas=skip_schemas)
     finally:
         conn.close()
 
@@ -114,7 +123,7 @@ def models_schema(server: Server, metadatas: Sequence[sa.MetaData], prelude: lis
     if stored is not None:
         return stored, []
     with throwaway(server) as models_db:
-        trouble = apply_in(models_db.conninfo, prelude, "sql", database, deadline)
+        trouble = apply_in(models_db.conninfo, prelude, None, database, deadline)
         if trouble:
             return {}, trouble
         _create_all(models_db, metadatas, database)
@@ -222,7 +231,7 @@ def declarative_drift(server: Server, migrated: Database, prelude: list[Unit],
     label = "the declarative schema"
     where = declared[0].path
     with throwaway(server) as declared_db:
-        trouble = apply_in(declared_db.conninfo, [*prelude, *declared], "sql", database,
+        trouble = apply_in(declared_db.conninfo, [*prelude, *declared], None, database,
                            deadline)
         if trouble:
             return trouble

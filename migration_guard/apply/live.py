@@ -16,7 +16,7 @@ import psycopg
 
 from migration_guard.apply import bytecode
 from migration_guard.apply.alembic_run import Workspace, sqlalchemy_url
-from migration_guard.apply.drift import MIGRATED, drift_finding, schema_of
+from migration_guard.apply.drift import MIGRATED, drift_finding, schema_in, schema_of
 from migration_guard.apply.runner import apply_in, throwaway
 from migration_guard.apply.settings import Deadline, Settings, settings_for
 from migration_guard.apply.sources import migration_paths, read_listed, read_units
@@ -33,10 +33,6 @@ from migration_guard.git.changeset import ChangeSet
 from migration_guard.projects import Project
 
 LIVE = "the live database"
-SUPABASE_SCHEMAS = ("auth", "storage", "realtime", "_realtime", "extensions", "graphql",
-                    "graphql_public", "vault", "pgsodium", "pgsodium_masks", "net",
-                    "supabase_functions", "pgbouncer", "cron")
-
 
 @contextlib.contextmanager
 def read_only(url: str) -> Iterator[psycopg.Connection[Any]]:
@@ -66,22 +62,13 @@ def _project_versions(project: Project,
     """Migration path -> the version the runner records for it, in apply order (and the
     Alembic revisions, whose graph tells what an applied head implies)."""
     candidate = changes.candidate
-    if project.framework == "alembic":
+    fw = project.fw
+    if fw.python:
         mine = [p for p in candidate.files if project.rel(p) is not None]
         revisions = _alembic_revisions(project, candidate.read_many(mine))
         return {r.path: r.id for r in sorted(revisions, key=lambda r: r.path)}, revisions
     paths = migration_paths(project, candidate.files, candidate.read_many)
-    out: dict[str, str] = {}
-    for path in paths:
-        rel = project.rel(path) or path
-        if project.framework == "prisma":
-            out[path] = rel.split("/")[0]
-        elif project.framework == "drizzle":
-            out[path] = rel.removesuffix(".sql")
-        else:
-            version = project.fw.version(rel)
-            out[path] = version.text if version else rel
-    return out, []
+    return {p: fw.recorded_version(project.rel(p) or p) for p in paths}, []
 
 
 def _alembic_revisions(project: Project, blobs: dict[str, bytes]) -> list[Revision]:
@@ -98,42 +85,18 @@ def _rows(conn: psycopg.Connection[Any], query: str) -> list[tuple[Any, ...]] | 
         return None
 
 
-_QUERIES = {
-    "alembic": "SELECT version_num FROM alembic_version",
-    "supabase": "SELECT version FROM supabase_migrations.schema_migrations",
-    "dbmate": "SELECT version FROM schema_migrations",
-    "golang-migrate": "SELECT version FROM schema_migrations WHERE NOT dirty",
-    "flyway": "SELECT version FROM flyway_schema_history WHERE success AND version IS NOT NULL",
-    "prisma": "SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL "
-              "AND rolled_back_at IS NULL",
-    "drizzle": "SELECT max(created_at) FROM drizzle.__drizzle_migrations",
-}
-
-
 def applied_versions(conn: psycopg.Connection[Any], project: Project, files: dict[str, str],
                      revisions: list[Revision]) -> set[str] | None:
     """Versions the database records as applied; None when it keeps no record we know."""
-    query = _QUERIES.get(project.framework)
-    rows = _rows(conn, query) if query else None
+    fw = project.fw
+    rows = _rows(conn, fw.applied_query) if fw.applied_query else None
     if rows is None:
         return None
     values = {str(r[0]) for r in rows if r[0] is not None}
-    if project.framework == "alembic":
+    if revisions:  # an applied Alembic head implies its ancestors
         graph = build_graph(revisions)
-        done = set(values)
-        for head in values:
-            done |= graph.ancestors(head)
-        return done
-    if project.framework == "golang-migrate":
-        top = max((int(v) for v in values), default=-1)
-        return {v for v in files.values() if v.isdigit() and int(v) <= top}
-    if project.framework == "drizzle":
-        return _drizzle_applied(files, values)
-    return values
-
-
-def _drizzle_applied(files: dict[str, str], values: set[str]) -> set[str]:
-    return set(files.values()) if values else set()
+        return values.union(*(graph.ancestors(head) for head in values))
+    return fw.applied(values, list(files.values()))
 
 
 def _write_status(out: TextIO, project: Project, files: dict[str, str],
@@ -169,9 +132,9 @@ def drift_against(changes: ChangeSet, projects: Sequence[Project], config: Confi
 
 def _drift_of(project: Project, changes: ChangeSet, settings: Settings,
               target: str) -> list[Finding]:
-    skip = SUPABASE_SCHEMAS if project.framework == "supabase" else ()
+    skip = project.fw.platform_schemas
     with read_only(target) as conn:
-        live = catalog.read_schema(conn, skip_schemas=skip)
+        live = schema_in(conn, skip_schemas=skip)
     database = settings.database
     with open_server(database_url=database.url, connect_timeout_s=database.connect_timeout,
                      start_timeout_s=database.start_timeout) as server:
@@ -191,13 +154,13 @@ def _migrated_schema(project: Project, changes: ChangeSet, settings: Settings, s
     candidate = changes.candidate
     prelude = read_listed(settings.options.prelude, candidate.read_many, key="prelude")
     with throwaway(server) as db:
-        found = apply_in(db.conninfo, prelude, "sql", settings.database, deadline)
-        if not found and project.framework == "alembic":
+        found = apply_in(db.conninfo, prelude, None, settings.database, deadline)
+        if not found and project.fw.python:
             found = _alembic_heads(project, changes, settings, db)
         elif not found:
             units = read_units(migration_paths(project, candidate.files, candidate.read_many),
                                candidate.read_many)
-            found = apply_in(db.conninfo, units, project.framework, settings.database, deadline)
+            found = apply_in(db.conninfo, units, project.fw, settings.database, deadline)
         return found, ({} if found else schema_of(db.conninfo, skip_schemas=skip))
 
 

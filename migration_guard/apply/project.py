@@ -28,13 +28,13 @@ def run_apply(project: Project, changeset: ChangeSet, settings: Settings, *,
               cache_dir: Path | None = None) -> Outcome:
     deadline = Deadline(settings.database.run_timeout)
     cache_root = cache_dir or default_cache_dir()
-    if project.framework == "alembic":
+    if project.fw.python:
         key = alembic_plan.cache_key(project, changeset, settings)
     else:
         from migration_guard.apply import sql_project  # pglast: not needed for Alembic
 
         sql_plan = sql_project.plan(project, changeset, settings)
-        key = fingerprint("sql", project.framework, sql_plan.prelude, sql_plan.prefix) \
+        key = fingerprint("sql-files", project.framework, sql_plan.prelude, sql_plan.prefix) \
             if sql_plan.prefix else None
     database = settings.database
     with _fewer_collections(), \
@@ -42,7 +42,7 @@ def run_apply(project: Project, changeset: ChangeSet, settings: Settings, *,
                         snapshot_key=key if database.cache else None,
                         connect_timeout_s=database.connect_timeout,
                         start_timeout_s=database.start_timeout, background=True) as server:
-        if project.framework == "alembic":
+        if project.fw.python:
             # The server boots meanwhile: importing alembic and SQLAlchemy, planning and
             # importing the revision files overlap it.
             from migration_guard.apply import alembic_project

@@ -15,7 +15,7 @@ import psycopg
 from alembic.config import Config as AlembicConfig
 
 from migration_guard.apply.alembic_run import Workspace
-from migration_guard.apply.drift import schema_of
+from migration_guard.apply.drift import schema_in, schema_of
 from migration_guard.db import catalog
 from migration_guard.db.remote import connect
 from migration_guard.findings import Finding, Note
@@ -52,14 +52,14 @@ def roundtrip_new(ws: Workspace, cfg: AlembicConfig, conninfo: str,
 def _roundtrip(ws: Workspace, cfg: AlembicConfig, conn: psycopg.Connection[Any],
                revision: Revision) -> list[Finding]:
     target = revision.down[0] if revision.down else "base"
-    before = catalog.read_schema(conn)
+    before = schema_in(conn)
     found = ws.upgrade(cfg, revision.id, doing=f"upgrade to {revision.id}")
     if found:
         return found
     found = ws.downgrade(cfg, target, doing=f"downgrade of {revision.id}")
     if found:
         return [_blame_revision(f, revision) for f in found]
-    found = _left_behind(before, catalog.read_schema(conn), revision.path,
+    found = _left_behind(before, schema_in(conn), revision.path,
                          f"the downgrade of {revision.id}")
     return found or ws.upgrade(cfg, revision.id, code="MG204",
                                doing=f"upgrade of {revision.id} after its downgrade")

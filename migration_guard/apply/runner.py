@@ -1,8 +1,8 @@
 """Applying SQL migrations with each runner's transaction semantics, within the bounds.
 
-Drizzle files split on ``--> statement-breakpoint``, dbmate files contribute their
-``-- migrate:up`` section (``transaction:false`` honoured), every other flavour runs
-whole files. A file runs in one transaction unless it holds a statement PostgreSQL
+A framework with a statement breakpoint has its files split on it; one with sections
+contributes its up section (its "no transaction" marker honoured); plain SQL runs whole
+files. A file runs in one transaction unless it holds a statement PostgreSQL
 refuses inside one; the first failing file stops the run (later ones would only cascade).
 """
 
@@ -20,10 +20,10 @@ from migration_guard.db.execute import (
     Session,
     apply_chunks,
     apply_sql,
-    dbmate_up_section,
-    split_drizzle,
+    split_on,
 )
 from migration_guard.findings import Finding
+from migration_guard.frameworks import Framework, Section
 
 CHECK = "apply"
 
@@ -42,8 +42,8 @@ def run_timeout_finding(path: str, deadline: Deadline) -> Finding:
         check=CHECK)
 
 
-def apply_units(session: Session, units: list[Unit], framework: str, database: DatabaseConfig,
-                deadline: Deadline) -> list[Finding]:
+def apply_units(session: Session, units: list[Unit], framework: Framework | None,
+                database: DatabaseConfig, deadline: Deadline) -> list[Finding]:
     """Apply ``units`` in order; the findings of the first file that fails."""
     for unit in units:
         if deadline.expired():
@@ -54,21 +54,21 @@ def apply_units(session: Session, units: list[Unit], framework: str, database: D
     return []
 
 
-def apply_unit(session: Session, unit: Unit, framework: str, database: DatabaseConfig,
-               deadline: Deadline) -> list[Finding]:
+def apply_unit(session: Session, unit: Unit, framework: Framework | None,
+               database: DatabaseConfig, deadline: Deadline) -> list[Finding]:
+    """Apply one file as ``framework``'s runner does (None: a plain SQL file, whole)."""
     statement_s = deadline.statement_timeout(database.statement_timeout)
     lock_s = min(database.lock_timeout, statement_s)
-    if framework == "drizzle":
-        return apply_chunks(session, split_drizzle(unit.text), path=unit.path,
-                            statement_timeout_s=statement_s, lock_timeout_s=lock_s)
-    if framework == "dbmate":
-        up = dbmate_up_section(unit.text)
-        if up is None:
-            return []
-        return apply_sql(session, up.text, path=unit.path, start_line=up.start_line,
-                         transactional=None if up.transactional else False,
-                         statement_timeout_s=statement_s, lock_timeout_s=lock_s)
-    return apply_sql(session, unit.text, path=unit.path, statement_timeout_s=statement_s,
+    if framework is not None and framework.statement_breakpoint:
+        return apply_chunks(session, split_on(unit.text, framework.statement_breakpoint),
+                            path=unit.path, statement_timeout_s=statement_s,
+                            lock_timeout_s=lock_s)
+    up = framework.up_section(unit.text) if framework is not None \
+        else Section(unit.text, 1, None)
+    if up is None:
+        return []
+    return apply_sql(session, up.text, path=unit.path, start_line=up.start_line,
+                     transactional=up.transactional, statement_timeout_s=statement_s,
                      lock_timeout_s=lock_s)
 
 
@@ -104,20 +104,20 @@ def build_template(server: Server, setup: Callable[[Database], list[Finding]]
     return server.save_snapshot(database), []
 
 
-def apply_in(conninfo: str, units: list[Unit], framework: str, database: DatabaseConfig,
-             deadline: Deadline) -> list[Finding]:
+def apply_in(conninfo: str, units: list[Unit], framework: Framework | None,
+             database: DatabaseConfig, deadline: Deadline) -> list[Finding]:
     with open_session(conninfo, database) as session:
         return apply_units(session, units, framework, database, deadline)
 
 
 def fill_rows(conninfo: str, database: DatabaseConfig,
               only_tables: Collection[str] | None = None) -> dict[str, int]:
-    from migration_guard.db.catalog import TRACKING_TABLES
     from migration_guard.db.sample_data import fill_sample_rows
+    from migration_guard.frameworks import bookkeeping
 
     with open_session(conninfo, database) as session:
         return fill_sample_rows(session.conn, rows=database.sample_rows,
-                                skip_tables=TRACKING_TABLES, only_tables=only_tables)
+                                skip_tables=bookkeeping()[0], only_tables=only_tables)
 
 
 def tables_named(units: list[Unit]) -> set[str] | None:

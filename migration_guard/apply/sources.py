@@ -1,19 +1,17 @@
 """Which files a project applies, in which order, read from a snapshot (never the worktree).
 
-SQL frameworks: Drizzle in journal order, Flyway versioned files then repeatables,
-golang-migrate's ``.up.sql`` files, everything else by version. A "new" migration is one
+SQL frameworks: the files the runner applies going up, in the order a journal lists them
+where the framework keeps one, else by version (repeatables last). A "new" migration is one
 whose path is not in the base tree (a Flyway repeatable also when its content changed).
 """
 
 from __future__ import annotations
 
 import hashlib
-import posixpath
 from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
 from migration_guard.errors import GuardError
-from migration_guard.frameworks.drizzle import JOURNAL, parse_journal
 from migration_guard.git.repo import Entry
 from migration_guard.globs import glob_to_regex
 from migration_guard.projects import Project
@@ -41,14 +39,11 @@ def migration_paths(project: Project, files: Mapping[str, Entry], read_many: Rea
     fw = project.fw
     mine = [p for p in files if (rel := project.rel(p)) is not None
             and (fw.is_migration(rel) or fw.is_repeatable(rel)) and not _excluded(project, p)]
-    if project.framework == "golang-migrate":
-        mine = [p for p in mine if p.endswith(".up.sql")]
-    if project.framework == "flyway":
-        mine = [p for p in mine if posixpath.basename(p).startswith(("V", "R"))]
-    if project.framework == "drizzle":
-        ordered = _journal_order(project, mine, read_many)
-        if ordered is not None:
-            return ordered
+    mine = [p for p in mine if fw.applies(project.rel(p) or p)]
+    ordered = fw.listed_order(project.migrations, mine,
+                              lambda path: read_many([path]).get(path))
+    if ordered is not None:
+        return ordered
 
     def key(path: str) -> tuple[bool, tuple[int | str, ...], str]:
         rel = project.rel(path) or path
@@ -56,19 +51,6 @@ def migration_paths(project: Project, files: Mapping[str, Entry], read_many: Rea
         return (fw.is_repeatable(rel), version.key if version else (), rel)
 
     return sorted(mine, key=key)
-
-
-def _journal_order(project: Project, mine: list[str], read_many: ReadMany) -> list[str] | None:
-    journal = f"{project.migrations}/{JOURNAL}"
-    data = read_many([journal]).get(journal)
-    if data is None:
-        return None
-    entries = parse_journal(data)
-    if not isinstance(entries, list):
-        return None
-    present = set(mine)
-    ordered = [f"{project.migrations}/{e.tag}.sql" for e in sorted(entries, key=lambda e: e.idx)]
-    return [p for p in ordered if p in present]
 
 
 def read_units(paths: list[str], read_many: ReadMany) -> list[Unit]:

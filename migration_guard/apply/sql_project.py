@@ -47,7 +47,7 @@ def plan(project: Project, changeset: ChangeSet, settings: Settings) -> SqlPlan:
     units = read_units(order, candidate.read_many)
     declared_globs = settings.options.declarative_schema or (
         tuple(g for g in project.schema or () if g.endswith(".sql"))
-        if project.framework == "supabase" else ())
+        if project.fw.declarative_schema else ())
     return SqlPlan(
         prelude=read_listed(settings.options.prelude, candidate.read_many, key="prelude"),
         seed=read_listed(settings.options.seed, candidate.read_many, key="seed"),
@@ -65,7 +65,7 @@ def run_sql_project(project: Project, server: Server, work: SqlPlan, settings: S
     database = settings.database
 
     def apply(units: list[Unit]) -> Callable[[Database], list[Finding]]:
-        return lambda db: apply_in(db.conninfo, units, project.framework, database, deadline)
+        return lambda db: apply_in(db.conninfo, units, project.fw, database, deadline)
 
     template: str | None = None
     if work.prefix:

@@ -2,7 +2,8 @@
 
 SQL frameworks: names match the pattern, versions are unique, new ones sort after the
 base's newest. Alembic: one head, and every new revision descends from the base's head
-(plus missing parents, cycles, duplicate ids). Drizzle: files and the journal agree.
+(plus missing parents, cycles, duplicate ids). A journal, where the framework keeps one,
+agrees with the files.
 """
 
 from __future__ import annotations
@@ -193,52 +194,17 @@ def _check_alembic(ctx: _Ctx, base: dict[str, Entry], candidate: dict[str, Entry
                     f"set down_revision = {sorted(missing)[0]!r} (rebase it onto the head)")
 
 
-def _check_drizzle(ctx: _Ctx, base: dict[str, Entry], candidate: dict[str, Entry],
-                   new: dict[str, Entry]) -> None:
-    from migration_guard.frameworks.drizzle import JOURNAL, parse_journal
-
+def _check_journal(ctx: _Ctx, base: dict[str, Entry], candidate: dict[str, Entry]) -> None:
+    """The framework's list of migrations agrees with the files and extends the base's."""
     project, cs = ctx.project, ctx.changeset
-    journal_path = f"{project.migrations}/{JOURNAL}"
-    sql_files = {project.rel(p) or "": p for p in candidate
-                 if ctx.fw.looks_like_migration(project.rel(p) or "")}
-    data = cs.candidate.read(journal_path)
-    if data is None:
-        if sql_files:
-            ctx.add("MG121", journal_path, None, "the Drizzle journal is missing",
-                    "regenerate it with drizzle-kit generate, or restore it from the base")
-        return
-    entries = parse_journal(data)
-    if not isinstance(entries, list):
-        ctx.add("MG121", journal_path, entries.line,
-                f"the Drizzle journal cannot be read: {entries.reason}",
-                "restore it from the base and run drizzle-kit generate again")
-        return
-    tags = {e.tag for e in entries}
-    for entry in entries:
-        if f"{entry.tag}.sql" not in sql_files:
-            ctx.add("MG119", journal_path, entry.line,
-                    f"journal entry {entry.idx} names {entry.tag}.sql, which does not exist",
-                    "add the file, or remove the entry with drizzle-kit drop")
-    for rel, path in sorted(sql_files.items()):
-        if rel.removesuffix(".sql") not in tags:
-            ctx.add("MG120", path, None,
-                    "migration is not in meta/_journal.json: drizzle-kit migrate never runs it",
-                    "generate migrations with drizzle-kit generate (it updates the journal)")
-    base_data = cs.read_base({journal_path: base[journal_path]}) if journal_path in base else {}
-    base_entries = parse_journal(base_data[journal_path]) if base_data else []
-    if not isinstance(base_entries, list) or not base_entries:
-        return
-    base_tags = {e.tag for e in base_entries}
-    last_idx = max(e.idx for e in base_entries)
-    last_when = max(e.when for e in base_entries)
-    for entry in entries:
-        if entry.tag in base_tags:
-            continue
-        if entry.idx <= last_idx or entry.when < last_when:
-            ctx.add("MG110", journal_path, entry.line,
-                    f"new journal entry {entry.tag} (idx {entry.idx}) comes before the newest "
-                    f"merged entry (idx {last_idx})",
-                    "regenerate the migration on top of the base: drizzle-kit generate")
+    journal_path = f"{project.migrations}/{ctx.fw.journal}"
+    files = {project.rel(p) or "": p for p in candidate
+             if ctx.fw.looks_like_migration(project.rel(p) or "")}
+    base_journal = cs.read_base({journal_path: base[journal_path]}).get(journal_path) \
+        if journal_path in base else None
+    for finding in ctx.fw.journal_findings(journal_path, files, cs.candidate.read(journal_path),
+                                           base_journal):
+        ctx.findings.append(finding._replace(check=CHECK, project=project.name))
 
 
 def check(project: Project, changeset: ChangeSet, config: Config) -> Outcome:
@@ -248,10 +214,10 @@ def check(project: Project, changeset: ChangeSet, config: Config) -> Outcome:
     new = {p: e for p, e in candidate.items() if p not in base}
     edited = {p for p, e in candidate.items() if p in base and base[p] != e}
     _check_form(ctx, new)
-    if project.framework == "alembic":
+    if project.fw.python:
         _check_alembic(ctx, base, candidate, set(new) | edited)
     else:
         _check_versions(ctx, base, candidate, new)
-    if project.framework == "drizzle":
-        _check_drizzle(ctx, base, candidate, new)
+    if project.fw.journal:
+        _check_journal(ctx, base, candidate)
     return Outcome(CHECK, project.name, ctx.findings, [])

@@ -19,7 +19,6 @@ from migration_guard.lint import LintOptions, enabled_codes, lint_bytes
 from migration_guard.projects import Project
 
 CHECK = "lint"
-_DBMATE_DOWN = b"-- migrate:down"
 
 
 def lint_options(project: Project, config: Config) -> LintOptions:
@@ -31,19 +30,6 @@ def lint_options(project: Project, config: Config) -> LintOptions:
     except GuardError as error:
         raise GuardError(f"{config.source}: lint: {error.message}", error.hint) from None
     return options
-
-
-def _sql_of(project: Project, rel: str, data: bytes) -> bytes | None:
-    """The part of a file that runs on upgrade (None: the file is not linted)."""
-    if project.framework == "golang-migrate" and not rel.endswith(".up.sql"):
-        return None
-    if project.framework == "flyway" and rel.rsplit("/", 1)[-1].startswith("U"):
-        return None
-    if project.framework == "dbmate":
-        up, marker, down = data.partition(_DBMATE_DOWN)
-        # Blank the down section but keep its lines, so line numbers stay true.
-        return up + (b"\n" * (marker + down).count(b"\n") if marker else b"")
-    return data
 
 
 def _changed(project: Project, changeset: ChangeSet) -> list[str]:
@@ -69,7 +55,7 @@ def _lint_sql_files(project: Project, changeset: ChangeSet, options: LintOptions
     cut = len(project.migrations) + 1
     contents = changeset.candidate.read_many(paths)
     for path in paths:
-        sql = _sql_of(project, path[cut:], contents.get(path, b""))
+        sql = project.fw.upgrade_sql(path[cut:], contents.get(path, b""))
         if sql is None:
             continue
         result = lint_bytes(sql, path, options=options, created_tables=created)
@@ -113,7 +99,7 @@ def check(project: Project, changeset: ChangeSet, config: Config) -> Outcome:
     if not paths:
         return Outcome(CHECK, project.name, [], [])
     options = lint_options(project, config)
-    if project.framework == "alembic":
+    if project.fw.python:
         findings = _lint_alembic(project, changeset, options, paths)
     else:
         findings = _lint_sql_files(project, changeset, options, paths)

@@ -118,7 +118,7 @@ def _migrations(project: Project, index: Snapshot) -> list[Migration]:
         if fw.is_repeatable(rel) or fw.version_group(rel) in ("down", "U"):
             continue  # not a step of its own in the order
         rels[path] = rel
-    if project.framework == "alembic":
+    if project.fw.python:
         return _alembic_migrations(rels, index.read_many(rels))
     for path, rel in rels.items():
         version = fw.version(rel)

@@ -11,11 +11,12 @@ from __future__ import annotations
 import argparse
 import os
 import re
-from collections.abc import Callable, Sequence
-from typing import IO, TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Sequence
+from typing import IO, TYPE_CHECKING
 
 from migration_guard.errors import GuardError
 from migration_guard.frameworks import Version
+from migration_guard.frameworks.newfile import Plan
 
 if TYPE_CHECKING:  # the parser is built on every hook run: keep this module's imports light
     from datetime import datetime
@@ -25,9 +26,7 @@ if TYPE_CHECKING:  # the parser is built on every hook run: keep this module's i
     from migration_guard.projects import Project
 
 SUMMARY = "create a correctly named and ordered migration from a template (SQL frameworks)"
-STAMP = "%Y%m%d%H%M%S"
 PLACEHOLDER_TABLE = "example_items"
-BREAKPOINT = "--> statement-breakpoint"
 _NAME_HINT = "use letters, digits, spaces, - and _, e.g. migration-guard new add_orders"
 
 
@@ -44,12 +43,6 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                      "[tool.migration-guard] in pyproject.toml)")
     sub.add_argument("-C", dest="directory", default=".",
                      help="run as if started in this directory")
-
-
-class Write(NamedTuple):
-    path: str  # repository-relative
-    content: str
-    verb: str = "wrote"
 
 
 def sanitize_name(raw: str) -> str:
@@ -85,186 +78,6 @@ def _bodies(table: str | None) -> tuple[str, str]:
     if table is not None:
         up, down = up.replace(PLACEHOLDER_TABLE, table), down.replace(PLACEHOLDER_TABLE, table)
     return up, down
-
-
-# -- versions ---------------------------------------------------------------------------
-
-
-def _leading_digits(version: Version) -> str:
-    match = re.match(r"\d+", version.text)
-    return match.group() if match else ""
-
-
-def _style(versions: Sequence[Version], default: str, *, unix: bool = False) -> str:
-    """How the newest migration's version reads: "timestamp", "unix" or "sequence"."""
-    if not versions:
-        return default
-    digits = _leading_digits(max(versions, key=lambda v: v.key))
-    if len(digits) == 14:
-        return "timestamp"
-    if unix and len(digits) == 10:
-        return "unix"
-    return "sequence"
-
-
-def _newest(versions: Sequence[Version]) -> int:
-    return max((int(v.key[0]) for v in versions if v.key), default=0)
-
-
-def next_version(versions: Sequence[Version], style: str, now: datetime, width: int) -> str:
-    """A version after every one in ``versions``, written in ``style``."""
-    newest = _newest(versions)
-    if style == "timestamp":
-        stamp = now.strftime(STAMP)
-        if int(stamp) > newest:
-            return stamp
-        from datetime import datetime, timedelta
-
-        try:
-            return (datetime.strptime(str(newest), STAMP) + timedelta(seconds=1)).strftime(STAMP)
-        except ValueError:
-            return str(newest + 1)
-    if style == "unix":
-        return str(max(int(now.timestamp()), newest + 1))
-    if versions:
-        width = len(_leading_digits(max(versions, key=lambda v: v.key)))
-    return str(newest + 1).zfill(width)
-
-
-# -- one planner per framework ------------------------------------------------------------
-
-
-class Plan(NamedTuple):
-    project: Project
-    versions: list[Version]
-    slug: str
-    up: str
-    down: str
-    now: datetime
-    tree: WorkTree
-
-    def at(self, rel: str) -> str:
-        return f"{self.project.migrations}/{rel}"
-
-
-def _supabase(plan: Plan) -> list[Write]:
-    version = next_version(plan.versions, "timestamp", plan.now, 14)
-    return [Write(plan.at(f"{version}_{plan.slug}.sql"), plan.up)]
-
-
-def _prisma(plan: Plan) -> list[Write]:
-    version = next_version(plan.versions, "timestamp", plan.now, 14)
-    return [Write(plan.at(f"{version}_{plan.slug}/migration.sql"), plan.up)]
-
-
-def _dbmate(plan: Plan) -> list[Write]:
-    version = next_version(plan.versions, _style(plan.versions, "timestamp"), plan.now, 14)
-    content = f"-- migrate:up\n{plan.up}\n-- migrate:down\n{plan.down}"
-    return [Write(plan.at(f"{version}_{plan.slug}.sql"), content)]
-
-
-def _golang(plan: Plan) -> list[Write]:
-    style = _style(plan.versions, "sequence", unix=True)
-    version = next_version(plan.versions, style, plan.now, 6)
-    return [Write(plan.at(f"{version}_{plan.slug}.up.sql"), plan.up),
-            Write(plan.at(f"{version}_{plan.slug}.down.sql"), plan.down)]
-
-
-def _flyway(plan: Plan) -> list[Write]:
-    version = next_version(plan.versions, _style(plan.versions, "sequence"), plan.now, 1)
-    return [Write(plan.at(f"V{version}__{plan.slug}.sql"), plan.up)]
-
-
-def _plain(plan: Plan) -> list[Write]:
-    version = next_version(plan.versions, _style(plan.versions, "sequence"), plan.now, 4)
-    return [Write(plan.at(f"{version}_{plan.slug}.sql"), plan.up)]
-
-
-def _with_breakpoints(sql: str) -> str:
-    """Drizzle's file format: a breakpoint line after each statement but the last."""
-    lines = sql.splitlines()
-    out: list[str] = []
-    for number, line in enumerate(lines):
-        out.append(line)
-        later = [x for x in lines[number + 1:] if x.strip() and not x.lstrip().startswith("--")]
-        if line.rstrip().endswith(";") and later:
-            out.append(BREAKPOINT)
-    return "\n".join(out) + "\n"
-
-
-def _json_layout(text: str) -> tuple[str, str]:
-    """The indent and final newline of a JSON file, to write it back the same way."""
-    match = re.search(r"\n([ \t]+)\S", text)
-    return (match.group(1) if match else "  "), ("\n" if text.endswith("\n") else "")
-
-
-def _load_json(tree: WorkTree, rel: str) -> tuple[Any, str, str] | None:
-    import json
-
-    data = tree.read(rel)
-    if data is None:
-        return None
-    try:
-        text = data.decode("utf-8-sig")
-        return (json.loads(text), *_json_layout(text))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise GuardError(f"{rel}: cannot read it: {exc}",
-                         "fix or regenerate it (drizzle-kit generate), then run new again"
-                         ) from None
-
-
-def _dump_json(document: Any, indent: str, newline: str) -> str:
-    import json
-
-    return json.dumps(document, indent=indent, ensure_ascii=False) + newline
-
-
-def _drizzle(plan: Plan) -> list[Write]:
-    import uuid
-
-    journal_rel = plan.at("meta/_journal.json")
-    loaded = _load_json(plan.tree, journal_rel)
-    journal, indent, newline = loaded or ({"version": "7", "dialect": "postgresql",
-                                           "entries": []}, "  ", "")
-    entries = journal.get("entries") if isinstance(journal, dict) else None
-    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        raise GuardError(f'{journal_rel}: no "entries" list of objects',
-                         "restore the journal from git, or regenerate it with drizzle-kit")
-    last: dict[str, Any] = entries[-1] if entries else {}
-    idx = max((int(e.get("idx", 0)) for e in entries), default=-1) + 1
-    tags = [Version((int(m.group()),), m.group()) for e in entries
-            if (m := re.match(r"\d+", str(e.get("tag", ""))))]
-    style = _style(tags, "sequence", unix=True)
-    if style == "sequence":
-        prefix = str(max(idx, _newest(plan.versions) + 1)).zfill(4)
-    else:
-        prefix = next_version([*tags, *plan.versions], style, plan.now, 14)
-    tag = f"{prefix}_{plan.slug}"
-    when = max(int(plan.now.timestamp() * 1000),
-               max((int(e.get("when", 0)) for e in entries), default=0) + 1)
-    entries.append({"idx": idx, "version": str(last.get("version", journal.get("version", "7"))),
-                    "when": when, "tag": tag, "breakpoints": last.get("breakpoints", True)})
-    sql = _with_breakpoints(plan.up) if entries[-1]["breakpoints"] else plan.up
-    writes = [Write(plan.at(f"{tag}.sql"), sql)]
-    previous = re.match(r"\d+", str(last.get("tag", "")))
-    snapshot = _load_json(plan.tree, plan.at(f"meta/{previous.group()}_snapshot.json")) \
-        if previous else None
-    if snapshot is not None and isinstance(snapshot[0], dict):
-        # What drizzle-kit generate --custom does: the schema is unchanged as far as
-        # drizzle-kit knows, so the new snapshot is the previous one with new ids.
-        document, snap_indent, snap_newline = snapshot
-        document = {**document, "id": str(uuid.uuid4()), "prevId": document.get("id")}
-        writes.append(Write(plan.at(f"meta/{prefix}_snapshot.json"),
-                            _dump_json(document, snap_indent, snap_newline)))
-    writes.append(Write(journal_rel, _dump_json(journal, indent, newline),
-                        "updated" if loaded is not None else "wrote"))
-    return writes
-
-
-PLANNERS: dict[str, Callable[[Plan], list[Write]]] = {
-    "supabase": _supabase, "prisma": _prisma, "dbmate": _dbmate, "golang-migrate": _golang,
-    "flyway": _flyway, "sql": _plain, "drizzle": _drizzle,
-}
 
 
 # -- the command -------------------------------------------------------------------------
@@ -319,11 +132,12 @@ def new(git: Git, raw_name: str, *, project_name: str | None, table: str | None,
     tree = WorkTree(git)
     config = load_config(tree.read, config_path)
     project = _choose(from_config(config, tree.paths, tree.read), project_name)
-    if project.framework == "alembic":
+    if project.fw.python:
         raise _alembic_refusal(project, slug)
     up, down = _bodies(table)
-    plan = Plan(project, _existing(git, tree, project), slug, up, down, now, tree)
-    writes = PLANNERS[project.framework](plan)
+    plan = Plan(project.migrations, _existing(git, tree, project), slug, up, down, now,
+                tree.read)
+    writes = project.fw.new_migration(plan)
     for write in writes:
         if write.verb == "wrote" and os.path.lexists(tree.path(write.path)):
             raise GuardError(f"{write.path} exists", "choose another name")

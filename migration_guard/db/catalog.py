@@ -19,13 +19,6 @@ from typing import Any, NamedTuple
 
 import psycopg
 
-# Bookkeeping tables of the migration runners: never part of the desired schema.
-TRACKING_TABLES = frozenset({
-    "alembic_version", "schema_migrations", "flyway_schema_history", "_prisma_migrations",
-    "__drizzle_migrations", "goose_db_version",
-})
-TRACKING_SCHEMAS = frozenset({"drizzle", "supabase_migrations"})
-
 _USER = ("n.nspname NOT IN ('pg_catalog', 'information_schema') "
          "AND n.nspname NOT LIKE 'pg\\_%%' AND NOT (n.nspname = ANY(%(skip)s))")
 
@@ -141,9 +134,10 @@ class Difference(NamedTuple):
 
 
 def read_schema(conn: psycopg.Connection[Any], *, skip_schemas: Iterable[str] = (),
-             skip_tables: Iterable[str] = TRACKING_TABLES) -> Schema:
-    """Every user-visible schema object of the connected database."""
-    skip = sorted({*TRACKING_SCHEMAS, *skip_schemas})
+                skip_tables: Iterable[str] = ()) -> Schema:
+    """Every user-visible schema object of the connected database, but those of
+    ``skip_schemas`` and the tables (bare names) ``skip_tables``."""
+    skip = sorted(set(skip_schemas))
     tables = set(skip_tables)
     result: Schema = {}
     for kind, query in _QUERIES.items():

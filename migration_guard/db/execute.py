@@ -23,7 +23,6 @@ from migration_guard.findings import Finding
 
 DEFAULT_STATEMENT_TIMEOUT_S = 300.0
 DEFAULT_LOCK_TIMEOUT_S = 60.0
-DRIZZLE_BREAKPOINT = "--> statement-breakpoint"
 
 # Cheap pre-filter: only files mentioning one of these words are parsed for tx mode.
 _MAYBE_NON_TX = re.compile(
@@ -47,12 +46,6 @@ class Chunk(NamedTuple):
 
     text: str
     start_line: int
-
-
-class DbmateUp(NamedTuple):
-    text: str
-    start_line: int
-    transactional: bool
 
 
 class Session:
@@ -195,32 +188,14 @@ def _meta_finding(sql_text: str, meta: re.Match[str], start_line: int) -> Findin
         check="apply")
 
 
-def split_drizzle(text: str) -> list[Chunk]:
-    """Split a Drizzle migration on ``--> statement-breakpoint`` lines."""
+def split_on(text: str, marker: str) -> list[Chunk]:
+    """Split a migration on a framework's statement-breakpoint line, lines kept true."""
     chunks: list[Chunk] = []
-    line, pos = 1, 0
-    for part in text.split(DRIZZLE_BREAKPOINT):
+    line = 1
+    for part in text.split(marker):
         chunks.append(Chunk(part, line))
         line += part.count("\n")
-        pos += len(part) + len(DRIZZLE_BREAKPOINT)
     return chunks
-
-
-_DBMATE_MARKER = re.compile(r"^--\s*migrate:(up|down)\b([^\n]*)$", re.MULTILINE)
-
-
-def dbmate_up_section(text: str) -> DbmateUp | None:
-    """The ``-- migrate:up`` section of a dbmate file (``None`` if it has none)."""
-    markers = list(_DBMATE_MARKER.finditer(text))
-    for index, marker in enumerate(markers):
-        if marker.group(1) != "up":
-            continue
-        end = markers[index + 1].start() if index + 1 < len(markers) else len(text)
-        body_start = marker.end() + 1 if marker.end() < len(text) else marker.end()
-        options = marker.group(2)
-        return DbmateUp(text[body_start:end], text.count("\n", 0, body_start) + 1,
-                        "transaction:false" not in options.replace(" ", ""))
-    return None
 
 
 # -- transaction mode --------------------------------------------------------------------

@@ -14,7 +14,11 @@ differs between frameworks is asked of the framework. The SQL-directory flavours
 import importlib
 from collections.abc import Callable
 from functools import cache
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from migration_guard.findings import Finding
+    from migration_guard.frameworks.newfile import Plan, Write
 
 Reader = Callable[[str], bytes | None]
 
@@ -30,6 +34,14 @@ class Version(NamedTuple):
 
     key: tuple[int | str, ...]
     text: str
+
+
+class Section(NamedTuple):
+    """The part of a migration file a runner applies."""
+
+    text: str
+    start_line: int  # of ``text`` in the file
+    transactional: bool | None  # False: the file says "no transaction"; None: decide
 
 
 class Found(NamedTuple):
@@ -71,6 +83,13 @@ class Framework:
     detected_by: str = ""
     #: Migrations may sit in subdirectories of the migrations directory.
     recursive: bool = False
+    #: The file (relative to the migrations directory) that lists the migrations in
+    #: order; "" when file names alone order them.
+    journal: str = ""
+    #: Its schema sources are SQL files declaring the desired schema (compared by drift).
+    declarative_schema: bool = False
+    #: A line the framework writes between statements; its runner splits files on it.
+    statement_breakpoint: str = ""
     #: The runner's bookkeeping: tables and schemas that are never part of the schema.
     tracking_tables: frozenset[str] = frozenset()
     tracking_schemas: frozenset[str] = frozenset()
@@ -111,6 +130,26 @@ class Framework:
         """A migration the runner applies going up (not a down or undo file)."""
         return True
 
+    def new_migration(self, plan: "Plan") -> list["Write"]:
+        """The files of a new migration, named and ordered as the framework wants."""
+        raise NotImplementedError(f"{self.name} writes its own migrations")
+
+    def journal_findings(self, journal_path: str, files: dict[str, str], journal: bytes | None,
+                         base_journal: bytes | None) -> list["Finding"]:
+        """Where the journal (``journal`` as checked, ``base_journal`` as merged) and the
+        migration files (``files``: name relative to the directory -> path) disagree."""
+        return []
+
+    def listed_order(self, migrations: str, paths: list[str],
+                     read: Reader) -> list[str] | None:
+        """``paths`` (repository-relative migrations) in the order the framework's own
+        list of migrations gives them; None when it keeps none (or it is unreadable)."""
+        return None
+
+    def up_section(self, text: str) -> Section | None:
+        """What the runner runs of a migration's text going up; None: nothing."""
+        return Section(text, 1, None)
+
     def looks_like_migration(self, rel: str) -> bool:
         """A file that wants to be a migration (its name is then checked)."""
         return rel.endswith(".sql")
@@ -145,3 +184,11 @@ def get(name: str) -> Framework:
     module = importlib.import_module(f"{__name__}.{name.replace('-', '_')}")
     framework: Framework = module.FRAMEWORK
     return framework
+
+
+def bookkeeping() -> tuple[frozenset[str], frozenset[str]]:
+    """The tables and schemas every framework's runner keeps its records in: never part
+    of a schema the migrations are meant to produce."""
+    every = [get(name) for name in NAMES]
+    return (frozenset().union(*(fw.tracking_tables for fw in every)),
+            frozenset().union(*(fw.tracking_schemas for fw in every)))

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 
-from migration_guard.frameworks import Reader
+from migration_guard.frameworks import Reader, Section
+from migration_guard.frameworks.newfile import Plan, Write, next_version, version_style
 from migration_guard.frameworks.sqldir import PLAIN_DIRECTORY, SqlDirectory, text_of
 
 UP_MARKER = "-- migrate:up"
 _DOWN_MARKER = b"-- migrate:down"
+_MARKER = re.compile(r"^--\s*migrate:(up|down)\b([^\n]*)$", re.MULTILINE)
 
 
 class Dbmate(SqlDirectory):
@@ -26,6 +28,26 @@ class Dbmate(SqlDirectory):
         up, marker, down = data.partition(_DOWN_MARKER)
         # Blank the down section but keep its lines, so line numbers stay true.
         return up + (b"\n" * (marker + down).count(b"\n") if marker else b"")
+
+    def up_section(self, text: str) -> Section | None:
+        """The ``-- migrate:up`` section (None if the file has none); ``transaction:false``
+        on its marker line runs it outside a transaction."""
+        markers = list(_MARKER.finditer(text))
+        for index, marker in enumerate(markers):
+            if marker.group(1) != "up":
+                continue
+            end = markers[index + 1].start() if index + 1 < len(markers) else len(text)
+            body_start = marker.end() + 1 if marker.end() < len(text) else marker.end()
+            options = marker.group(2)
+            return Section(text[body_start:end], text.count("\n", 0, body_start) + 1,
+                           False if "transaction:false" in options.replace(" ", "") else None)
+        return None
+
+    def new_migration(self, plan: Plan) -> list[Write]:
+        style = version_style(plan.versions, "timestamp")
+        version = next_version(plan.versions, style, plan.now, 14)
+        content = f"{UP_MARKER}\n{plan.up}\n-- migrate:down\n{plan.down}"
+        return [Write(plan.at(f"{version}_{plan.slug}.sql"), content)]
 
     def detect_directory(self, directory: str, names: list[str], read: Reader) -> bool:
         return bool(re.fullmatch(PLAIN_DIRECTORY, directory)) \

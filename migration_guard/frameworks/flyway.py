@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from migration_guard.frameworks import Reader, Version
+from migration_guard.frameworks.newfile import Plan, Write, next_version, version_style
 from migration_guard.frameworks.sqldir import SqlDirectory
 
 _NAME = r"(?:[VU]\d+(?:[._]\d+)*|R)__.+\.sql"
@@ -54,6 +55,11 @@ class Flyway(SqlDirectory):
 
     def upgrade_sql(self, rel: str, data: bytes) -> bytes | None:
         return data if self.applies(rel) else None
+
+    def new_migration(self, plan: Plan) -> list[Write]:
+        style = version_style(plan.versions, "sequence")
+        version = next_version(plan.versions, style, plan.now, 1)
+        return [Write(plan.at(f"V{version}__{plan.slug}.sql"), plan.up)]
 
     def detect_directory(self, directory: str, names: list[str], read: Reader) -> bool:
         return any(n.startswith(("V", "U", "R")) and re.fullmatch(_NAME, n) for n in names)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from migration_guard.frameworks import Reader
+from migration_guard.frameworks.newfile import Plan, Write, next_version, version_style
 from migration_guard.frameworks.sqldir import SqlDirectory
 
 _NAME = r"\d+_.+\.(?:up|down)\.sql"
@@ -32,6 +33,12 @@ class GolangMigrate(SqlDirectory):
     def applied(self, recorded: set[str], versions: list[str]) -> set[str]:
         top = max((int(v) for v in recorded), default=-1)
         return {v for v in versions if v.isdigit() and int(v) <= top}
+
+    def new_migration(self, plan: Plan) -> list[Write]:
+        style = version_style(plan.versions, "sequence", unix=True)
+        version = next_version(plan.versions, style, plan.now, 6)
+        return [Write(plan.at(f"{version}_{plan.slug}.up.sql"), plan.up),
+                Write(plan.at(f"{version}_{plan.slug}.down.sql"), plan.down)]
 
     def detect_directory(self, directory: str, names: list[str], read: Reader) -> bool:
         pairs = sum(n.endswith(("up.sql", "down.sql")) and bool(re.fullmatch(_NAME, n))

@@ -7,6 +7,7 @@ import posixpath
 import re
 
 from migration_guard.frameworks import Found, Reader
+from migration_guard.frameworks.newfile import Plan, Write, next_version
 from migration_guard.frameworks.sqldir import SqlDirectory, join
 
 
@@ -30,6 +31,10 @@ class Prisma(SqlDirectory):
 
     def recorded_version(self, rel: str) -> str:
         return rel.split("/")[0]  # the migration's directory name
+
+    def new_migration(self, plan: Plan) -> list[Write]:
+        version = next_version(plan.versions, "timestamp", plan.now, 14)
+        return [Write(plan.at(f"{version}_{plan.slug}/migration.sql"), plan.up)]
 
     def detect(self, paths: list[str], read: Reader) -> list[Found]:
         dirs: set[str] = set()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from migration_guard.frameworks import Reader
+from migration_guard.frameworks.newfile import Plan, Write, next_version, version_style
 from migration_guard.frameworks.sqldir import PLAIN_DIRECTORY, SqlDirectory
 
 
@@ -17,6 +18,11 @@ class PlainSql(SqlDirectory):
             "sql", r"(?P<version>\d+)(?:[_.-].*)?\.sql", "<number>_<description>.sql",
             "add a new numbered .sql file to the migrations directory (migration-guard new NAME)",
         )
+
+    def new_migration(self, plan: Plan) -> list[Write]:
+        style = version_style(plan.versions, "sequence")
+        version = next_version(plan.versions, style, plan.now, 4)
+        return [Write(plan.at(f"{version}_{plan.slug}.sql"), plan.up)]
 
     def detect_directory(self, directory: str, names: list[str], read: Reader) -> bool:
         return bool(re.fullmatch(PLAIN_DIRECTORY, directory))

@@ -7,6 +7,7 @@ import posixpath
 import re
 
 from migration_guard.frameworks import Found, Reader
+from migration_guard.frameworks.newfile import Plan, Write, next_version
 from migration_guard.frameworks.sqldir import SqlDirectory, join
 
 _LAYOUT = r"(?:(.*)/)?supabase/(?:migrations/[^/]+\.sql|config\.toml)$"
@@ -14,6 +15,7 @@ _LAYOUT = r"(?:(.*)/)?supabase/(?:migrations/[^/]+\.sql|config\.toml)$"
 
 class Supabase(SqlDirectory):
     tracking_schemas = frozenset({"supabase_migrations"})
+    declarative_schema = True
     markers = ("supabase/config.toml",)
     detected_by = "supabase/migrations/*.sql or supabase/config.toml"
     platform_schemas = ("auth", "storage", "realtime", "_realtime", "extensions", "graphql",
@@ -27,6 +29,10 @@ class Supabase(SqlDirectory):
             "supabase db diff -f <name> (declarative schemas) or supabase migration new <name>",
         )
         self.claims_directories = True
+
+    def new_migration(self, plan: Plan) -> list[Write]:
+        version = next_version(plan.versions, "timestamp", plan.now, 14)
+        return [Write(plan.at(f"{version}_{plan.slug}.sql"), plan.up)]
 
     def detect(self, paths: list[str], read: Reader) -> list[Found]:
         roots = set()
