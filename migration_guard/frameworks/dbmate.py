@@ -4,10 +4,14 @@ sections, in a ``db/migrations``-style directory."""
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from migration_guard.frameworks import Reader, Section
-from migration_guard.frameworks.newfile import Plan, Write, next_version, version_style
 from migration_guard.frameworks.sqldir import PLAIN_DIRECTORY, SqlDirectory, text_of
+
+if TYPE_CHECKING:  # a new migration is written rarely: keep detection's imports light
+    from migration_guard.frameworks.newfile import Plan, Write
+
 
 UP_MARKER = "-- migrate:up"
 _DOWN_MARKER = b"-- migrate:down"
@@ -44,6 +48,8 @@ class Dbmate(SqlDirectory):
         return None
 
     def new_migration(self, plan: Plan) -> list[Write]:
+        from migration_guard.frameworks.newfile import Write, next_version, version_style
+
         style = version_style(plan.versions, "timestamp")
         version = next_version(plan.versions, style, plan.now, 14)
         content = f"{UP_MARKER}\n{plan.up}\n-- migrate:down\n{plan.down}"

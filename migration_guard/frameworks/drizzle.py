@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import posixpath
 import re
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from migration_guard.errors import GuardError
 from migration_guard.findings import Finding
 from migration_guard.frameworks import Found, Reader, Version
-from migration_guard.frameworks.newfile import (
-    Plan,
-    Write,
-    newest_number,
-    next_version,
-    version_style,
-)
 from migration_guard.frameworks.sqldir import SqlDirectory, join, text_of
+
+if TYPE_CHECKING:  # a new migration is written rarely: keep detection's imports light
+    from migration_guard.frameworks.newfile import Plan, Write
+
 
 JOURNAL = "meta/_journal.json"
 
@@ -168,6 +165,8 @@ def _dump_json(document: Any, indent: str, newline: str) -> str:
 
 def _new_files(plan: Plan, breakpoint: str) -> list[Write]:
     import uuid
+
+    from migration_guard.frameworks.newfile import Write, newest_number, next_version, version_style
 
     journal_rel = plan.at("meta/_journal.json")
     loaded = _load_json(plan.read, journal_rel)

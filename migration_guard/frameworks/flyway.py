@@ -4,10 +4,14 @@ immutability), in a directory and its subdirectories."""
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from migration_guard.frameworks import Reader, Version
-from migration_guard.frameworks.newfile import Plan, Write, next_version, version_style
 from migration_guard.frameworks.sqldir import SqlDirectory
+
+if TYPE_CHECKING:  # a new migration is written rarely: keep detection's imports light
+    from migration_guard.frameworks.newfile import Plan, Write
+
 
 _NAME = r"(?:[VU]\d+(?:[._]\d+)*|R)__.+\.sql"
 
@@ -57,6 +61,8 @@ class Flyway(SqlDirectory):
         return data if self.applies(rel) else None
 
     def new_migration(self, plan: Plan) -> list[Write]:
+        from migration_guard.frameworks.newfile import Write, next_version, version_style
+
         style = version_style(plan.versions, "sequence")
         version = next_version(plan.versions, style, plan.now, 1)
         return [Write(plan.at(f"V{version}__{plan.slug}.sql"), plan.up)]

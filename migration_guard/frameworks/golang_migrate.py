@@ -4,10 +4,14 @@ the newest version applied."""
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from migration_guard.frameworks import Reader
-from migration_guard.frameworks.newfile import Plan, Write, next_version, version_style
 from migration_guard.frameworks.sqldir import SqlDirectory
+
+if TYPE_CHECKING:  # a new migration is written rarely: keep detection's imports light
+    from migration_guard.frameworks.newfile import Plan, Write
+
 
 _NAME = r"\d+_.+\.(?:up|down)\.sql"
 
@@ -35,6 +39,8 @@ class GolangMigrate(SqlDirectory):
         return {v for v in versions if v.isdigit() and int(v) <= top}
 
     def new_migration(self, plan: Plan) -> list[Write]:
+        from migration_guard.frameworks.newfile import Write, next_version, version_style
+
         style = version_style(plan.versions, "sequence", unix=True)
         version = next_version(plan.versions, style, plan.now, 6)
         return [Write(plan.at(f"{version}_{plan.slug}.up.sql"), plan.up),

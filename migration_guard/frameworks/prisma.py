@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import posixpath
 import re
+from typing import TYPE_CHECKING
 
 from migration_guard.frameworks import Found, Reader
-from migration_guard.frameworks.newfile import Plan, Write, next_version
 from migration_guard.frameworks.sqldir import SqlDirectory, join
+
+if TYPE_CHECKING:  # a new migration is written rarely: keep detection's imports light
+    from migration_guard.frameworks.newfile import Plan, Write
+
 
 
 class Prisma(SqlDirectory):
@@ -33,6 +37,8 @@ class Prisma(SqlDirectory):
         return rel.split("/")[0]  # the migration's directory name
 
     def new_migration(self, plan: Plan) -> list[Write]:
+        from migration_guard.frameworks.newfile import Write, next_version
+
         version = next_version(plan.versions, "timestamp", plan.now, 14)
         return [Write(plan.at(f"{version}_{plan.slug}/migration.sql"), plan.up)]
 

@@ -4,10 +4,14 @@ whatever runner the team has (``psql``, a script)."""
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from migration_guard.frameworks import Reader
-from migration_guard.frameworks.newfile import Plan, Write, next_version, version_style
 from migration_guard.frameworks.sqldir import PLAIN_DIRECTORY, SqlDirectory
+
+if TYPE_CHECKING:  # a new migration is written rarely: keep detection's imports light
+    from migration_guard.frameworks.newfile import Plan, Write
+
 
 
 class PlainSql(SqlDirectory):
@@ -20,6 +24,8 @@ class PlainSql(SqlDirectory):
         )
 
     def new_migration(self, plan: Plan) -> list[Write]:
+        from migration_guard.frameworks.newfile import Write, next_version, version_style
+
         style = version_style(plan.versions, "sequence")
         version = next_version(plan.versions, style, plan.now, 4)
         return [Write(plan.at(f"{version}_{plan.slug}.sql"), plan.up)]

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import posixpath
 import re
+from typing import TYPE_CHECKING
 
 from migration_guard.frameworks import Found, Reader
-from migration_guard.frameworks.newfile import Plan, Write, next_version
 from migration_guard.frameworks.sqldir import SqlDirectory, join
+
+if TYPE_CHECKING:  # a new migration is written rarely: keep detection's imports light
+    from migration_guard.frameworks.newfile import Plan, Write
+
 
 _LAYOUT = r"(?:(.*)/)?supabase/(?:migrations/[^/]+\.sql|config\.toml)$"
 
@@ -31,6 +35,8 @@ class Supabase(SqlDirectory):
         self.claims_directories = True
 
     def new_migration(self, plan: Plan) -> list[Write]:
+        from migration_guard.frameworks.newfile import Write, next_version
+
         version = next_version(plan.versions, "timestamp", plan.now, 14)
         return [Write(plan.at(f"{version}_{plan.slug}.sql"), plan.up)]
 
