@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import psycopg
 
+from migration_guard import frameworks
 from migration_guard.db.base import Database
 from migration_guard.db.execute import (
     Chunk,
-    DbmateUp,
     Session,
     apply_chunks,
     apply_sql,
-    dbmate_up_section,
     runs_in_transaction,
-    split_drizzle,
+    split_on,
     split_statements,
 )
 from migration_guard.findings import Finding
+from migration_guard.frameworks import Section
+
+DBMATE = frameworks.get("dbmate")
 
 GENERIC_HINT = "fix the statement so that it applies on top of the migrations before it"
 
@@ -145,7 +147,7 @@ def test_psql_meta_command_is_a_finding_not_a_crash(session: Session) -> None:
 def test_drizzle_chunks_keep_their_file_lines(session: Session) -> None:
     text = ("CREATE TABLE a (id int);\n--> statement-breakpoint\n"
             "CREATE TABLE b (id int);\n--> statement-breakpoint\nSELECT 1/0;\n")
-    chunks = split_drizzle(text)
+    chunks = split_on(text, frameworks.get("drizzle").statement_breakpoint)
     assert [c.start_line for c in chunks] == [1, 2, 4]
     [finding] = apply_chunks(session, chunks, path="drizzle/0001.sql")
     assert finding.line == 5
@@ -154,14 +156,14 @@ def test_drizzle_chunks_keep_their_file_lines(session: Session) -> None:
 def test_dbmate_up_section_and_transaction_marker() -> None:
     text = ("-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY i ON t (a);\n\n"
             "-- migrate:down\nDROP INDEX i;\n")
-    assert dbmate_up_section(text) == DbmateUp(
+    assert DBMATE.up_section(text) == Section(
         "CREATE INDEX CONCURRENTLY i ON t (a);\n\n", 2, False)
-    assert dbmate_up_section("-- migrate:up\nSELECT 1;\n") == DbmateUp("SELECT 1;\n", 2, True)
-    assert dbmate_up_section("SELECT 1;") is None
+    assert DBMATE.up_section("-- migrate:up\nSELECT 1;\n") == Section("SELECT 1;\n", 2, None)
+    assert DBMATE.up_section("SELECT 1;") is None
 
 
 def test_dbmate_up_section_line_numbers_reach_findings(session: Session) -> None:
-    up = dbmate_up_section("-- comment\n-- migrate:up\nCREATE TABLE a ();\nSELECT 1/0;\n"
+    up = DBMATE.up_section("-- comment\n-- migrate:up\nCREATE TABLE a ();\nSELECT 1/0;\n"
                            "-- migrate:down\nDROP TABLE a;\n")
     assert up is not None
     [finding] = apply_sql(session, up.text, path="db/1.sql", start_line=up.start_line,
