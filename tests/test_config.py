@@ -54,7 +54,7 @@ def test_bad_enum_value_lists_allowed_values(repo: Repo) -> None:
     assert error_lines(repo, "projects:\n  - framework: django\n") == [
         "migration-guard: error: .migration-guard.yaml:2: projects[0].framework: 'django' is "
         "not allowed",
-        "  hint: use one of: alembic, supabase, drizzle, flyway, prisma, dbmate, golang-migrate, "
+        "  hint: use one of: alembic, drizzle, prisma, supabase, flyway, golang-migrate, dbmate, "
         "sql",
     ]
 

@@ -131,7 +131,7 @@ def test_init_leaves_a_pyproject_config_alone(repo: Repo) -> None:
     assert not (repo.path / ".migration-guard.yaml").exists()
 
 
-def test_init_without_projects_keeps_detection(repo: Repo) -> None:
+def test_init_without_projects_keeps_detection_which_fails_closed(repo: Repo) -> None:
     repo.commit("empty", "README.md", "hello\n")
     result = repo.mg("init")
     assert result.lines[0] == ("detected no migrations project: list yours under `projects:` "
@@ -139,7 +139,9 @@ def test_init_without_projects_keeps_detection(repo: Repo) -> None:
     assert (repo.path / ".migration-guard.yaml").read_text() == \
         (TEMPLATES / "migration-guard.yaml").read_text()
     repo.commit("adopt")
-    assert repo.mg("check", "--all").code == 0
+    checked = repo.mg("check", "--all")
+    assert checked.code == 2  # still nothing to check: never a silent pass
+    assert checked.err.startswith("migration-guard: error: no migration projects found")
 
 
 def test_init_writes_at_the_repository_root(repo: Repo) -> None:
