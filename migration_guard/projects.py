@@ -35,6 +35,7 @@ class Project(NamedTuple):
     env_py: str | None = None
     module_roots: tuple[str, ...] = ()
     config: ProjectConfig | None = None  # the config entry it came from; None if detected
+    framework_config: str | None = None  # the framework's own config file (drizzle.config.*)
 
     def rel(self, path: str) -> str | None:
         """``path`` relative to the migrations directory, or None when outside it."""
@@ -108,31 +109,64 @@ _DRIZZLE_SCHEMA = r"""\bschema\s*:\s*(\[[^\]]*\]|["'`][^"'`]+["'`])"""
 _QUOTED = r"""["'`]([^"'`]+)["'`]"""
 
 
-def _drizzle_projects(paths: list[str], read: Reader) -> list[Project]:
-    configs: dict[str, tuple[str, str]] = {}  # migrations dir -> (config file, text)
+def _drizzle_projects(paths: list[str], read: Reader,
+                      packages: Iterable[str] = ()) -> list[Project]:
+    """Drizzle projects; ``out`` and ``schema`` resolve as drizzle-kit resolves them:
+    against the directory it runs in (see :func:`_drizzle_run_dir`)."""
+    configs: dict[str, tuple[str, str, str]] = {}  # migrations dir -> (config, text, run dir)
+    package_dirs = {_dirname(p) for p in packages}
     for cfg in (p for p in paths if "drizzle.config." in p and re.fullmatch(
             r"drizzle\.config\.[cm]?[jt]s|drizzle\.config\.json", posixpath.basename(p))):
         text = _text(read, cfg)
+        run_dir = _drizzle_run_dir(cfg, package_dirs, read)
         out = re.search(_DRIZZLE_OUT, text)
-        configs[_join(_dirname(cfg), out.group(1) if out else "drizzle")] = (cfg, text)
+        configs[_join(run_dir, out.group(1) if out else "drizzle")] = (cfg, text, run_dir)
     found: list[Project] = []
     dirs = {_dirname(_dirname(p)) for p in paths if p.endswith("/meta/_journal.json")}
     for migrations in sorted(dirs | set(configs)):
         schema: tuple[str, ...] = ()
         source = "no schema in drizzle.config"
-        if migrations in configs:
-            cfg, text = configs[migrations]
+        cfg, text, run_dir = configs.get(migrations, ("", "", _dirname(migrations)))
+        if cfg:
             match = re.search(_DRIZZLE_SCHEMA, text)
             if match:
-                schema = tuple(_join(_dirname(cfg), g) for g in re.findall(_QUOTED,
-                                                                           match.group(1)))
+                schema = tuple(_join(run_dir, g) for g in re.findall(_QUOTED, match.group(1)))
                 source = f"schema in {cfg}"
+        command = frameworks.get("drizzle").generate_command
+        if cfg and run_dir:
+            command += f" (in {run_dir}/)"
         found.append(Project(
-            migrations, "drizzle", migrations, schema, source, (), False,
-            frameworks.get("drizzle").generate_command,
-            _dirname(configs[migrations][0]) if migrations in configs else _dirname(migrations),
+            migrations, "drizzle", migrations, schema, source, (), False, command, run_dir,
+            framework_config=cfg or None,
         ))
     return found
+
+
+_CONFIG_ARG = r"""--config(?:=|\s+)["']?([^\s"'&;|]+)"""
+
+
+def _drizzle_run_dir(cfg: str, package_dirs: set[str], read: Reader) -> str:
+    """The directory drizzle-kit runs in for ``cfg``: the nearest enclosing package whose
+    package.json runs drizzle-kit with ``--config`` naming it, else the config's own."""
+    import json
+
+    here = _dirname(cfg)
+    ancestors = [here]
+    while ancestors[-1]:
+        ancestors.append(_dirname(ancestors[-1]))
+    for directory in ancestors:
+        if directory not in package_dirs:
+            continue
+        try:
+            scripts = json.loads(_text(read, _join(directory, "package.json"))).get("scripts")
+        except (ValueError, AttributeError):
+            continue
+        for script in (scripts or {}).values() if isinstance(scripts, dict) else ():
+            if not isinstance(script, str) or "drizzle-kit" not in script:
+                continue
+            if any(_join(directory, arg) == cfg for arg in re.findall(_CONFIG_ARG, script)):
+                return directory
+    return here
 
 
 def _prisma_projects(paths: list[str]) -> list[Project]:
@@ -235,7 +269,9 @@ def detect(
     if prefetch is not None:
         prefetch(small)
     found = _alembic_projects(paths, read)
-    found += _drizzle_projects(paths, read)
+    packages = [p for p in all_paths if p.endswith("package.json")] \
+        if any("drizzle.config." in p for p in paths) else []
+    found += _drizzle_projects(paths, read, packages)
     found += _prisma_projects(paths)
     found += _supabase_projects(paths)
     claimed = [p.migrations for p in found]

@@ -61,6 +61,8 @@ def status(changes: ChangeSet, projects: Sequence[Project], url: str, out: TextI
     out.write(f"migration-guard: status of {redact_url(url)}\n")
     with read_only(url) as conn:
         for project in projects:
+            if project.fw.write_status(conn, project, changes, out):
+                continue
             files, revisions = _project_versions(project, changes)
             applied = applied_versions(conn, project, files, revisions)
             _write_status(out, project, files, applied)
@@ -82,8 +84,6 @@ def _project_versions(project: Project,
         rel = project.rel(path) or path
         if project.framework == "prisma":
             out[path] = rel.split("/")[0]
-        elif project.framework == "drizzle":
-            out[path] = rel.removesuffix(".sql")
         else:
             version = project.fw.version(rel)
             out[path] = version.text if version else rel
@@ -112,7 +112,6 @@ _QUERIES = {
     "flyway": "SELECT version FROM flyway_schema_history WHERE success AND version IS NOT NULL",
     "prisma": "SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL "
               "AND rolled_back_at IS NULL",
-    "drizzle": "SELECT max(created_at) FROM drizzle.__drizzle_migrations",
 }
 
 
@@ -133,13 +132,7 @@ def applied_versions(conn: psycopg.Connection[Any], project: Project, files: dic
     if project.framework == "golang-migrate":
         top = max((int(v) for v in values), default=-1)
         return {v for v in files.values() if v.isdigit() and int(v) <= top}
-    if project.framework == "drizzle":
-        return _drizzle_applied(files, values)
     return values
-
-
-def _drizzle_applied(files: dict[str, str], values: set[str]) -> set[str]:
-    return set(files.values()) if values else set()
 
 
 def _write_status(out: TextIO, project: Project, files: dict[str, str],

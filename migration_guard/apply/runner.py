@@ -17,8 +17,10 @@ from migration_guard.apply.sources import Unit
 from migration_guard.config import DatabaseConfig
 from migration_guard.db.base import Database, Server
 from migration_guard.db.execute import (
+    Chunk,
     Session,
     apply_chunks,
+    apply_files_in_one_transaction,
     apply_sql,
     dbmate_up_section,
     split_drizzle,
@@ -43,8 +45,11 @@ def run_timeout_finding(path: str, deadline: Deadline) -> Finding:
 
 
 def apply_units(session: Session, units: list[Unit], framework: str, database: DatabaseConfig,
-                deadline: Deadline) -> list[Finding]:
-    """Apply ``units`` in order; the findings of the first file that fails."""
+                deadline: Deadline, *, one_transaction: bool = False) -> list[Finding]:
+    """Apply ``units`` in order; the findings of the first file that fails (with
+    ``one_transaction``, all of them in one transaction, as the framework's runner does)."""
+    if one_transaction:
+        return _apply_in_one_transaction(session, units, framework, database, deadline)
     for unit in units:
         if deadline.expired():
             return [run_timeout_finding(unit.path, deadline)]
@@ -70,6 +75,19 @@ def apply_unit(session: Session, unit: Unit, framework: str, database: DatabaseC
                          statement_timeout_s=statement_s, lock_timeout_s=lock_s)
     return apply_sql(session, unit.text, path=unit.path, statement_timeout_s=statement_s,
                      lock_timeout_s=lock_s)
+
+
+def _apply_in_one_transaction(session: Session, units: list[Unit], framework: str,
+                              database: DatabaseConfig, deadline: Deadline) -> list[Finding]:
+    if not units:
+        return []
+    if deadline.expired():
+        return [run_timeout_finding(units[0].path, deadline)]
+    statement_s = deadline.statement_timeout(database.statement_timeout)
+    split = split_drizzle if framework == "drizzle" else (lambda text: [Chunk(text, 1)])
+    return apply_files_in_one_transaction(
+        session, ((u.path, split(u.text)) for u in units),
+        statement_timeout_s=statement_s, lock_timeout_s=min(database.lock_timeout, statement_s))
 
 
 @contextlib.contextmanager
@@ -105,9 +123,10 @@ def build_template(server: Server, setup: Callable[[Database], list[Finding]]
 
 
 def apply_in(conninfo: str, units: list[Unit], framework: str, database: DatabaseConfig,
-             deadline: Deadline) -> list[Finding]:
+             deadline: Deadline, *, one_transaction: bool = False) -> list[Finding]:
     with open_session(conninfo, database) as session:
-        return apply_units(session, units, framework, database, deadline)
+        return apply_units(session, units, framework, database, deadline,
+                           one_transaction=one_transaction)
 
 
 def fill_rows(conninfo: str, database: DatabaseConfig,

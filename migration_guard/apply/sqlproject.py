@@ -18,6 +18,7 @@ from migration_guard.apply.upgrade_path import run_upgrade_path
 from migration_guard.changeset import ChangeSet
 from migration_guard.db.base import Database, Server
 from migration_guard.findings import Finding, Note
+from migration_guard.frameworks import runs_in_one_transaction
 from migration_guard.projects import Project
 
 
@@ -63,9 +64,11 @@ def plan(project: Project, changeset: ChangeSet, settings: Settings) -> SqlPlan:
 def run_sql_project(project: Project, server: Server, work: SqlPlan, settings: Settings,
                     deadline: Deadline) -> tuple[list[Finding], list[Note]]:
     database = settings.database
+    one_transaction = runs_in_one_transaction(project.fw, settings.options.runner)
 
     def apply(units: list[Unit]) -> Callable[[Database], list[Finding]]:
-        return lambda db: apply_in(db.conninfo, units, project.framework, database, deadline)
+        return lambda db: apply_in(db.conninfo, units, project.framework, database, deadline,
+                                   one_transaction=one_transaction)
 
     template: str | None = None
     if work.prefix:

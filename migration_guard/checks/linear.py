@@ -195,7 +195,7 @@ def _check_alembic(ctx: _Ctx, base: dict[str, Entry], candidate: dict[str, Entry
 
 def _check_drizzle(ctx: _Ctx, base: dict[str, Entry], candidate: dict[str, Entry],
                    new: dict[str, Entry]) -> None:
-    from migration_guard.frameworks.drizzle import JOURNAL, parse_journal
+    from migration_guard.frameworks.drizzle import JOURNAL, parse_journal, snapshot_chain_findings
 
     project, cs = ctx.project, ctx.changeset
     journal_path = f"{project.migrations}/{JOURNAL}"
@@ -224,6 +224,7 @@ def _check_drizzle(ctx: _Ctx, base: dict[str, Entry], candidate: dict[str, Entry
             ctx.add("MG120", path, None,
                     "migration is not in meta/_journal.json: drizzle-kit migrate never runs it",
                     "generate migrations with drizzle-kit generate (it updates the journal)")
+    ctx.findings += snapshot_chain_findings(project, cs, entries, CHECK)
     base_data = cs.read_base({journal_path: base[journal_path]}) if journal_path in base else {}
     base_entries = parse_journal(base_data[journal_path]) if base_data else []
     if not isinstance(base_entries, list) or not base_entries:
@@ -234,10 +235,16 @@ def _check_drizzle(ctx: _Ctx, base: dict[str, Entry], candidate: dict[str, Entry
     for entry in entries:
         if entry.tag in base_tags:
             continue
-        if entry.idx <= last_idx or entry.when < last_when:
+        if entry.idx <= last_idx:
             ctx.add("MG110", journal_path, entry.line,
                     f"new journal entry {entry.tag} (idx {entry.idx}) comes before the newest "
                     f"merged entry (idx {last_idx})",
+                    "regenerate the migration on top of the base: drizzle-kit generate")
+        elif entry.when <= last_when:
+            ctx.add("MG110", journal_path, entry.line,
+                    f"new journal entry {entry.tag} has when {entry.when}, not after the newest "
+                    f"merged entry's {last_when}: drizzle's migrator silently skips it on every "
+                    "database that applied the merged one",
                     "regenerate the migration on top of the base: drizzle-kit generate")
 
 

@@ -244,7 +244,10 @@ def _drizzle(plan: Plan) -> list[Write]:
                max((int(e.get("when", 0)) for e in entries), default=0) + 1)
     entries.append({"idx": idx, "version": str(last.get("version", journal.get("version", "7"))),
                     "when": when, "tag": tag, "breakpoints": last.get("breakpoints", True)})
-    sql = _with_breakpoints(plan.up) if entries[-1]["breakpoints"] else plan.up
+    from migration_guard.frameworks.drizzle import template_body
+
+    up = template_body(plan.up)
+    sql = _with_breakpoints(up) if entries[-1]["breakpoints"] else up
     writes = [Write(plan.at(f"{tag}.sql"), sql)]
     previous = re.match(r"\d+", str(last.get("tag", "")))
     snapshot = _load_json(plan.tree, plan.at(f"meta/{previous.group()}_snapshot.json")) \

@@ -8,7 +8,12 @@ and Drizzle add their own graph and journal checks (``alembic``, ``drizzle``).
 # Annotations are evaluated, not postponed (no `from __future__ import annotations`):
 # typing.NamedTuple compiles each string annotation, ~3 ms of every hook run.
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from migration_guard.changeset import ChangeSet
+    from migration_guard.findings import Finding
+    from migration_guard.projects import Project
 
 
 class Version(NamedTuple):
@@ -28,6 +33,8 @@ class Framework:
     pattern_text: str = ""  # the naming pattern, as the user reads it in a message
     ordered: bool = True  # new migrations must sort after the base's newest
     generate_command: str = ""
+    #: The framework's runner applies every pending migration in one transaction.
+    one_transaction_per_run: bool = False
 
     def looks_like_migration(self, rel: str) -> bool:
         """A file that wants to be a migration (its name is then checked)."""
@@ -53,6 +60,27 @@ class Framework:
     def version_group(self, rel: str) -> str:
         """Files with the same version and the same group are duplicates."""
         return ""
+
+    def rehint(self, findings: "list[Finding]") -> "list[Finding]":
+        """Lint findings with hints this framework's users can follow."""
+        return findings
+
+    def immutable_extras(self, project: "Project", changeset: "ChangeSet",
+                         check: str) -> "list[Finding]":
+        """Findings for merged files besides the migrations (a journal, snapshots)."""
+        return []
+
+    def write_status(self, conn: Any, project: "Project", changes: "ChangeSet",
+                     out: Any) -> bool:
+        """Write the project's applied/pending status when the framework reads its own
+        bookkeeping; False leaves it to the generic version query."""
+        return False
+
+
+def runs_in_one_transaction(fw: Framework, runner: str) -> bool:
+    """All pending migrations run in one transaction: the framework's own runner does so,
+    and the config's ``runner`` does not say the SQL is applied per file instead."""
+    return fw.one_transaction_per_run and runner == "framework"
 
 
 def get(name: str) -> Framework:

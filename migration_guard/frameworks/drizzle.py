@@ -1,13 +1,45 @@
-"""Drizzle: ``NNNN_tag.sql`` files whose order and membership ``meta/_journal.json`` records."""
+"""Drizzle: ``NNNN_tag.sql`` files whose order and membership ``meta/_journal.json`` records.
+
+Everything this tool knows about Drizzle lives here: the journal and its snapshots, how
+drizzle-orm's migrator decides what is applied, its one transaction per run, the hints
+that work for a Drizzle project, and running drizzle-kit's own generator.
+"""
 
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from migration_guard.findings import Finding
 from migration_guard.frameworks.sqldir import SqlDirectory
 
+if TYPE_CHECKING:
+    from migration_guard.changeset import ChangeSet
+    from migration_guard.gitrepo import Entry
+    from migration_guard.projects import Project
+
 JOURNAL = "meta/_journal.json"
+#: The journal fields drizzle-orm's migrator reads: editing one after a merge changes what
+#: production runs (``when`` decides whether an entry is pending at all).
+IMMUTABLE_ENTRY_FIELDS = ("idx", "tag", "when", "breakpoints")
+_SNAPSHOT = re.compile(r"meta/(\d+)_snapshot\.json")
+_ROOT_SNAPSHOT_ID = "00000000-0000-0000-0000-000000000000"
+DEFAULT_MIGRATIONS_SCHEMA = "drizzle"
+DEFAULT_MIGRATIONS_TABLE = "__drizzle_migrations"
+
+#: Said wherever a statement PostgreSQL refuses in a transaction block meets drizzle's
+#: migrator (which runs every pending migration in one transaction).
+ONE_TRANSACTION_HINT = (
+    "drizzle-kit migrate and drizzle-orm's migrate() run all pending migrations in one "
+    "transaction, so PostgreSQL rejects this there: run the statement as a separate step "
+    "outside the migrator (a script with its own connection, after migrate), or set "
+    "runner: per-file for this project if your deploy applies the SQL files another way")
+#: Drizzle's replacement for the "use CREATE INDEX CONCURRENTLY" advice, which its migrator
+#: cannot follow.
+INDEX_HINT = (
+    "create the index while the table is small or during a quiet window; for a large busy "
+    "table build it with CREATE INDEX CONCURRENTLY in a separate step outside drizzle's "
+    "migrator (its one transaction rejects CONCURRENTLY), then record it in the schema")
 
 
 class JournalEntry(NamedTuple):
@@ -23,17 +55,60 @@ class JournalError(NamedTuple):
 
 
 class DrizzleFramework(SqlDirectory):
+    #: drizzle-orm's migrator wraps every pending migration in one transaction.
+    one_transaction_per_run = True
+
     def __init__(self) -> None:
         super().__init__(
             "drizzle", r"(?P<version>\d{4,})_.+\.sql", "<NNNN>_<tag>.sql",
             "npx drizzle-kit generate",
         )
 
+    def rehint(self, findings: list[Finding]) -> list[Finding]:
+        """Lint findings with hints a Drizzle project can follow."""
+        return [rehint_finding(f) for f in findings]
+
+    def immutable_extras(self, project: Project, changeset: ChangeSet,
+                         check: str) -> list[Finding]:
+        return immutable_findings(project, changeset, check)
+
+    def write_status(self, conn: Any, project: Project, changes: ChangeSet, out: Any) -> bool:
+        write_status(out, project.name, project_status(conn, project, changes))
+        return True
+
 
 DRIZZLE = DrizzleFramework()
 
 
-def parse_journal(data: bytes) -> list[JournalEntry] | JournalError:
+def template_body(sql: str) -> str:
+    """A new-migration template for a Drizzle project: without the CONCURRENTLY advice
+    its migrator cannot follow."""
+    sql = re.sub(r"CREATE INDEX\s*(?:--\s*)?CONCURRENTLY,\s*", "", sql)
+    note = ("-- drizzle's migrator runs all pending migrations in one transaction: no "
+            "CONCURRENTLY, VACUUM or other statement PostgreSQL refuses inside one.\n")
+    return note + sql
+
+
+def rehint_finding(finding: Finding) -> Finding:
+    if finding.code == "MG340":
+        return finding._replace(
+            message=finding.message.replace(
+                "inside the transaction the migration runner wraps this file in",
+                "inside the one transaction drizzle's migrator runs all pending migrations "
+                "in"),
+            hint=ONE_TRANSACTION_HINT)
+    if finding.code == "MG301":
+        return finding._replace(hint=INDEX_HINT)
+    if "CONCURRENTLY" in finding.hint:
+        return finding._replace(hint=finding.hint + "; with drizzle's migrator, do any "
+                                "CONCURRENTLY step outside it (its one transaction rejects it)")
+    return finding
+
+
+# -- the journal --------------------------------------------------------------------------
+
+
+def _document(data: bytes) -> tuple[str, list[Any]] | JournalError:
     import json  # only Drizzle projects pay for it
 
     try:
@@ -47,14 +122,240 @@ def parse_journal(data: bytes) -> list[JournalEntry] | JournalError:
     entries = document.get("entries") if isinstance(document, dict) else None
     if not isinstance(entries, list):
         return JournalError(1, 'no "entries" list')
+    return text, entries
+
+
+def _tag_line(text: str, tag: str) -> int:
+    import json
+
+    match = re.search(r'"tag"\s*:\s*' + re.escape(json.dumps(tag)), text)
+    return text.count("\n", 0, match.start()) + 1 if match else 1
+
+
+def parse_journal(data: bytes) -> list[JournalEntry] | JournalError:
+    document = _document(data)
+    if isinstance(document, JournalError):
+        return document
+    text, entries = document
     parsed: list[JournalEntry] = []
     for number, entry in enumerate(entries):
         if not (isinstance(entry, dict) and isinstance(entry.get("tag"), str)
                 and isinstance(entry.get("idx"), int)):
             return JournalError(1, f'entry {number} lacks a string "tag" or an integer "idx"')
         when = entry.get("when")
-        tag_match = re.search(r'"tag"\s*:\s*' + re.escape(json.dumps(entry["tag"])), text)
-        line = text.count("\n", 0, tag_match.start()) + 1 if tag_match else 1
         parsed.append(JournalEntry(entry["idx"], entry["tag"],
-                                   when if isinstance(when, int) else 0, line))
+                                   when if isinstance(when, int) else 0,
+                                   _tag_line(text, entry["tag"])))
     return parsed
+
+
+def _raw_entries(data: bytes) -> dict[str, dict[str, Any]]:
+    """Journal entries by tag, as written (an unreadable journal has none)."""
+    document = _document(data)
+    if isinstance(document, JournalError):
+        return {}
+    return {e["tag"]: e for e in document[1] if isinstance(e, dict) and isinstance(
+        e.get("tag"), str)}
+
+
+def snapshot_name(tag: str) -> str:
+    """The snapshot drizzle-kit writes beside a migration: ``meta/<prefix>_snapshot.json``."""
+    return f"meta/{tag.split('_', 1)[0]}_snapshot.json"
+
+
+# -- immutability of the journal and the snapshots -----------------------------------------
+
+
+def immutable_findings(project: Project, changeset: ChangeSet, check: str) -> list[Finding]:
+    """MG102/MG103 for a merged journal entry or snapshot that was edited or removed."""
+    base_commit = changeset.base.commit
+    if base_commit is None:
+        return []
+    prefix = project.migrations + "/"
+    base = {p: e for p, e in changeset.base_files([project.migrations]).items()
+            if p.startswith(prefix)}
+    candidate = changeset.candidate.below(project.migrations)
+    where = f"merged in {changeset.base.label}"
+    findings = _journal_edits(project, changeset, base, candidate, where, check)
+    restore = f"git restore --source={base_commit[:12]} --staged --worktree -- "
+    for path, old in sorted(base.items()):
+        if not _SNAPSHOT.fullmatch(path[len(prefix):]):
+            continue
+        new = candidate.get(path)
+        if new is not None and new.oid == old.oid:
+            continue
+        what = "deleted" if new is None else "edited"
+        findings.append(Finding(
+            "MG103" if new is None else "MG102", path, None,
+            f"Drizzle snapshot {what} after it was merged ({where}): drizzle-kit diffs the "
+            "schema against the newest snapshot, so the next generated migration is wrong",
+            f"restore it: {restore}{path}", check=check, project=project.name))
+    return findings
+
+
+def _journal_edits(project: Project, changeset: ChangeSet, base: dict[str, Entry],
+                   candidate: dict[str, Entry], where: str, check: str) -> list[Finding]:
+    path = f"{project.migrations}/{JOURNAL}"
+    old, new = base.get(path), candidate.get(path)
+    if old is None or new is None or old.oid == new.oid:
+        return []  # a deleted journal is MG121 (linear)
+    old_entries = _raw_entries(changeset.read_base({path: old}).get(path, b""))
+    data = changeset.candidate.read(path) or b""
+    new_entries = _raw_entries(data)
+    text = data.decode("utf-8-sig", errors="replace")
+    findings: list[Finding] = []
+    for tag, entry in old_entries.items():
+        now = new_entries.get(tag)
+        if now is None:
+            findings.append(Finding(
+                "MG103", path, None,
+                f"merged journal entry {tag} (idx {entry.get('idx')}) was removed ({where}): "
+                "drizzle's migrator no longer runs that migration",
+                "restore the entry from the base; to undo a migration, add a new one",
+                check=check, project=project.name))
+            continue
+        changed = [k for k in IMMUTABLE_ENTRY_FIELDS if entry.get(k) != now.get(k)]
+        if changed:
+            findings.append(Finding(
+                "MG102", path, _tag_line(text, tag),
+                f"merged journal entry {tag} edited ({where}): "
+                + ", ".join(f"{k} {entry.get(k)!r} -> {now.get(k)!r}" for k in changed),
+                "restore the entry's values from the base (drizzle's migrator compares "
+                "\"when\" with the database; an edited entry is skipped or re-run)",
+                check=check, project=project.name))
+    return findings
+
+
+# -- the snapshot chain ---------------------------------------------------------------------
+
+
+def snapshot_chain_findings(project: Project, changeset: ChangeSet,
+                            entries: list[JournalEntry], check: str) -> list[Finding]:
+    """MG126 where a new or changed snapshot's ``prevId`` is not the id of the snapshot
+    before it in journal order (what ``drizzle-kit check`` reports as a collision)."""
+    import json
+
+    prefix = project.migrations + "/"
+    candidate = changeset.candidate.below(project.migrations)
+    base = changeset.base_files([project.migrations])
+    ordered = [prefix + snapshot_name(e.tag) for e in sorted(entries, key=lambda e: e.idx)]
+    present = [p for p in ordered if p in candidate]
+    touched = {p for p in present if p not in base or base[p].oid != candidate[p].oid}
+    if not touched:
+        return []
+    blobs = changeset.candidate.read_many(present)
+    findings: list[Finding] = []
+    previous_id, previous_path = _ROOT_SNAPSHOT_ID, ""
+    for path in present:
+        try:
+            document = json.loads(blobs.get(path, b"").decode("utf-8-sig"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            document = None
+        if not isinstance(document, dict):
+            if path in touched:
+                findings.append(Finding(
+                    "MG126", path, None, "Drizzle snapshot is not a JSON object",
+                    "regenerate it: restore meta/ from the base and run drizzle-kit generate",
+                    check=check, project=project.name))
+            return findings
+        if path in touched and document.get("prevId") != previous_id:
+            after = f"the id of {previous_path}" if previous_path else "the root id"
+            findings.append(Finding(
+                "MG126", path, None,
+                f"snapshot prevId {document.get('prevId')!r} is not {after} "
+                f"({previous_id!r}): the snapshot chain forks or skips a migration",
+                "delete this migration and its snapshot, then run drizzle-kit generate again "
+                "on top of the base (drizzle-kit check shows the collision)",
+                check=check, project=project.name))
+        previous_id, previous_path = str(document.get("id")), path
+    return findings
+
+
+# -- the migrations table, as drizzle-orm reads it -----------------------------------------
+
+
+class Status(NamedTuple):
+    applied: list[str]  # migration paths
+    pending: list[str]
+    edited: list[str]  # applied by when, but the database ran other bytes
+    unknown: list[tuple[str, int | None]]  # (hash, created_at) no file of the tree has
+
+
+def migrations_table(config_text: str) -> tuple[str, str]:
+    """``(schema, table)`` of drizzle's bookkeeping table, from ``migrations: {...}`` of a
+    drizzle config (drizzle's defaults otherwise)."""
+    section = re.search(r"\bmigrations\s*:\s*\{([^}]*)\}", config_text)
+    body = section.group(1) if section else ""
+    table = re.search(r"""\btable\s*:\s*["'`]([^"'`]+)["'`]""", body)
+    schema = re.search(r"""\bschema\s*:\s*["'`]([^"'`]+)["'`]""", body)
+    return (schema.group(1) if schema else DEFAULT_MIGRATIONS_SCHEMA,
+            table.group(1) if table else DEFAULT_MIGRATIONS_TABLE)
+
+
+def status_query(schema: str, table: str) -> str:
+    def quote(name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    return f"SELECT hash, created_at FROM {quote(schema)}.{quote(table)} ORDER BY id"
+
+
+def read_status(rows: list[tuple[Any, ...]], entries: list[JournalEntry],
+                files: dict[str, bytes], migrations: str) -> Status:
+    """What drizzle-orm's migrator would run on this database: an entry is pending only
+    when its ``when`` is greater than the newest row's ``created_at``; a row's hash is the
+    SHA-256 of the file's bytes when it ran."""
+    import hashlib
+
+    stored = {str(h): (int(c) if c is not None else None) for h, c in rows}
+    last = max((c for c in stored.values() if c is not None), default=None)
+    applied: list[str] = []
+    pending: list[str] = []
+    edited: list[str] = []
+    known: set[str] = set()
+    for entry in sorted(entries, key=lambda e: e.idx):
+        path = f"{migrations}/{entry.tag}.sql"
+        digest = hashlib.sha256(files.get(path, b"")).hexdigest()
+        known.add(digest)
+        if last is not None and entry.when <= last:
+            (applied if digest in stored else edited).append(path)
+        else:
+            pending.append(path)
+    unknown = [(h, c) for h, c in stored.items() if h not in known]
+    return Status(applied, pending, edited, unknown)
+
+
+def project_status(conn: Any, project: Project, changes: ChangeSet) -> Status:
+    """Read the project's migrations table (read-only) and judge each journal entry."""
+    import psycopg
+
+    from migration_guard.errors import GuardError
+
+    candidate = changes.candidate
+    config_text = (candidate.read(project.framework_config) or b"").decode(
+        "utf-8", errors="replace") if project.framework_config else ""
+    schema, table = migrations_table(config_text)
+    journal_path = f"{project.migrations}/{JOURNAL}"
+    entries = parse_journal(candidate.read(journal_path) or b'{"entries": []}')
+    if isinstance(entries, JournalError):
+        raise GuardError(f"{journal_path}:{entries.line}: {entries.reason}",
+                         "restore the journal from git, or regenerate it with drizzle-kit")
+    files = candidate.read_many([f"{project.migrations}/{e.tag}.sql" for e in entries])
+    try:
+        rows = list(conn.execute(status_query(schema, table)).fetchall())
+    except (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName):
+        conn.rollback()
+        rows = []
+    return read_status(rows, entries, files, project.migrations)
+
+
+def write_status(out: Any, name: str, status: Status) -> None:
+    out.write(f"{name} (drizzle): {len(status.applied) + len(status.edited)} applied, "
+              f"{len(status.pending)} pending\n")
+    for path in status.pending:
+        out.write(f"  pending: {path}\n")
+    for path in status.edited:
+        out.write(f"  applied, but the file changed since: {path} (its hash is not in the "
+                  "migrations table)\n")
+    for digest, created_at in status.unknown:
+        out.write(f"  applied but unknown: hash {digest[:12]} (created_at {created_at}): no "
+                  "migration file of the tree has these bytes\n")
