@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from migration_guard.changeset import ChangeSet
-    from migration_guard.findings import Finding
+    from migration_guard.findings import Finding, Outcome
     from migration_guard.projects import Project
 
 
@@ -69,6 +69,12 @@ class Framework:
                          check: str) -> "list[Finding]":
         """Findings for merged files besides the migrations (a journal, snapshots)."""
         return []
+
+    def prove_required(self, project: "Project", changeset: "ChangeSet",
+                       findings: "list[Finding]") -> "Outcome | None":
+        """The framework's generator judging what the fast ``required`` rule found (None:
+        no generator; the fast rule's findings stand)."""
+        return None
 
     def write_status(self, conn: Any, project: "Project", changes: "ChangeSet",
                      out: Any) -> bool:

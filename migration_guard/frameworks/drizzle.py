@@ -7,10 +7,11 @@ that work for a Drizzle project, and running drizzle-kit's own generator.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from migration_guard.findings import Finding
+from migration_guard.findings import Finding, Note, Outcome
 from migration_guard.frameworks.sqldir import SqlDirectory
 
 if TYPE_CHECKING:
@@ -71,6 +72,10 @@ class DrizzleFramework(SqlDirectory):
     def immutable_extras(self, project: Project, changeset: ChangeSet,
                          check: str) -> list[Finding]:
         return immutable_findings(project, changeset, check)
+
+    def prove_required(self, project: Project, changeset: ChangeSet,
+                       findings: list[Finding]) -> Outcome | None:
+        return prove_required(project, changeset, findings)
 
     def write_status(self, conn: Any, project: Project, changes: ChangeSet, out: Any) -> bool:
         write_status(out, project.name, project_status(conn, project, changes))
@@ -359,3 +364,77 @@ def write_status(out: Any, name: str, status: Status) -> None:
     for digest, created_at in status.unknown:
         out.write(f"  applied but unknown: hash {digest[:12]} (created_at {created_at}): no "
                   "migration file of the tree has these bytes\n")
+
+
+# -- "would drizzle-kit generate a migration?" -----------------------------------------------
+
+
+_NO_CHANGES = "No schema changes, nothing to migrate"
+
+
+def prove_required(project: Project, changeset: ChangeSet,
+                   findings: list[Finding]) -> Outcome:
+    """Run drizzle-kit generate on a throwaway export of the checked snapshot: a migration
+    it writes is the one missing (MG101 with its SQL); none written and drizzle-kit saying
+    so is a pass; anything else (a rename it must ask about) could not be judged."""
+    from pathlib import Path
+
+    from migration_guard.checks.generate_check import exported, find_installed
+
+    worktree = Path(changeset.git.toplevel)
+    binary = find_installed(worktree, project.root, "drizzle-kit")
+    if binary is None or project.framework_config is None:
+        why = ("drizzle-kit is not installed (no node_modules/.bin/drizzle-kit from "
+               f"{project.root or '.'}/ up)" if binary is None else "no drizzle.config found")
+        return Outcome("required", project.name, [f._replace(
+            message=f"{f.message}; judged by file name: {why}") for f in findings], [])
+    config = posixpath.relpath(project.framework_config, project.root or ".")
+    with exported(changeset, project.root) as (root, run_dir):
+        out_dir = root / project.migrations
+        before = _sql_files(out_dir)
+        proc = _generate(binary, run_dir, config)
+        written = sorted(_sql_files(out_dir) - before)
+        sql = {name: (out_dir / name).read_text(errors="replace") for name in written}
+    output = _plain(proc.stdout + proc.stderr).replace(f"{root}/", "")
+    where = f" (in {project.root}/)" if project.root else ""
+    if written:
+        first = findings[0]
+        generated = " ".join(" ".join(text.replace(BREAKPOINT, "").split())
+                             for text in sql.values())
+        return Outcome("required", project.name, [first._replace(
+            message=f"schema changed but no migration was added to {project.migrations}/: "
+                    f"drizzle-kit generate would write a migration: {generated}",
+            hint=f"generate it and stage it: npx drizzle-kit generate{where}")], [])
+    if proc.returncode == 0 and _NO_CHANGES in output:
+        return Outcome("required", project.name, [], [Note(
+            findings[0].path, "drizzle-kit generate (run on the checked snapshot) writes no "
+            "migration: the change has no schema effect", "required", project.name)])
+    from migration_guard.errors import GuardError
+
+    raise GuardError(
+        f"drizzle-kit generate{where} could not decide whether {project.name} needs a "
+        f"migration (exit {proc.returncode}): {output[-2000:] or 'no output'}",
+        "run npx drizzle-kit generate yourself and answer its questions (a rename), then "
+        "stage the migration it writes")
+
+
+BREAKPOINT = "--> statement-breakpoint"
+
+
+def _sql_files(directory: Any) -> set[str]:
+    return {p.name for p in directory.glob("*.sql")} if directory.is_dir() else set()
+
+
+def _generate(binary: Any, run_dir: Any, config: str) -> Any:
+    from migration_guard.checks.generate_check import run
+
+    return run([str(binary), "generate", "--config", config], run_dir,
+               what="drizzle-kit generate")
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def _plain(text: str) -> str:
+    """Terminal output without colour and cursor codes, on one line."""
+    return " ".join(_ANSI.sub("", text).split())
