@@ -98,7 +98,8 @@ def test_monorepo_package_runs_the_generator_in_its_own_directory(repo: Repo) ->
         {"name": "database", "scripts": {"db:generate": "drizzle-kit generate"}}))
     setup_project(repo, "packages/database")
     repo.write("packages/database/src/schema.ts", USERS.replace(
-        '  name: text("name").notNull(),\n', '  name: text("name").notNull(),\n  age: integer("age"),\n'))
+        '  name: text("name").notNull(),\n',
+        '  name: text("name").notNull(),\n  age: integer("age"),\n'))
     repo.add()
     result = repo.mg("required")
     assert result.code == 1, result.out + result.err
