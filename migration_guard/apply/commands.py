@@ -176,7 +176,8 @@ def _drift_of(project: Project, changes: ChangeSet, settings: Settings,
     database = settings.database
     with open_server(database_url=database.url, connect_timeout_s=database.connect_timeout,
                      start_timeout_s=database.start_timeout) as server:
-        found, migrated = _migrated_schema(project, changes, settings, server, skip)
+        found, migrated = _migrated_schema(project, changes, settings, server, skip,
+                                           applied=_applied_on(project, changes, target))
     if found:
         return [f._replace(check="drift", project=project.name) for f in found]
     differences = catalog.compare(migrated, live, expected_label=MIGRATED.replace(
@@ -186,8 +187,16 @@ def _drift_of(project: Project, changes: ChangeSet, settings: Settings,
         check="drift", project=project.name) for d in differences]
 
 
+def _applied_on(project: Project, changes: ChangeSet, target: str) -> set[str] | None:
+    """The migrations the live database records as applied, where the framework can tell:
+    a pending migration is not drift."""
+    with read_only(target) as conn:
+        return project.fw.applied_paths(conn, project, changes)
+
+
 def _migrated_schema(project: Project, changes: ChangeSet, settings: Settings, server: Server,
-                     skip: Sequence[str]) -> tuple[list[Finding], catalog.Snapshot]:
+                     skip: Sequence[str], *, applied: set[str] | None = None
+                     ) -> tuple[list[Finding], catalog.Snapshot]:
     deadline = Deadline(settings.database.run_timeout)
     candidate = changes.candidate
     prelude = read_listed(settings.options.prelude, candidate.read_many, key="prelude")
@@ -196,7 +205,8 @@ def _migrated_schema(project: Project, changes: ChangeSet, settings: Settings, s
         if not found and project.framework == "alembic":
             found = _alembic_heads(project, changes, settings, db)
         elif not found:
-            units = read_units(migration_paths(project, candidate.files, candidate.read_many),
+            paths = migration_paths(project, candidate.files, candidate.read_many)
+            units = read_units([p for p in paths if applied is None or p in applied],
                                candidate.read_many)
             found = apply_in(db.conninfo, units, project.framework, settings.database, deadline)
         return found, ({} if found else schema_of(db.conninfo, skip_schemas=skip))

@@ -57,8 +57,19 @@ def plan(project: Project, changeset: ChangeSet, settings: Settings) -> SqlPlan:
         # the edit): the upgrade path runs only the files the base does not have.
         new=[u for u in units if u.path not in base_entries],
         base=read_units(base_order, read_base),
-        declared=read_units(matching(candidate.files, declared_globs), candidate.read_many),
+        declared=_declared(project, changeset, settings, declared_globs),
     )
+
+
+def _declared(project: Project, changeset: ChangeSet, settings: Settings,
+              globs: tuple[str, ...]) -> list[Unit]:
+    """The desired schema for drift: the declarative SQL files, else (with drift on) what
+    the framework's own schema source declares."""
+    candidate = changeset.candidate
+    if globs or not settings.options.drift:
+        return read_units(matching(candidate.files, globs), candidate.read_many)
+    declared = project.fw.declared_schema(project, changeset)
+    return [Unit(*declared)] if declared is not None else []
 
 
 def run_sql_project(project: Project, server: Server, work: SqlPlan, settings: Settings,

@@ -76,6 +76,17 @@ class Framework:
         no generator; the fast rule's findings stand)."""
         return None
 
+    def declared_schema(self, project: "Project",
+                        changeset: "ChangeSet") -> "tuple[str, str] | None":
+        """``(path, SQL)`` of the schema the project's own source declares, for drift
+        (None: the framework has none; a GuardError when it has one but cannot print it)."""
+        return None
+
+    def applied_paths(self, conn: Any, project: "Project",
+                      changes: "ChangeSet") -> "set[str] | None":
+        """The migration paths a live database records as applied (None: not known here)."""
+        return None
+
     def write_status(self, conn: Any, project: "Project", changes: "ChangeSet",
                      out: Any) -> bool:
         """Write the project's applied/pending status when the framework reads its own

@@ -77,6 +77,14 @@ class DrizzleFramework(SqlDirectory):
                        findings: list[Finding]) -> Outcome | None:
         return prove_required(project, changeset, findings)
 
+    def declared_schema(self, project: Project,
+                        changeset: ChangeSet) -> tuple[str, str] | None:
+        return export_schema(project, changeset)
+
+    def applied_paths(self, conn: Any, project: Project, changes: ChangeSet) -> set[str]:
+        status = project_status(conn, project, changes)
+        return {*status.applied, *status.edited}
+
     def write_status(self, conn: Any, project: Project, changes: ChangeSet, out: Any) -> bool:
         write_status(out, project.name, project_status(conn, project, changes))
         return True
@@ -438,3 +446,33 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 def _plain(text: str) -> str:
     """Terminal output without colour and cursor codes, on one line."""
     return " ".join(_ANSI.sub("", text).split())
+
+
+def export_schema(project: Project, changeset: ChangeSet) -> tuple[str, str]:
+    """The SQL the TypeScript schema declares, printed by ``drizzle-kit export`` on a
+    throwaway export of the checked snapshot."""
+    from pathlib import Path
+
+    from migration_guard.checks.generate_check import exported, find_installed, run
+    from migration_guard.errors import GuardError
+
+    binary = find_installed(Path(changeset.git.toplevel), project.root, "drizzle-kit")
+    if binary is None or project.framework_config is None:
+        why = ("drizzle-kit is not installed (no node_modules/.bin/drizzle-kit from "
+               f"{project.root or '.'}/ up)" if binary is None
+               else "no drizzle.config names the schema")
+        raise GuardError(
+            f"drift of {project.name}: cannot read the schema the TypeScript declares: {why}",
+            "install the project's packages (npm ci) so drizzle-kit export can print it, or "
+            "set drift: false for this project")
+    config = posixpath.relpath(project.framework_config, project.root or ".")
+    with exported(changeset, project.root) as (root, run_dir):
+        proc = run([str(binary), "export", "--config", config], run_dir,
+                   what="drizzle-kit export")
+    if proc.returncode != 0:
+        output = _plain(proc.stdout + proc.stderr).replace(f"{root}/", "")
+        raise GuardError(f"drizzle-kit export failed (exit {proc.returncode}): {output}",
+                         f"run npx drizzle-kit export in {project.root or '.'}/ and fix what "
+                         "it reports")
+    where = project.schema[0] if project.schema else project.framework_config
+    return where, proc.stdout

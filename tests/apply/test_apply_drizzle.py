@@ -156,3 +156,70 @@ def test_failing_drizzle_migration_reports_its_file_and_line(repo: Repo,
     assert result.lines[1] == (
         f'{path}:1: MG201 migration failed to apply: column "name" of relation "users" '
         "already exists [SQLSTATE 42701]")
+
+
+# -- drift ---------------------------------------------------------------------------------
+
+
+def test_drift_against_finds_a_hand_added_column_not_a_pending_migration(
+        repo: Repo, database: Database, tmp_path: Path, shared_cache: Path) -> None:
+    repo.env["XDG_CACHE_HOME"] = str(shared_cache)
+    two_migrations(repo)
+    migrate(repo, export_at(repo, "main", tmp_path / "deployed"), database.conninfo)
+    with psycopg.connect(database.conninfo, autocommit=True) as conn:
+        conn.execute('ALTER TABLE "users" ADD COLUMN "nickname" text')
+    result = repo.mg("drift", "--against", url_of(database))
+    assert result.code == 1, result.out + result.err
+    assert result.lines[1:] == [
+        "drizzle: MG206 drift: column public.users.nickname (text null) is in the live "
+        "database but not in the migrated schema (from the migrations)",
+        "  hint: add a migration for what the live database has, or fix the live database",
+        "1 finding (drift over 1 project)",
+    ]
+
+
+def test_apply_drift_finds_a_column_the_typescript_declares_that_no_migration_creates(
+        repo: Repo, shared_cache: Path) -> None:
+    repo.env["XDG_CACHE_HOME"] = str(shared_cache)
+    setup_project(repo)
+    repo.write(".migration-guard.yaml", "checks: [apply]\nprojects:\n  - migrations: drizzle\n"
+               "    framework: drizzle\n    drift: true\n")
+    repo.write("src/schema.ts", USERS.replace(
+        '  name: text("name").notNull(),\n',
+        '  name: text("name").notNull(),\n  email: text("email"),\n'))
+    repo.add()
+    result = repo.mg("apply")
+    assert result.code == 1, result.out + result.err
+    assert result.lines[1:3] == [
+        "src/schema.ts: MG206 drift: column public.users.email (text null) is in the "
+        "declarative schema but not in the migrated database",
+        "  hint: add a migration that brings the schema in line with the declarative files",
+    ]
+
+
+def test_apply_drift_passes_when_the_migrations_match_the_typescript(
+        repo: Repo, shared_cache: Path) -> None:
+    repo.env["XDG_CACHE_HOME"] = str(shared_cache)
+    setup_project(repo)
+    repo.write(".migration-guard.yaml", "checks: [apply]\nprojects:\n  - migrations: drizzle\n"
+               "    framework: drizzle\n    drift: true\n")
+    repo.add()
+    result = repo.mg("apply", "--all")
+    assert (result.code, result.err) == (0, ""), result.out
+
+
+def test_apply_drift_without_drizzle_kit_cannot_check(repo: Repo, shared_cache: Path) -> None:
+    repo.env["XDG_CACHE_HOME"] = str(shared_cache)
+    setup_project(repo)
+    (repo.path / "node_modules").unlink()
+    repo.write(".migration-guard.yaml", "checks: [apply]\nprojects:\n  - migrations: drizzle\n"
+               "    framework: drizzle\n    drift: true\n")
+    repo.add()
+    result = repo.mg("apply", "--all")
+    assert result.code == 2, result.out + result.err
+    assert result.err.splitlines() == [
+        "migration-guard: error: drift of drizzle: cannot read the schema the TypeScript "
+        "declares: drizzle-kit is not installed (no node_modules/.bin/drizzle-kit from ./ up)",
+        "  hint: install the project's packages (npm ci) so drizzle-kit export can print it, "
+        "or set drift: false for this project",
+    ]
