@@ -23,9 +23,7 @@ from migration_guard.projects import Project
 
 CHECK = "required"
 GENERATOR_TIMEOUT_S = 300
-# Files a generator reads: the schema modules, their configs, the migrations directory.
-_SOURCE_SUFFIXES = (".ts", ".mts", ".cts", ".js", ".mjs", ".cjs", ".json", ".sql", ".prisma",
-                    ".py", ".toml", ".yaml", ".yml", ".env")
+# Installed packages and tool caches are linked from the work tree or not needed.
 _SKIPPED_DIRS = frozenset({"node_modules", ".git", ".venv", "venv", "__pycache__", ".tox"})
 
 
@@ -64,14 +62,13 @@ def _configured(project: Project, changeset: ChangeSet, findings: list[Finding],
 
 @contextlib.contextmanager
 def exported(changeset: ChangeSet, run_dir: str) -> Iterator[tuple[Path, Path]]:
-    """A throwaway export of the snapshot's source files, with the work tree's
+    """A throwaway export of the snapshot's files (a generator may read any), with the work tree's
     ``node_modules`` directories linked in where they sit (nothing is written to the work
     tree); yields the export root and the directory the generator runs in."""
     from migration_guard.export import export_files, temporary_directory
 
     snapshot = changeset.candidate
-    wanted = [p for p in snapshot.files if p.endswith(_SOURCE_SUFFIXES)
-              and not _SKIPPED_DIRS.intersection(p.split("/")[:-1])
+    wanted = [p for p in snapshot.files if not _SKIPPED_DIRS.intersection(p.split("/")[:-1])
               and snapshot.files[p].mode.startswith("100")]
     with temporary_directory("mg-generate-") as tmp:
         root = Path(tmp)
