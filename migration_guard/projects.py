@@ -36,6 +36,7 @@ class Project(NamedTuple):
     module_roots: tuple[str, ...] = ()
     config: ProjectConfig | None = None  # the config entry it came from; None if detected
     framework_config: str | None = None  # the framework's own config file (drizzle.config.*)
+    notes: tuple[str, ...] = ()  # what detection could not find, said in every check's output
 
     def rel(self, path: str) -> str | None:
         """``path`` relative to the migrations directory, or None when outside it."""
@@ -109,8 +110,8 @@ _DRIZZLE_SCHEMA = r"""\bschema\s*:\s*(\[[^\]]*\]|["'`][^"'`]+["'`])"""
 _QUOTED = r"""["'`]([^"'`]+)["'`]"""
 
 
-def _drizzle_projects(paths: list[str], read: Reader,
-                      packages: Iterable[str] = ()) -> list[Project]:
+def _drizzle_projects(paths: list[str], read: Reader, packages: Iterable[str] = (),
+                      all_paths: list[str] | None = None) -> list[Project]:
     """Drizzle projects; ``out`` and ``schema`` resolve as drizzle-kit resolves them:
     against the directory it runs in (see :func:`_drizzle_run_dir`)."""
     configs: dict[str, tuple[str, str, str]] = {}  # migrations dir -> (config, text, run dir)
@@ -135,11 +136,30 @@ def _drizzle_projects(paths: list[str], read: Reader,
         command = frameworks.get("drizzle").generate_command
         if cfg and run_dir:
             command += f" (in {run_dir}/)"
+        notes = _missing_paths(all_paths if all_paths is not None else paths, run_dir,
+                               migrations, schema) if cfg else ()
         found.append(Project(
             migrations, "drizzle", migrations, schema, source, (), False, command, run_dir,
-            framework_config=cfg or None,
+            framework_config=cfg or None, notes=notes,
         ))
     return found
+
+
+def _missing_paths(paths: list[str], run_dir: str, migrations: str,
+                   schema: tuple[str, ...]) -> tuple[str, ...]:
+    """Notes for configured paths that resolve to nothing in the snapshot."""
+    where = f"resolved from {run_dir or '.'}/, where drizzle-kit runs"
+    notes: list[str] = []
+    if not any(p.startswith(migrations + "/") for p in paths):
+        notes.append(f"out resolves to {migrations}/ ({where}), which holds no "
+                     "migrations yet: nothing to check there until drizzle-kit generate "
+                     "writes one")
+    for glob in schema:
+        literal = re.split(r"[*?\[]", glob, maxsplit=1)[0].rstrip("/")
+        if not any(p.startswith(literal) for p in paths):
+            notes.append(f"schema {glob} ({where}) matches no file: changes to the "
+                         "schema cannot be watched")
+    return tuple(notes)
 
 
 _CONFIG_ARG = r"""--config(?:=|\s+)["']?([^\s"'&;|]+)"""
@@ -271,7 +291,7 @@ def detect(
     found = _alembic_projects(paths, read)
     packages = [p for p in all_paths if p.endswith("package.json")] \
         if any("drizzle.config." in p for p in paths) else []
-    found += _drizzle_projects(paths, read, packages)
+    found += _drizzle_projects(paths, read, packages, all_paths)
     found += _prisma_projects(paths)
     found += _supabase_projects(paths)
     claimed = [p.migrations for p in found]

@@ -291,3 +291,20 @@ def test_foreign_key_inside_a_do_block_gets_the_findings_of_the_bare_statement(
     assert bare.code == 1, bare.out + bare.err
     assert [line.replace(":1:1:", ":2:2:") for line in bare.lines[1:]] == wrapped.lines[1:]
 
+
+
+def test_configured_out_that_resolves_to_nothing_is_a_note(repo: Repo) -> None:
+    repo.write("packages/database/package.json", json.dumps(
+        {"name": "database", "scripts": {"db:generate": "drizzle-kit generate"}}))
+    repo.write("packages/database/drizzle.config.ts", "export default { dialect: "
+               "'postgresql', schema: './src/schema.ts', out: './drizzle' };\n")
+    repo.write("packages/database/src/schema.ts", "export {};\n")
+    repo.commit("a Drizzle package before its first migration")
+    result = repo.mg("check", "--all")
+    assert (result.code, result.err) == (0, ""), result.out
+    assert result.lines[1:] == [
+        "packages/database/drizzle.config.ts: note: out resolves to packages/database/drizzle/ "
+        "(resolved from packages/database/, where drizzle-kit runs), which holds no "
+        "migrations yet: nothing to check there until drizzle-kit generate writes one",
+        "no findings (required, immutable, linear, lint over 1 project)",
+    ]
