@@ -114,12 +114,14 @@ def _drizzle_projects(paths: list[str], read: Reader, packages: Iterable[str] = 
                       all_paths: list[str] | None = None) -> list[Project]:
     """Drizzle projects; ``out`` and ``schema`` resolve as drizzle-kit resolves them:
     against the directory it runs in (see :func:`_drizzle_run_dir`)."""
+    from migration_guard.frameworks.drizzle import missing_paths, run_directory
+
     configs: dict[str, tuple[str, str, str]] = {}  # migrations dir -> (config, text, run dir)
     package_dirs = {_dirname(p) for p in packages}
     for cfg in (p for p in paths if "drizzle.config." in p and re.fullmatch(
             r"drizzle\.config\.[cm]?[jt]s|drizzle\.config\.json", posixpath.basename(p))):
         text = _text(read, cfg)
-        run_dir = _drizzle_run_dir(cfg, package_dirs, read)
+        run_dir = run_directory(cfg, package_dirs, read)
         out = re.search(_DRIZZLE_OUT, text)
         configs[_join(run_dir, out.group(1) if out else "drizzle")] = (cfg, text, run_dir)
     found: list[Project] = []
@@ -136,57 +138,13 @@ def _drizzle_projects(paths: list[str], read: Reader, packages: Iterable[str] = 
         command = frameworks.get("drizzle").generate_command
         if cfg and run_dir:
             command += f" (in {run_dir}/)"
-        notes = _missing_paths(all_paths if all_paths is not None else paths, run_dir,
+        notes = missing_paths(all_paths if all_paths is not None else paths, run_dir,
                                migrations, schema) if cfg else ()
         found.append(Project(
             migrations, "drizzle", migrations, schema, source, (), False, command, run_dir,
             framework_config=cfg or None, notes=notes,
         ))
     return found
-
-
-def _missing_paths(paths: list[str], run_dir: str, migrations: str,
-                   schema: tuple[str, ...]) -> tuple[str, ...]:
-    """Notes for configured paths that resolve to nothing in the snapshot."""
-    where = f"resolved from {run_dir or '.'}/, where drizzle-kit runs"
-    notes: list[str] = []
-    if not any(p.startswith(migrations + "/") for p in paths):
-        notes.append(f"out resolves to {migrations}/ ({where}), which holds no "
-                     "migrations yet: nothing to check there until drizzle-kit generate "
-                     "writes one")
-    for glob in schema:
-        literal = re.split(r"[*?\[]", glob, maxsplit=1)[0].rstrip("/")
-        if not any(p.startswith(literal) for p in paths):
-            notes.append(f"schema {glob} ({where}) matches no file: changes to the "
-                         "schema cannot be watched")
-    return tuple(notes)
-
-
-_CONFIG_ARG = r"""--config(?:=|\s+)["']?([^\s"'&;|]+)"""
-
-
-def _drizzle_run_dir(cfg: str, package_dirs: set[str], read: Reader) -> str:
-    """The directory drizzle-kit runs in for ``cfg``: the nearest enclosing package whose
-    package.json runs drizzle-kit with ``--config`` naming it, else the config's own."""
-    import json
-
-    here = _dirname(cfg)
-    ancestors = [here]
-    while ancestors[-1]:
-        ancestors.append(_dirname(ancestors[-1]))
-    for directory in ancestors:
-        if directory not in package_dirs:
-            continue
-        try:
-            scripts = json.loads(_text(read, _join(directory, "package.json"))).get("scripts")
-        except (ValueError, AttributeError):
-            continue
-        for script in (scripts or {}).values() if isinstance(scripts, dict) else ():
-            if not isinstance(script, str) or "drizzle-kit" not in script:
-                continue
-            if any(_join(directory, arg) == cfg for arg in re.findall(_CONFIG_ARG, script)):
-                return directory
-    return here
 
 
 def _prisma_projects(paths: list[str]) -> list[Project]:

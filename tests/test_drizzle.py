@@ -308,3 +308,17 @@ def test_configured_out_that_resolves_to_nothing_is_a_note(repo: Repo) -> None:
         "migrations yet: nothing to check there until drizzle-kit generate writes one",
         "no findings (required, immutable, linear, lint over 1 project)",
     ]
+
+
+def test_new_migration_template_does_not_recommend_concurrently(repo: Repo) -> None:
+    setup_project(repo)
+    result = repo.mg("new", "add_index")
+    assert result.code == 0, result.out + result.err
+    written = sorted((repo.path / "drizzle").glob("0001_*.sql"))
+    assert [p.name for p in written] == ["0001_add_index.sql"]
+    text = written[0].read_text()
+    assert text.startswith("-- drizzle's migrator runs all pending migrations in one "
+                           "transaction: no CONCURRENTLY, VACUUM or other statement "
+                           "PostgreSQL refuses inside one.\n")
+    assert "CREATE INDEX\n-- CONCURRENTLY" not in text
+    assert text.count("CONCURRENTLY") == 1

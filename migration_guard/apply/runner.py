@@ -12,6 +12,7 @@ import contextlib
 import json
 from collections.abc import Callable, Collection, Iterator
 
+from migration_guard import frameworks
 from migration_guard.apply.settings import Deadline
 from migration_guard.apply.sources import Unit
 from migration_guard.config import DatabaseConfig
@@ -84,9 +85,9 @@ def _apply_in_one_transaction(session: Session, units: list[Unit], framework: st
     if deadline.expired():
         return [run_timeout_finding(units[0].path, deadline)]
     statement_s = deadline.statement_timeout(database.statement_timeout)
-    split = split_drizzle if framework == "drizzle" else (lambda text: [Chunk(text, 1)])
+    fw = frameworks.get(framework)
     return apply_files_in_one_transaction(
-        session, ((u.path, split(u.text)) for u in units),
+        session, ((u.path, [Chunk(*c) for c in fw.chunks(u.text)]) for u in units),
         statement_timeout_s=statement_s, lock_timeout_s=min(database.lock_timeout, statement_s))
 
 

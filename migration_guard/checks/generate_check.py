@@ -1,10 +1,10 @@
 """Judging a schema change by the framework's own generator, where the fast rule would fail.
 
 The fast rule of ``required`` guesses by file name: a schema source changed and no
-migration was added. Where a generator can say whether the change needs a migration
-(drizzle-kit generate; a configured ``generate_check`` command such as ``prisma migrate
-diff --exit-code`` or ``manage.py makemigrations --check``), it runs on a throwaway
-export of the checked snapshot (never the working tree) and decides instead.
+migration was added. Where a generator can say whether the change needs a migration (a
+framework module's ``prove_required``, or a configured ``generate_check`` command that
+exits 1 when one is needed), it runs on a throwaway export of the checked snapshot (never
+the working tree) and decides instead.
 """
 
 from __future__ import annotations

@@ -61,6 +61,10 @@ class Framework:
         """Files with the same version and the same group are duplicates."""
         return ""
 
+    def chunks(self, text: str) -> "list[tuple[str, int]]":
+        """The pieces the runner executes one by one, with the line each starts on."""
+        return [(text, 1)]
+
     def rehint(self, findings: "list[Finding]") -> "list[Finding]":
         """Lint findings with hints this framework's users can follow."""
         return findings

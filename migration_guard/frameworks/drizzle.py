@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from migration_guard.findings import Finding, Note, Outcome
@@ -65,6 +66,15 @@ class DrizzleFramework(SqlDirectory):
             "npx drizzle-kit generate",
         )
 
+    def chunks(self, text: str) -> list[tuple[str, int]]:
+        """drizzle-orm runs each ``--> statement-breakpoint`` piece as one query."""
+        pieces: list[tuple[str, int]] = []
+        line = 1
+        for part in text.split(BREAKPOINT):
+            pieces.append((part, line))
+            line += part.count("\n")
+        return pieces
+
     def rehint(self, findings: list[Finding]) -> list[Finding]:
         """Lint findings with hints a Drizzle project can follow."""
         return [rehint_finding(f) for f in findings]
@@ -116,6 +126,64 @@ def rehint_finding(finding: Finding) -> Finding:
         return finding._replace(hint=finding.hint + "; with drizzle's migrator, do any "
                                 "CONCURRENTLY step outside it (its one transaction rejects it)")
     return finding
+
+
+# -- where drizzle-kit runs -------------------------------------------------------------------
+
+
+def missing_paths(paths: list[str], run_dir: str, migrations: str,
+                  schema: tuple[str, ...]) -> tuple[str, ...]:
+    """Notes for configured paths that resolve to nothing in the snapshot."""
+    where = f"resolved from {run_dir or '.'}/, where drizzle-kit runs"
+    notes: list[str] = []
+    if not any(p.startswith(migrations + "/") for p in paths):
+        notes.append(f"out resolves to {migrations}/ ({where}), which holds no "
+                     "migrations yet: nothing to check there until drizzle-kit generate "
+                     "writes one")
+    for glob in schema:
+        literal = re.split(r"[*?\[]", glob, maxsplit=1)[0].rstrip("/")
+        if not any(p.startswith(literal) for p in paths):
+            notes.append(f"schema {glob} ({where}) matches no file: changes to the "
+                         "schema cannot be watched")
+    return tuple(notes)
+
+
+_CONFIG_ARG = r"""--config(?:=|\s+)["']?([^\s"'&;|]+)"""
+
+
+def run_directory(cfg: str, package_dirs: set[str],
+                  read: Callable[[str], bytes | None]) -> str:
+    """The directory drizzle-kit runs in for ``cfg``: the nearest enclosing package whose
+    package.json runs drizzle-kit with ``--config`` naming it, else the config's own."""
+    import json
+
+    here = posixpath.dirname(cfg)
+    ancestors = [here]
+    while ancestors[-1]:
+        ancestors.append(posixpath.dirname(ancestors[-1]))
+    for directory in ancestors:
+        if directory not in package_dirs:
+            continue
+        try:
+            scripts = json.loads(_text_of(read, _join(directory, "package.json"))).get("scripts")
+        except (ValueError, AttributeError):
+            continue
+        for script in (scripts or {}).values() if isinstance(scripts, dict) else ():
+            if not isinstance(script, str) or "drizzle-kit" not in script:
+                continue
+            if any(_join(directory, arg) == cfg for arg in re.findall(_CONFIG_ARG, script)):
+                return directory
+    return here
+
+
+def _join(*parts: str) -> str:
+    joined = posixpath.normpath(posixpath.join(*[p for p in parts if p]))
+    return "" if joined == "." else joined
+
+
+def _text_of(read: Any, path: str) -> str:
+    data = read(path)
+    return data.decode("utf-8-sig", errors="replace") if data is not None else ""
 
 
 # -- the journal --------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Statements inside a ``DO $$ BEGIN ... EXCEPTION ... END $$`` block, as the block runs them.
 
-Older drizzle-kit versions wrapped every foreign key (and enum) in such a block so a
-re-run ignores ``duplicate_object``; repositories keep those files. Linting the ``DO`` as
+Some migration generators wrap every foreign key (and enum) in such a block so a re-run
+ignores ``duplicate_object``; repositories keep those files. Linting the ``DO`` as
 an opaque statement would miss the ``ALTER TABLE`` it runs, so a block of that shape,
 ``BEGIN <SQL statements> EXCEPTION ... END``, is linted as those statements, each at its
 own place in the file. Other PL/pgSQL bodies (loops, variables, no handler) stay opaque.
