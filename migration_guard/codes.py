@@ -60,5 +60,7 @@ GIT_CODES: dict[str, Code] = {
         ("MG122", "migration-not-text",
          "a migration is binary, a Git LFS pointer, a symlink or a submodule"),
         ("MG123", "merge-conflict-markers", "a migration contains merge conflict markers"),
+        ("MG126", "snapshot-chain-broken",
+         "a new schema snapshot's prevId is not the id of the snapshot before it"),
     ]),
 }

@@ -65,6 +65,10 @@ def _env_name(value: Any) -> str | None:
 
 
 ROUNDTRIP_MODES = ("off", "new", "all")
+# How the project's SQL is run in deploys: "framework" is the framework's own runner (for
+# one that runs all pending migrations in one transaction, so does apply); "per-file" is
+# one transaction per file, statements PostgreSQL refuses in one run in autocommit.
+RUNNERS = ("framework", "per-file")
 
 
 def _regex(value: Any) -> str | None:
@@ -101,6 +105,8 @@ PROJECT_KEYS: dict[str, Key] = {
     "exclude": Key("strlist", default=()),
     "allow_out_of_order": Key("bool", default=False),
     "generate_command": Key("str"),
+    "generate_check": Key("str", check=_non_empty),
+    "runner": Key("enum", default="framework", allowed=RUNNERS),
     "prelude": Key("strlist", default=(), check=_relative_path),
     "seed": Key("strlist", default=(), check=_relative_path),
     "roundtrip": Key("enum", default="off", allowed=ROUNDTRIP_MODES),
@@ -164,6 +170,8 @@ class ProjectConfig(NamedTuple):
     database_url_env: str = "DATABASE_URL"
     declarative_schema: tuple[str, ...] = ()
     lint: tuple[tuple[str, Any], ...] = ()  # lint settings overriding the top-level ones
+    generate_check: str | None = None  # a command that exits 1 when a migration is missing
+    runner: str = "framework"
 
 
 class DatabaseConfig(NamedTuple):
@@ -379,6 +387,7 @@ def _project(line: int, raw: dict[str, tuple[int, Any]]) -> ProjectConfig:
         drift=get("drift"), database_url_env=get("database_url_env"),
         declarative_schema=tuple(get("declarative_schema")),
         lint=_lint(raw["lint"][1]) if "lint" in raw else (),
+        generate_check=get("generate_check"), runner=get("runner"),
     )
 
 

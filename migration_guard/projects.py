@@ -37,6 +37,8 @@ class Project(NamedTuple):
     problem: str = ""  # why it cannot be checked as detected (see frameworks.Found)
     #: Found only in the base tree: its whole migrations directory was deleted or moved.
     deleted: bool = False
+    framework_config: str | None = None  # the framework's own config file (drizzle.config.*)
+    notes: tuple[str, ...] = ()  # what detection could not find, said in every check's output
 
     def rel(self, path: str) -> str | None:
         """``path`` relative to the migrations directory, or None when outside it."""
@@ -63,7 +65,8 @@ def _from_found(fw: frameworks.Framework, found: frameworks.Found) -> Project:
         schema=found.schema, schema_from=found.schema_from, exclude=(),
         allow_out_of_order=False, generate_command=found.generate_command or fw.generate_command,
         root=found.root, alembic_ini=found.alembic_ini, env_py=found.env_py,
-        module_roots=found.module_roots, problem=found.problem)
+        module_roots=found.module_roots, problem=found.problem,
+        framework_config=found.framework_config, notes=found.notes)
 
 
 def _all_frameworks() -> list[frameworks.Framework]:
@@ -107,7 +110,7 @@ def detect(
     if prefetch is not None:  # the few small files detection reads, in one batch
         prefetch([p for p in paths if p.endswith(tuple(r for fw in every for r in fw.reads))])
     found = [_from_found(fw, f) for fw in every if fw.claims_directories
-             for f in fw.detect(paths, read)]
+             for f in fw.detect(paths, read, every=all_paths)]
     claimed = [p.migrations for p in found]
     found += _directory_projects(paths, claimed, read,
                                  [fw for fw in every if not fw.claims_directories])

@@ -37,7 +37,8 @@ def test_unknown_nested_key(repo: Repo) -> None:
     assert error_lines(repo, "projects:\n  - framework: sql\n    migration: db\n") == [
         "migration-guard: error: .migration-guard.yaml:3: projects[0].migration: unknown key",
         "  hint: allowed keys here: name, framework, migrations, alembic_ini, schema, exclude, "
-        "allow_out_of_order, generate_command, prelude, seed, roundtrip, drift, database_url_env, "
+        "allow_out_of_order, generate_command, generate_check, runner, prelude, seed, roundtrip, "
+        "drift, database_url_env, "
         "declarative_schema, lint",
     ]
 

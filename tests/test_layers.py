@@ -1,7 +1,8 @@
 """The package's layers: each a folder, imports only downward, no import cycle.
 
-Every import counts, deferred ones inside functions included: a lazy import is still an
-arrow in the drawing in the README's "How it is built".
+Every import that runs counts, deferred ones inside functions included: a lazy import is
+still an arrow in the drawing in the README's "How it is built". Imports under
+``if TYPE_CHECKING:`` only name types for annotations and never run; they are left out.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def _imports(path: Path) -> set[str]:
     """The package modules ``path`` imports (``from a import b`` counts ``a.b`` when ``b``
     is a module)."""
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_bytes())):
+    for node in _runtime_nodes(ast.parse(path.read_bytes())):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             if node.module.split(".")[0] != "migration_guard":
                 continue
@@ -48,6 +49,21 @@ def _imports(path: Path) -> set[str]:
         elif isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.split(".")[0] == "migration_guard")
     return found
+
+
+def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node of ``tree`` but those under ``if TYPE_CHECKING:``."""
+    nodes: list[ast.AST] = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) \
+                and node.test.id == "TYPE_CHECKING":
+            stack.extend(node.orelse)
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return nodes
 
 
 def _exists(module: str) -> bool:

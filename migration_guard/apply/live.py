@@ -51,6 +51,8 @@ def status(changes: ChangeSet, projects: Sequence[Project], url: str, out: TextI
     out.write(f"migration-guard: status of {redact_url(url)}\n")
     with read_only(url) as conn:
         for project in projects:
+            if project.fw.write_status(conn, project, changes, out):
+                continue
             files, revisions = _project_versions(project, changes)
             applied = applied_versions(conn, project, files, revisions)
             _write_status(out, project, files, applied)
@@ -138,7 +140,8 @@ def _drift_of(project: Project, changes: ChangeSet, settings: Settings,
     database = settings.database
     with open_server(database_url=database.url, connect_timeout_s=database.connect_timeout,
                      start_timeout_s=database.start_timeout) as server:
-        found, migrated = _migrated_schema(project, changes, settings, server, skip)
+        found, migrated = _migrated_schema(project, changes, settings, server, skip,
+                                           applied=_applied_on(project, changes, target))
     if found:
         return [f._replace(check="drift", project=project.name) for f in found]
     differences = catalog.compare(migrated, live, expected_label=MIGRATED.replace(
@@ -148,8 +151,16 @@ def _drift_of(project: Project, changes: ChangeSet, settings: Settings,
         check="drift", project=project.name) for d in differences]
 
 
+def _applied_on(project: Project, changes: ChangeSet, target: str) -> set[str] | None:
+    """The migrations the live database records as applied, where the framework can tell:
+    a pending migration is not drift."""
+    with read_only(target) as conn:
+        return project.fw.applied_paths(conn, project, changes)
+
+
 def _migrated_schema(project: Project, changes: ChangeSet, settings: Settings, server: Server,
-                     skip: Sequence[str]) -> tuple[list[Finding], catalog.Schema]:
+                     skip: Sequence[str], *, applied: set[str] | None = None
+                     ) -> tuple[list[Finding], catalog.Schema]:
     deadline = Deadline(settings.database.run_timeout)
     candidate = changes.candidate
     prelude = read_listed(settings.options.prelude, candidate.read_many, key="prelude")
@@ -158,7 +169,8 @@ def _migrated_schema(project: Project, changes: ChangeSet, settings: Settings, s
         if not found and project.fw.python:
             found = _alembic_heads(project, changes, settings, db)
         elif not found:
-            units = read_units(migration_paths(project, candidate.files, candidate.read_many),
+            paths = migration_paths(project, candidate.files, candidate.read_many)
+            units = read_units([p for p in paths if applied is None or p in applied],
                                candidate.read_many)
             found = apply_in(db.conninfo, units, project.fw, settings.database, deadline)
         return found, ({} if found else schema_of(db.conninfo, skip_schemas=skip))

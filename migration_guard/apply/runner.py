@@ -17,8 +17,10 @@ from migration_guard.apply.sources import Unit
 from migration_guard.config import DatabaseConfig
 from migration_guard.db.base import Database, Server
 from migration_guard.db.execute import (
+    Chunk,
     Session,
     apply_chunks,
+    apply_files_in_one_transaction,
     apply_sql,
     split_on,
 )
@@ -43,8 +45,12 @@ def run_timeout_finding(path: str, deadline: Deadline) -> Finding:
 
 
 def apply_units(session: Session, units: list[Unit], framework: Framework | None,
-                database: DatabaseConfig, deadline: Deadline) -> list[Finding]:
-    """Apply ``units`` in order; the findings of the first file that fails."""
+                database: DatabaseConfig, deadline: Deadline, *,
+                one_transaction: bool = False) -> list[Finding]:
+    """Apply ``units`` in order; the findings of the first file that fails (with
+    ``one_transaction``, all of them in one transaction, as the framework's runner does)."""
+    if one_transaction:
+        return _apply_in_one_transaction(session, units, framework, database, deadline)
     for unit in units:
         if deadline.expired():
             return [run_timeout_finding(unit.path, deadline)]
@@ -70,6 +76,27 @@ def apply_unit(session: Session, unit: Unit, framework: Framework | None,
     return apply_sql(session, up.text, path=unit.path, start_line=up.start_line,
                      transactional=up.transactional, statement_timeout_s=statement_s,
                      lock_timeout_s=lock_s)
+
+
+def _apply_in_one_transaction(session: Session, units: list[Unit], framework: Framework | None,
+                              database: DatabaseConfig, deadline: Deadline) -> list[Finding]:
+    if not units:
+        return []
+    if deadline.expired():
+        return [run_timeout_finding(units[0].path, deadline)]
+    statement_s = deadline.statement_timeout(database.statement_timeout)
+    return apply_files_in_one_transaction(
+        session, ((u.path, _chunks(framework, u)) for u in units),
+        statement_timeout_s=statement_s, lock_timeout_s=min(database.lock_timeout, statement_s))
+
+
+def _chunks(framework: Framework | None, unit: Unit) -> list[Chunk]:
+    """The pieces of a file the runner sends one by one, with the line each starts on."""
+    if framework is not None and framework.statement_breakpoint:
+        return split_on(unit.text, framework.statement_breakpoint)
+    up = framework.up_section(unit.text) if framework is not None \
+        else Section(unit.text, 1, None)
+    return [] if up is None else [Chunk(up.text, up.start_line)]
 
 
 @contextlib.contextmanager
@@ -105,9 +132,11 @@ def build_template(server: Server, setup: Callable[[Database], list[Finding]]
 
 
 def apply_in(conninfo: str, units: list[Unit], framework: Framework | None,
-             database: DatabaseConfig, deadline: Deadline) -> list[Finding]:
+             database: DatabaseConfig, deadline: Deadline, *,
+             one_transaction: bool = False) -> list[Finding]:
     with open_session(conninfo, database) as session:
-        return apply_units(session, units, framework, database, deadline)
+        return apply_units(session, units, framework, database, deadline,
+                           one_transaction=one_transaction)
 
 
 def fill_rows(conninfo: str, database: DatabaseConfig,

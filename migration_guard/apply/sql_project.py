@@ -17,6 +17,7 @@ from migration_guard.apply.sources import Unit, matching, migration_paths, read_
 from migration_guard.apply.upgrade_path import run_upgrade_path
 from migration_guard.db.base import Database, Server
 from migration_guard.findings import Finding, Note
+from migration_guard.frameworks import runs_in_one_transaction
 from migration_guard.git.changeset import ChangeSet
 from migration_guard.projects import Project
 
@@ -56,16 +57,29 @@ def plan(project: Project, changeset: ChangeSet, settings: Settings) -> SqlPlan:
         # the edit): the upgrade path runs only the files the base does not have.
         new=[u for u in units if u.path not in base_entries],
         base=read_units(base_order, read_base),
-        declared=read_units(matching(candidate.files, declared_globs), candidate.read_many),
+        declared=_declared(project, changeset, settings, declared_globs),
     )
+
+
+def _declared(project: Project, changeset: ChangeSet, settings: Settings,
+              globs: tuple[str, ...]) -> list[Unit]:
+    """The desired schema for drift: the declarative SQL files, else (with drift on) what
+    the framework's own schema source declares."""
+    candidate = changeset.candidate
+    if globs or not settings.options.drift:
+        return read_units(matching(candidate.files, globs), candidate.read_many)
+    declared = project.fw.declared_schema(project, changeset)
+    return [Unit(*declared)] if declared is not None else []
 
 
 def run_sql_project(project: Project, server: Server, work: SqlPlan, settings: Settings,
                     deadline: Deadline) -> tuple[list[Finding], list[Note]]:
     database = settings.database
+    one_transaction = runs_in_one_transaction(project.fw, settings.options.runner)
 
     def apply(units: list[Unit]) -> Callable[[Database], list[Finding]]:
-        return lambda db: apply_in(db.conninfo, units, project.fw, database, deadline)
+        return lambda db: apply_in(db.conninfo, units, project.fw, database, deadline,
+                                   one_transaction=one_transaction)
 
     template: str | None = None
     if work.prefix:

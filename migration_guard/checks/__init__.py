@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from migration_guard.config import Config
-from migration_guard.findings import Outcome
+from migration_guard.findings import Note, Outcome
 from migration_guard.git.changeset import ChangeSet
 from migration_guard.projects import Project
 
@@ -44,4 +44,18 @@ def run_checks(
         # migrations left to compare; the other checks have nothing of it to look at.
         present = projects if name == "immutable" else [p for p in projects if not p.deleted]
         outcomes.extend(function(project, changeset, config) for project in present)
+    return _with_detection_notes(outcomes, projects)
+
+
+def _with_detection_notes(outcomes: list[Outcome], projects: Sequence[Project]
+                          ) -> list[Outcome]:
+    """What detection could not find, said once per project (never a silent project)."""
+    for project in projects:
+        at = next((i for i, o in enumerate(outcomes) if o.project == project.name), None)
+        if not project.notes or at is None:
+            continue
+        outcome = outcomes[at]
+        where = project.framework_config or project.migrations
+        notes = [Note(where, message, outcome.check, project.name) for message in project.notes]
+        outcomes[at] = outcome._replace(notes=[*notes, *outcome.notes])
     return outcomes

@@ -102,4 +102,5 @@ def check(project: Project, changeset: ChangeSet, config: Config) -> Outcome:
                 f"{old.oid[:12]} -> {new.oid[:12]})",
                 hint, check=CHECK, project=project.name,
             ))
+    findings += fw.immutable_extras(project, changeset, CHECK)
     return Outcome(CHECK, project.name, findings, notes)

@@ -194,16 +194,12 @@ def _check_alembic(ctx: _Ctx, base: dict[str, Entry], candidate: dict[str, Entry
                     f"set down_revision = {sorted(missing)[0]!r} (rebase it onto the head)")
 
 
-def _check_journal(ctx: _Ctx, base: dict[str, Entry], candidate: dict[str, Entry]) -> None:
+def _check_journal(ctx: _Ctx, candidate: dict[str, Entry]) -> None:
     """The framework's list of migrations agrees with the files and extends the base's."""
-    project, cs = ctx.project, ctx.changeset
-    journal_path = f"{project.migrations}/{ctx.fw.journal}"
+    project = ctx.project
     files = {project.rel(p) or "": p for p in candidate
              if ctx.fw.looks_like_migration(project.rel(p) or "")}
-    base_journal = cs.read_base({journal_path: base[journal_path]}).get(journal_path) \
-        if journal_path in base else None
-    for finding in ctx.fw.journal_findings(journal_path, files, cs.candidate.read(journal_path),
-                                           base_journal):
+    for finding in ctx.fw.journal_findings(project, ctx.changeset, files):
         ctx.findings.append(finding._replace(check=CHECK, project=project.name))
 
 
@@ -219,5 +215,5 @@ def check(project: Project, changeset: ChangeSet, config: Config) -> Outcome:
     else:
         _check_versions(ctx, base, candidate, new)
     if project.fw.journal:
-        _check_journal(ctx, base, candidate)
+        _check_journal(ctx, candidate)
     return Outcome(CHECK, project.name, ctx.findings, [])

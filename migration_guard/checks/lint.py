@@ -14,6 +14,7 @@ from pathlib import Path
 from migration_guard.config import Config
 from migration_guard.errors import GuardError
 from migration_guard.findings import Finding, Outcome
+from migration_guard.frameworks import runs_in_one_transaction
 from migration_guard.git.changeset import ChangeSet
 from migration_guard.lint import LintOptions, enabled_codes, lint_bytes
 from migration_guard.projects import Project
@@ -99,9 +100,16 @@ def check(project: Project, changeset: ChangeSet, config: Config) -> Outcome:
     if not paths:
         return Outcome(CHECK, project.name, [], [])
     options = lint_options(project, config)
+    runner = project.config.runner if project.config is not None else "framework"
+    one_transaction = runs_in_one_transaction(project.fw, runner)
+    if one_transaction:
+        options = options._replace(in_transaction=True)
     if project.fw.python:
         findings = _lint_alembic(project, changeset, options, paths)
     else:
         findings = _lint_sql_files(project, changeset, options, paths)
+    if one_transaction:
+        findings = project.fw.rehint(findings)
     return Outcome(CHECK, project.name,
                    [f._replace(check=CHECK, project=project.name) for f in findings], [])
+

@@ -126,6 +126,39 @@ def apply_chunks(session: Session, chunks: Iterable[Chunk], *, path: str,
     return _run(session, statements, path=path, transactional=transactional)
 
 
+def apply_files_in_one_transaction(
+        session: Session, files: Iterable[tuple[str, list[Chunk]]], *,
+        statement_timeout_s: float = DEFAULT_STATEMENT_TIMEOUT_S,
+        lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> list[Finding]:
+    """Apply several files in one transaction, as a runner that wraps every pending
+    migration in one does: a statement PostgreSQL refuses in a transaction block fails
+    here at its file and line, as it fails at deploy; any failure rolls back them all."""
+    planned: list[tuple[str, Statement]] = []
+    for path, chunks in files:
+        for chunk in chunks:
+            found, trouble = split_statements(chunk.text, chunk.start_line)
+            if trouble is not None:
+                return [trouble._replace(path=path)]
+            planned += [(path, s) for s in found]
+    if not planned:
+        return []
+    session.set_timeouts(statement_timeout_s, lock_timeout_s)
+    conn = session.conn
+    path, current = planned[0]
+    try:
+        conn.execute(b"BEGIN")
+        for path, current in planned:  # noqa: B007 (path names the failure)
+            conn.execute(current.text.encode())
+        conn.execute(b"COMMIT")
+    except psycopg.Error as exc:
+        if exc.sqlstate is None or conn.closed:
+            raise _server_lost(exc, path, current) from None
+        return [_failure(exc, path, current, session)]
+    finally:
+        _rollback(session)
+    return []
+
+
 # -- splitting ---------------------------------------------------------------------------
 
 

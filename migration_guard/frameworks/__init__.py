@@ -12,13 +12,15 @@ differs between frameworks is asked of the framework. The SQL-directory flavours
 # typing.NamedTuple compiles each string annotation, ~3 ms of every hook run.
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cache
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-if TYPE_CHECKING:
-    from migration_guard.findings import Finding
+if TYPE_CHECKING:  # types only: the arrows at run time point down
+    from migration_guard.findings import Finding, Outcome
     from migration_guard.frameworks.newfile import Plan, Write
+    from migration_guard.git.changeset import ChangeSet
+    from migration_guard.projects import Project
 
 Reader = Callable[[str], bytes | None]
 
@@ -58,7 +60,8 @@ class Found(NamedTuple):
     #: Why the project cannot be checked as found (a value only known at run time): the
     #: commands exit 2 with it unless the config declares the project itself.
     problem: str = ""
-    marker: str = ""  # the file that declared the project (alembic.ini, drizzle.config.ts)
+    framework_config: str | None = None  # the framework's own config file (drizzle.config.*)
+    notes: tuple[str, ...] = ()  # what detection could not find, said in every check's output
 
 
 class Framework:
@@ -90,6 +93,8 @@ class Framework:
     declarative_schema: bool = False
     #: A line the framework writes between statements; its runner splits files on it.
     statement_breakpoint: str = ""
+    #: The framework's runner applies every pending migration in one transaction.
+    one_transaction_per_run: bool = False
     #: The runner's bookkeeping: tables and schemas that are never part of the schema.
     tracking_tables: frozenset[str] = frozenset()
     tracking_schemas: frozenset[str] = frozenset()
@@ -98,8 +103,10 @@ class Framework:
     #: The query ``status`` reads applied versions with (one text column); "" for none.
     applied_query: str = ""
 
-    def detect(self, paths: list[str], read: Reader) -> list[Found]:
-        """The framework's projects among ``paths`` (a tree's relevant file names)."""
+    def detect(self, paths: list[str], read: Reader, *,
+               every: Sequence[str] = ()) -> list[Found]:
+        """The framework's projects among ``paths`` (a tree's relevant file names; ``every``
+        is all of them, for a framework whose config names paths of any kind)."""
         return []
 
     def detect_named(self, path: str, read: Reader) -> list[Found]:
@@ -134,10 +141,10 @@ class Framework:
         """The files of a new migration, named and ordered as the framework wants."""
         raise NotImplementedError(f"{self.name} writes its own migrations")
 
-    def journal_findings(self, journal_path: str, files: dict[str, str], journal: bytes | None,
-                         base_journal: bytes | None) -> list["Finding"]:
-        """Where the journal (``journal`` as checked, ``base_journal`` as merged) and the
-        migration files (``files``: name relative to the directory -> path) disagree."""
+    def journal_findings(self, project: "Project", changeset: "ChangeSet",
+                         files: dict[str, str]) -> list["Finding"]:
+        """Where the journal, as checked and as merged, and the migration files (``files``:
+        name relative to the migrations directory -> path) disagree."""
         return []
 
     def listed_order(self, migrations: str, paths: list[str],
@@ -174,6 +181,48 @@ class Framework:
     def version_group(self, rel: str) -> str:
         """Files with the same version and the same group are duplicates."""
         return ""
+
+    def chunks(self, text: str) -> "list[tuple[str, int]]":
+        """The pieces the runner executes one by one, with the line each starts on."""
+        return [(text, 1)]
+
+    def rehint(self, findings: "list[Finding]") -> "list[Finding]":
+        """Lint findings with hints this framework's users can follow."""
+        return findings
+
+    def immutable_extras(self, project: "Project", changeset: "ChangeSet",
+                         check: str) -> "list[Finding]":
+        """Findings for merged files besides the migrations (a journal, snapshots)."""
+        return []
+
+    def prove_required(self, project: "Project", changeset: "ChangeSet",
+                       findings: "list[Finding]") -> "Outcome | None":
+        """The framework's generator judging what the fast ``required`` rule found (None:
+        no generator; the fast rule's findings stand)."""
+        return None
+
+    def declared_schema(self, project: "Project",
+                        changeset: "ChangeSet") -> "tuple[str, str] | None":
+        """``(path, SQL)`` of the schema the project's own source declares, for drift
+        (None: the framework has none; a GuardError when it has one but cannot print it)."""
+        return None
+
+    def applied_paths(self, conn: Any, project: "Project",
+                      changes: "ChangeSet") -> "set[str] | None":
+        """The migration paths a live database records as applied (None: not known here)."""
+        return None
+
+    def write_status(self, conn: Any, project: "Project", changes: "ChangeSet",
+                     out: Any) -> bool:
+        """Write the project's applied/pending status when the framework reads its own
+        bookkeeping; False leaves it to the generic version query."""
+        return False
+
+
+def runs_in_one_transaction(fw: Framework, runner: str) -> bool:
+    """All pending migrations run in one transaction: the framework's own runner does so,
+    and the config's ``runner`` does not say the SQL is applied per file instead."""
+    return fw.one_transaction_per_run and runner == "framework"
 
 
 @cache

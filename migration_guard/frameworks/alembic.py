@@ -11,7 +11,7 @@ reported at its line.
 
 import posixpath
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from typing import NamedTuple
 
@@ -56,7 +56,8 @@ class AlembicFramework(Framework):
     tracking_tables = frozenset({"alembic_version"})
     applied_query = "SELECT version_num FROM alembic_version"
 
-    def detect(self, paths: list[str], read: Reader) -> list[Found]:
+    def detect(self, paths: list[str], read: Reader, *,
+               every: Sequence[str] = ()) -> list[Found]:
         inis = [p for p in paths if p == "alembic.ini" or p.endswith("/alembic.ini")]
         return [self._project(ini, read) for ini in inis]
 
@@ -73,7 +74,7 @@ class AlembicFramework(Framework):
         return Found(settings.versions_dir, None, "", here, command, ini,
                      posixpath.join(settings.script_dir, "env.py").lstrip("/"),
                      tuple(dict.fromkeys([*settings.sys_path, here, "", "src"])),
-                     problem=settings.problem, marker=ini)
+                     problem=settings.problem)
 
     def applied(self, recorded: set[str], versions: list[str]) -> set[str]:
         return recorded  # the status command adds each applied head's ancestors

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from migration_guard.frameworks import Found, Reader
@@ -42,7 +43,8 @@ class Prisma(SqlDirectory):
         version = next_version(plan.versions, "timestamp", plan.now, 14)
         return [Write(plan.at(f"{version}_{plan.slug}/migration.sql"), plan.up)]
 
-    def detect(self, paths: list[str], read: Reader) -> list[Found]:
+    def detect(self, paths: list[str], read: Reader, *,
+               every: Sequence[str] = ()) -> list[Found]:
         dirs: set[str] = set()
         # The cheap suffix tests first: most of a large repository's .sql files are not
         # Prisma's.

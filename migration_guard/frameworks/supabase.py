@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from migration_guard.frameworks import Found, Reader
@@ -40,7 +41,8 @@ class Supabase(SqlDirectory):
         version = next_version(plan.versions, "timestamp", plan.now, 14)
         return [Write(plan.at(f"{version}_{plan.slug}.sql"), plan.up)]
 
-    def detect(self, paths: list[str], read: Reader) -> list[Found]:
+    def detect(self, paths: list[str], read: Reader, *,
+               every: Sequence[str] = ()) -> list[Found]:
         roots = set()
         for path in paths:
             match = re.match(_LAYOUT, path) if "supabase/" in path else None

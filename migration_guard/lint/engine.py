@@ -22,6 +22,8 @@ from migration_guard.lint.rules.locking import lock_timeout
 from migration_guard.lint.source import SourceMap, decode, line_and_column_of_byte
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from migration_guard.lint.ignores import Ignore
 
 _META_LINE = r"^[ \t]*(\\[A-Za-z!?;.\\]*)"
@@ -154,9 +156,8 @@ def _analyse(
     if tree is not None:
         ctx = Context(options, enabled, created_tables or frozenset(), asked)
         dispatch = plan.dispatch
-        for raw in tree:
-            [(node_type, node)] = raw["stmt"].items()
-            ctx.offset = offset = raw.get("stmt_location", 0)
+        for offset, node_type, node in _statements(tree, source):
+            ctx.offset = offset
             if keep:
                 kept.append((offset, node_type, node))
             if check_lock_timeout:
@@ -183,6 +184,22 @@ def _analyse(
         findings.extend(p for p in problems if p.code in enabled)
     findings.sort(key=sort_key)
     return Analysis(findings, created, statements, frozenset(asked))
+
+
+def _statements(tree: list[Any], source: SourceMap) -> Iterator[tuple[int, str, Node]]:
+    """Each statement with its byte offset; a DO block's statements in its place."""
+    for raw in tree:
+        [(node_type, node)] = raw["stmt"].items()
+        offset = raw.get("stmt_location", 0)
+        inside = None
+        if node_type == "DoStmt":
+            from migration_guard.lint.doblock import statements_in_do
+
+            inside = statements_in_do(node, offset, source.data)
+        if inside is None:
+            yield offset, node_type, node
+        else:
+            yield from inside
 
 
 def _target(node: Node) -> str:
