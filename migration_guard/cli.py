@@ -94,6 +94,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             sub = commands.add_parser(name, help=summary, description=summary,
                                       formatter_class=_HelpFormatter)
             _add_range_options(sub)
+            if name == "required":
+                sub.add_argument("--prove", action="store_true", help="judge model changes "
+                                 "that the file rule would fail on a throwaway database: "
+                                 "autogenerate and a catalog compare against the migrations")
+                sub.add_argument("--database-url", help=DATABASE_URL_HELP)
     if only in (None, "lint"):
         lint = commands.add_parser("lint", help=LINT_SUMMARY, description=LINT_SUMMARY,
                                    formatter_class=_HelpFormatter)
@@ -254,7 +259,8 @@ def run(argv: Sequence[str] | None, environ: dict[str, str]) -> int:
     if unknown:
         raise GuardError(f"check not available yet: {', '.join(unknown)}",
                          f"run any of: {', '.join(ALL_CHECKS)}")
-    outcomes = run_checks(names, changes, projects, config)
+    outcomes = run_checks(names, changes, projects, config,
+                          prove=getattr(args, "prove", False))
     render(outcomes, changes.summary, args.format, sys.stdout,
            summary_path=_summary_path(args, environ))
     return exit_code(outcomes)

@@ -169,15 +169,17 @@ def test_alembic_schema_sources_follow_env_py(repo: Repo, env_line: str, expecte
     env = layout.files["migrations/env.py"].replace("target_metadata = Base.metadata", env_line)
     repo.commit("env", "migrations/env.py", env)
     repo.branch("feature")
-    repo.append("app/models.py", "\n# change\n")
-    repo.append("app/views.py", "\n# unrelated\n")
+    repo.append("app/models.py", "\nAUDITED = True\n")
+    repo.append("app/views.py", "\nUNRELATED = True\n")
     repo.add()
     result = repo.mg("required")
     assert result.code == expected, result.out
     if expected:
         assert result.lines[1:-1] == [
             "app/models.py: MG101 schema source changed but no migration was added to "
-            "migrations/versions/ (modules behind target_metadata in migrations/env.py)",
+            "migrations/versions/ (modules behind target_metadata in migrations/env.py; judged "
+            "by file)",
             '  hint: generate one and stage it: alembic revision --autogenerate -m "<describe '
-            'the change>"',
+            'the change>"; if the change has no schema effect, prove it: migration-guard '
+            'required --prove',
         ]
