@@ -56,6 +56,10 @@ GIT_CODES: dict[str, Code] = {
         ("MG122", "migration-not-text",
          "a migration is binary, a Git LFS pointer, a symlink or a submodule"),
         ("MG123", "merge-conflict-markers", "a migration contains merge conflict markers"),
+        ("MG124", "alembic-merge-revision",
+         "an Alembic revision merges two or more, under strict linear history"),
+        ("MG125", "alembic-branch-point",
+         "an Alembic revision with two or more children, under strict linear history"),
     ]),
 }
 

@@ -94,6 +94,12 @@ LINT_KEYS: dict[str, Key] = {
     "require_plural_table_names": Key("bool", default=True),
 }
 
+# ``linear``: strict mode asks for one unbranched Alembic chain (no merge revisions, no
+# branch points) instead of one head.
+LINEAR_KEYS: dict[str, Key] = {
+    "strict": Key("bool", default=False),
+}
+
 PROJECT_KEYS: dict[str, Key] = {
     "name": Key("str"),
     "framework": Key("enum", allowed=FRAMEWORKS),
@@ -110,6 +116,7 @@ PROJECT_KEYS: dict[str, Key] = {
     "database_url_env": Key("str", default="DATABASE_URL", check=_env_name),
     "declarative_schema": Key("strlist", default=()),
     "lint": Key("section", children=LINT_KEYS),
+    "linear": Key("section", children=LINEAR_KEYS),
 }
 
 DATABASE_KEYS: dict[str, Key] = {  # seconds, except sample_rows
@@ -135,6 +142,7 @@ TOP_KEYS: dict[str, Key] = {
     "exceptions": Key("list", default=(), children=EXCEPTION_KEYS),
     "database": Key("section", children=DATABASE_KEYS),
     "lint": Key("section", children=LINT_KEYS),
+    "linear": Key("section", children=LINEAR_KEYS),
 }
 
 REQUIRED = {"exceptions": ("path", "blob", "reason")}
@@ -166,6 +174,7 @@ class ProjectConfig(NamedTuple):
     database_url_env: str = "DATABASE_URL"
     declarative_schema: tuple[str, ...] = ()
     lint: tuple[tuple[str, Any], ...] = ()  # lint settings overriding the top-level ones
+    linear: tuple[tuple[str, Any], ...] = ()  # linear settings overriding the top-level ones
 
 
 class DatabaseConfig(NamedTuple):
@@ -189,6 +198,7 @@ class Config(NamedTuple):
     exceptions: tuple[Exception_, ...]
     database: DatabaseConfig = DatabaseConfig()
     lint: tuple[tuple[str, Any], ...] = ()  # the top-level lint section, as given
+    linear: tuple[tuple[str, Any], ...] = ()  # the top-level linear section, as given
 
 
 DEFAULT = Config(None, None, DEFAULT_CHECKS, None, ())
@@ -381,6 +391,7 @@ def _project(line: int, raw: dict[str, tuple[int, Any]]) -> ProjectConfig:
         drift=get("drift"), database_url_env=get("database_url_env"),
         declarative_schema=tuple(get("declarative_schema")),
         lint=_lint(raw["lint"][1]) if "lint" in raw else (),
+        linear=_lint(raw["linear"][1]) if "linear" in raw else (),
     )
 
 
@@ -422,6 +433,7 @@ def parse_config(value: Value | None, source: str) -> Config:
         exceptions=exceptions,
         database=_database(raw["database"][1]) if "database" in raw else DatabaseConfig(),
         lint=_lint(raw["lint"][1]) if "lint" in raw else (),
+        linear=_lint(raw["linear"][1]) if "linear" in raw else (),
     )
 
 

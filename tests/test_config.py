@@ -29,7 +29,7 @@ def test_invalid_yaml(repo: Repo) -> None:
 def test_unknown_key(repo: Repo) -> None:
     assert error_lines(repo, "base: main\nproject:\n  - framework: sql\n") == [
         "migration-guard: error: .migration-guard.yaml:2: project: unknown key",
-        "  hint: allowed keys here: base, checks, projects, exceptions, database, lint",
+        "  hint: allowed keys here: base, checks, projects, exceptions, database, lint, linear",
     ]
 
 
@@ -38,7 +38,7 @@ def test_unknown_nested_key(repo: Repo) -> None:
         "migration-guard: error: .migration-guard.yaml:3: projects[0].migration: unknown key",
         "  hint: allowed keys here: name, framework, migrations, alembic_ini, schema, exclude, "
         "allow_out_of_order, generate_command, prelude, seed, roundtrip, drift, database_url_env, "
-        "declarative_schema, lint",
+        "declarative_schema, lint, linear",
     ]
 
 
@@ -183,3 +183,11 @@ def test_alembic_schema_sources_follow_env_py(repo: Repo, env_line: str, expecte
             'the change>"; if the change has no schema effect, prove it: migration-guard '
             'required --prove',
         ]
+
+
+def test_linear_strict_must_be_a_boolean(repo: Repo) -> None:
+    assert error_lines(repo, "linear:\n  strict: yes please\n") == [
+        "migration-guard: error: .migration-guard.yaml:2: linear.strict: expected a boolean, "
+        "got a string",
+        "  hint: set linear.strict to a boolean",
+    ]

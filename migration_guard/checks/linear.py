@@ -2,7 +2,9 @@
 
 SQL frameworks: names match the pattern, versions are unique, new ones sort after the
 base's newest. Alembic: one head, and every new revision descends from the base's head
-(plus missing parents, cycles, duplicate ids). Drizzle: files and the journal agree.
+(plus missing parents, cycles, duplicate ids); in strict mode (``linear: {strict: true}``)
+no merge revision and no branch point anywhere in the history. Drizzle: files and the
+journal agree.
 """
 
 from __future__ import annotations
@@ -14,7 +16,13 @@ from migration_guard.changeset import ChangeSet
 from migration_guard.config import Config
 from migration_guard.findings import Finding, Outcome
 from migration_guard.frameworks import Framework, Version
-from migration_guard.frameworks.alembic import Revision, Unreadable, build_graph, parse_revision
+from migration_guard.frameworks.alembic import (
+    Graph,
+    Revision,
+    Unreadable,
+    build_graph,
+    parse_revision,
+)
 from migration_guard.gitrepo import SUBMODULE_MODE, SYMLINK_MODE, Entry
 from migration_guard.globs import matches_any
 from migration_guard.projects import Project
@@ -25,9 +33,10 @@ _LFS = b"version https://git-lfs.github.com/spec/v1"
 
 
 class _Ctx:
-    def __init__(self, project: Project, changeset: ChangeSet) -> None:
+    def __init__(self, project: Project, changeset: ChangeSet, config: Config) -> None:
         self.project = project
         self.changeset = changeset
+        self.config = config
         self.fw: Framework = project.fw
         self.findings: list[Finding] = []
 
@@ -156,6 +165,8 @@ def _check_alembic(ctx: _Ctx, base: dict[str, Entry], candidate: dict[str, Entry
         ctx.add("MG116", first.path, first.line,
                 f"revision graph has a cycle: {' -> '.join(cycle)}",
                 "break the cycle: each down_revision must name an older revision")
+    if strict_history(ctx.project, ctx.config):
+        _check_strict(ctx, graph, new_or_edited)
     heads = graph.heads
     if len(heads) > 1:
         listed = ", ".join(f"{h} ({graph.revisions[h].path})" for h in heads)
@@ -191,6 +202,40 @@ def _check_alembic(ctx: _Ctx, base: dict[str, Entry], candidate: dict[str, Entry
                     f"revision {rev.id} does not descend from the base's head "
                     f"{', '.join(sorted(missing))}: it starts a second branch",
                     f"set down_revision = {sorted(missing)[0]!r} (rebase it onto the head)")
+
+
+def strict_history(project: Project, config: Config) -> bool:
+    """``linear: {strict: true}``, the project's own setting first."""
+    own = dict(project.config.linear) if project.config is not None else {}
+    return bool({**dict(config.linear), **own}.get("strict", False))
+
+
+def _check_strict(ctx: _Ctx, graph: Graph, new_or_edited: set[str]) -> None:
+    """One unbranched chain: no revision merges two, no revision is the parent of two.
+    Findings point at the revisions this change made where it made any: a merged
+    revision cannot be edited."""
+    children: dict[str, list[str]] = {}
+    for rev in sorted(graph.revisions.values(), key=lambda r: r.path):
+        if len(rev.down) > 1:
+            ctx.add("MG124", rev.path, rev.line,
+                    f"revision {rev.id} merges {', '.join(rev.down)}: strict linear history "
+                    "allows no merge revisions",
+                    "delete the merge revision and rebase one branch onto the other: set the "
+                    "down_revision of its first revision to the other branch's head")
+        for parent in rev.down:
+            children.setdefault(parent, []).append(rev.id)
+    for parent, kids in sorted(children.items()):
+        if len(kids) < 2:
+            continue
+        listed = ", ".join(f"{k} ({graph.revisions[k].path})" for k in kids)
+        made = [k for k in kids if graph.revisions[k].path in new_or_edited]
+        for kid in made or kids:
+            rev = graph.revisions[kid]
+            ctx.add("MG125", rev.path, rev.line,
+                    f"revision {parent} is the down_revision of {len(kids)} revisions: "
+                    f"{listed}; strict linear history allows one",
+                    "rebase this revision onto the newest one: set its down_revision to the "
+                    "current head (alembic heads)")
 
 
 def _check_drizzle(ctx: _Ctx, base: dict[str, Entry], candidate: dict[str, Entry],
@@ -242,7 +287,7 @@ def _check_drizzle(ctx: _Ctx, base: dict[str, Entry], candidate: dict[str, Entry
 
 
 def check(project: Project, changeset: ChangeSet, config: Config) -> Outcome:
-    ctx = _Ctx(project, changeset)
+    ctx = _Ctx(project, changeset, config)
     base = _files(project, project.inside(changeset.base_files([project.migrations])))
     candidate = _files(project, changeset.candidate.below(project.migrations))
     new = {p: e for p, e in candidate.items() if p not in base}
