@@ -87,11 +87,20 @@ def _is_revision_file(project: Project, path: str) -> bool:
 
 def _context_files(project: Project, snapshot: Snapshot) -> list[str]:
     """What rendering reads besides the revisions: alembic.ini, env.py, the templates and
-    the project's Python modules."""
+    the project's Python modules (as :func:`~migration_guard.export.alembic_project_files`
+    chooses them, over the path list: a cache hit need not build every file's entry)."""
     from migration_guard.export import alembic_project_files
 
-    return sorted(p for p in alembic_project_files(project, snapshot.files)
-                  if not _is_revision_file(project, p))
+    root = project.root + "/" if project.root else ""
+    script_dir = posixpath.dirname(project.env_py or "") + "/"
+    versions = project.migrations + "/"
+    cut = len(versions)
+    paths = [p for p in snapshot.paths if p.startswith(root) and (
+        p.endswith(".py") or p == project.alembic_ini or p.startswith(script_dir))
+        and not (p.startswith(versions) and "/" not in p[cut:] and p != project.env_py
+                 and _is_revision_file(project, p))]
+    entries = {p: e for p in paths if (e := snapshot.entry(p)) is not None}
+    return sorted(alembic_project_files(project, entries))
 
 
 def _shared_key(project: Project, snapshot: Snapshot, env_var: str) -> str:
