@@ -142,3 +142,11 @@ def test_only_sql_staged_imports_nothing_from_alembic(repo: Repo, tmp_path: Path
                "create index users_id_idx on users (id);\n")
     repo.add()
     assert probe(repo, "check", "--fast", cache=tmp_path)[-1] == "exit 1 imported []"
+
+
+def test_range_mode_lints_the_to_ref_not_the_work_tree(repo: Repo) -> None:
+    feature(repo, INDEX)
+    repo.git("commit", "-q", "-m", "risky revision")
+    repo.write(NEW, revision("0003", "0002", SAFE))  # the work tree disagrees
+    result = repo.mg("lint", "--from-ref", "main", "--to-ref", "feature")
+    assert (result.code, lint_codes(result.out)) == (1, [FLAGGED]), result.out + result.err

@@ -140,3 +140,19 @@ def test_check_proves_when_apply_runs_too(apply_repo: Repo) -> None:
     result = apply_repo.mg("check", "--checks", "required,apply")
     assert (result.code, result.err) == (0, ""), result.out
     assert result.lines[1:] == [NO_EFFECT, "no findings (required, apply over 1 project)"]
+
+
+def test_proof_without_target_metadata_is_exit_2(apply_repo: Repo) -> None:
+    models_project(apply_repo)
+    apply_repo.write(".migration-guard.yaml",
+                     "projects:\n  - alembic_ini: alembic.ini\n    schema: [app/models.py]\n")
+    apply_repo.write("migrations/env.py", ENV_PY.replace("target_metadata = Base.metadata",
+                                                         "target_metadata = None"))
+    apply_repo.git("commit", "-qam", "no target_metadata")
+    edit_models(apply_repo, "String(100)", "String(200)")
+    result = apply_repo.mg("required", "--prove")
+    assert (result.code, result.out) == (2, ""), result.out
+    assert result.err.splitlines() == [
+        "migration-guard: error: cannot prove the model change: migrations/env.py gives no "
+        "target_metadata, so there is nothing to compare the migrations with",
+        "  hint: set target_metadata in env.py, or drop --prove"]
