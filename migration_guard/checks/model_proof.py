@@ -7,12 +7,15 @@ database and compared with the changed models twice: by Alembic's autogenerate
 (``compare_metadata``, with the options env.py passes to ``context.configure()``), and by
 the drift check's catalog compare of ``metadata.create_all()`` with the migrated schema,
 which also sees what autogenerate does not (an added CHECK constraint, a changed partial
-index predicate). Only a change neither of them sees passes. Runs only where the file
+index predicate). The models as they were before the change are compared with the same
+schema, and what already differed then is not the change's doing: only differences the
+change brings count. Only a change that brings none passes. Runs only where the file
 rule would fail, and imports the database stack only then.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -31,8 +34,9 @@ from migration_guard.apply.drift import (
 )
 from migration_guard.apply.runner import throwaway
 from migration_guard.apply.settings import Deadline, settings_for
-from migration_guard.changeset import ChangeSet
+from migration_guard.changeset import ChangeSet, Snapshot
 from migration_guard.config import Config
+from migration_guard.db.base import Database, Server
 from migration_guard.db.provider import default_cache_dir, open_server
 from migration_guard.errors import GuardError
 from migration_guard.findings import Finding, Note
@@ -63,47 +67,96 @@ def prove_model_change(project: Project, changeset: ChangeSet, config: Config,
                 for path in sorted(changed)]
 
 
+class _Proof:
+    """One throwaway server and database with the project's migrations applied, against
+    which versions of the models are compared."""
+
+    def __init__(self, project: Project, changeset: ChangeSet, config: Config) -> None:
+        self.project = project
+        self.changeset = changeset
+        self.settings = settings_for(config, project)
+        self.deadline = Deadline(self.settings.database.run_timeout)
+        self.cache_root = default_cache_dir()
+        self.work = alembic_plan.plan(project, changeset, self.settings)
+
+    def workspace(self, snapshot: Snapshot) -> Workspace:
+        return Workspace(self.project, snapshot, env_var=self.settings.options.database_url_env,
+                         bytecode_cache=bytecode.cache_dir_for(self.cache_root))
+
+    def differences(self) -> list[tuple[str, str]]:
+        """What differs between the changed models and the migrated schema, less what
+        already differed between the models before the change and the same schema."""
+        database = self.settings.database
+        with open_server(database_url=database.url, cache_dir=self.cache_root,
+                         connect_timeout_s=database.connect_timeout,
+                         start_timeout_s=database.start_timeout, background=True) as server, \
+                contextlib.ExitStack() as candidate:
+            ws = candidate.enter_context(self.workspace(self.changeset.candidate))
+            ws.preload()  # while the server boots
+            runner = AlembicRun(ws, server, self.work, self.settings, self.deadline,
+                                cache_root=self.cache_root)
+            with throwaway(server) as migrated:
+                # No migration is part of the change: the candidate's heads are the heads
+                # before it.
+                _require_none(runner.sql(migrated, self.work.prelude)
+                              or ws.upgrade(runner.config(migrated), "heads",
+                                            doing="upgrade to the migrations' heads"))
+                now = self.compare(ws, runner, server, migrated, required=True)
+                # Forget the changed models' modules before the old ones are imported.
+                candidate.close()
+                before = self.compare_before(server, migrated) if now else []
+        already = {text for _, text in before}
+        return [(table, text) for table, text in now if text not in already]
+
+    def compare_before(self, server: Server, migrated: Database) -> list[tuple[str, str]]:
+        """The same comparison for the models as they were before the change (nothing,
+        when they cannot be read: every difference then counts)."""
+        if self.changeset.since is None:
+            return []
+        old = Snapshot(self.changeset.git, self.changeset.since, "before the change")
+        with self.workspace(old) as ws:
+            runner = AlembicRun(ws, server, self.work, self.settings, self.deadline,
+                                cache_root=self.cache_root)
+            try:
+                return self.compare(ws, runner, server, migrated, required=False)
+            except GuardError:
+                return []
+
+    def compare(self, ws: Workspace, runner: AlembicRun, server: Server, migrated: Database,
+                *, required: bool) -> list[tuple[str, str]]:
+        """(table, difference in words) between env.py's target_metadata and the migrated
+        schema: autogenerate's first, then what only the catalog compare shows."""
+        metadata, diffs, failures = capture_models(ws, runner.config(migrated))
+        if failures:
+            if required:
+                _require_none(failures)
+            return []
+        metadatas = [metadata] if isinstance(metadata, sa.MetaData) else [
+            m for m in (metadata or ()) if isinstance(m, sa.MetaData)]
+        if not metadatas:
+            raise GuardError(
+                f"cannot prove the model change: {self.project.env_py} gives no "
+                "target_metadata, so there is nothing to compare the migrations with",
+                "set target_metadata in env.py, or drop --prove")
+        expected, trouble = models_schema(server, metadatas, self.work.prelude,
+                                          self.settings.database, self.deadline,
+                                          self.cache_root)
+        _require_none(trouble)
+        found = catalog.compare(expected, schema_of(migrated.conninfo),
+                                expected_label=MODELS, actual_label=MIGRATED)
+        described = [(_table_of(d), describe_diff(d)) for d in _flatten(diffs)]
+        seen = " ".join(text for _, text in described)
+        described += [(d.name.split(".")[-2] if d.kind != "table" and "." in d.name
+                       else d.name.split(".")[-1], d.message)
+                      for d in found if not _named_already(d, seen)]
+        return described
+
+
 def schema_differences(project: Project, changeset: ChangeSet,
                        config: Config) -> list[tuple[str, str]]:
-    """(table, difference in words) between the models and the migrated schema:
-    autogenerate's first, then what only the catalog compare shows."""
-    settings = settings_for(config, project)
-    database = settings.database
-    deadline = Deadline(database.run_timeout)
-    cache_root = default_cache_dir()
-    work = alembic_plan.plan(project, changeset, settings)
-    with open_server(database_url=database.url, cache_dir=cache_root,
-                     connect_timeout_s=database.connect_timeout,
-                     start_timeout_s=database.start_timeout, background=True) as server, \
-            Workspace(project, changeset.candidate, env_var=settings.options.database_url_env,
-                      bytecode_cache=bytecode.cache_dir_for(cache_root)) as ws:
-        ws.preload()  # while the server boots
-        runner = AlembicRun(ws, server, work, settings, deadline, cache_root=cache_root)
-        with throwaway(server) as migrated:
-            # No migration is part of the change: the candidate's heads are the base's.
-            _require_none(runner.sql(migrated, work.prelude)
-                          or ws.upgrade(runner.config(migrated), "heads",
-                                        doing="upgrade to the migrations' heads"))
-            metadata, diffs, failures = capture_models(ws, runner.config(migrated))
-            _require_none(failures)
-            metadatas = [metadata] if isinstance(metadata, sa.MetaData) else [
-                m for m in (metadata or ()) if isinstance(m, sa.MetaData)]
-            if not metadatas:
-                raise GuardError(
-                    f"cannot prove the model change: {project.env_py} gives no "
-                    "target_metadata, so there is nothing to compare the migrations with",
-                    "set target_metadata in env.py, or drop --prove")
-            expected, trouble = models_schema(server, metadatas, work.prelude, database,
-                                              deadline, cache_root)
-            _require_none(trouble)
-            found = catalog.compare(expected, schema_of(migrated.conninfo),
-                                    expected_label=MODELS, actual_label=MIGRATED)
-    described = [(_table_of(d), describe_diff(d)) for d in _flatten(diffs)]
-    seen = " ".join(text for _, text in described)
-    described += [(d.name.split(".")[-2] if d.kind != "table" and "." in d.name
-                   else d.name.split(".")[-1], d.message)
-                  for d in found if not _named_already(d, seen)]
-    return described
+    """(table, difference in words) the change brings between the models and the schema
+    the migrations make."""
+    return _Proof(project, changeset, config).differences()
 
 
 def _require_none(trouble: list[Finding]) -> None:

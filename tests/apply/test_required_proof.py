@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from conftest import Repo
 from layouts import ALEMBIC_INI, ENV_PY
+from layouts import MODELS as LAYOUT_MODELS
 
-from apply.projects import revision
+from apply.projects import alembic_base, revision
 
 MODELS = """from datetime import datetime
 
@@ -156,3 +157,29 @@ def test_proof_without_target_metadata_is_exit_2(apply_repo: Repo) -> None:
         "migration-guard: error: cannot prove the model change: migrations/env.py gives no "
         "target_metadata, so there is nothing to compare the migrations with",
         "  hint: set target_metadata in env.py, or drop --prove"]
+
+
+def drifting_project(repo: Repo) -> None:
+    """The layouts' models declare users.name NOT NULL; the migration made it nullable."""
+    alembic_base(repo)
+    repo.branch("feature")
+
+
+def test_drift_older_than_the_change_does_not_fail_it(apply_repo: Repo) -> None:
+    drifting_project(apply_repo)
+    apply_repo.write("app/models.py", LAYOUT_MODELS.replace("class User(", "class Member("))
+    apply_repo.add()
+    result = apply_repo.mg("required", "--prove")
+    assert (result.code, result.err) == (0, ""), result.out
+
+
+def test_only_the_differences_the_change_brings_are_listed(apply_repo: Repo) -> None:
+    drifting_project(apply_repo)
+    apply_repo.write("app/models.py", LAYOUT_MODELS + "    age: Mapped[int | None] = "
+                     "mapped_column(Integer)\n")
+    apply_repo.add()
+    result = apply_repo.mg("required", "--prove")
+    assert result.code == 1, result.out + result.err
+    assert result.lines[1:] == [
+        f"app/models.py: MG101 {PROVEN}: column 'users.age' (INTEGER) is in the models but "
+        "not in the migrated database", HINT, "1 finding (required over 1 project)"]
