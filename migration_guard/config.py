@@ -96,6 +96,12 @@ LINT_KEYS: dict[str, Key] = {
     "require_plural_table_names": Key("bool", default=True),
 }
 
+# ``linear``: strict mode asks for one unbranched Alembic chain (no merge revisions, no
+# branch points) instead of one head.
+LINEAR_KEYS: dict[str, Key] = {
+    "strict": Key("bool", default=False),
+}
+
 PROJECT_KEYS: dict[str, Key] = {
     "name": Key("str"),
     "framework": Key("enum", allowed=FRAMEWORKS),
@@ -114,6 +120,7 @@ PROJECT_KEYS: dict[str, Key] = {
     "database_url_env": Key("str", default="DATABASE_URL", check=_env_name),
     "declarative_schema": Key("strlist", default=()),
     "lint": Key("section", children=LINT_KEYS),
+    "linear": Key("section", children=LINEAR_KEYS),
 }
 
 DATABASE_KEYS: dict[str, Key] = {  # seconds, except sample_rows
@@ -139,6 +146,7 @@ TOP_KEYS: dict[str, Key] = {
     "exceptions": Key("list", default=(), children=EXCEPTION_KEYS),
     "database": Key("section", children=DATABASE_KEYS),
     "lint": Key("section", children=LINT_KEYS),
+    "linear": Key("section", children=LINEAR_KEYS),
 }
 
 REQUIRED = {"exceptions": ("path", "blob", "reason")}
@@ -172,6 +180,7 @@ class ProjectConfig(NamedTuple):
     lint: tuple[tuple[str, Any], ...] = ()  # lint settings overriding the top-level ones
     generate_check: str | None = None  # a command that exits 1 when a migration is missing
     runner: str = "framework"
+    linear: tuple[tuple[str, Any], ...] = ()  # linear settings overriding the top-level ones
 
 
 class DatabaseConfig(NamedTuple):
@@ -195,6 +204,7 @@ class Config(NamedTuple):
     exceptions: tuple[Exception_, ...]
     database: DatabaseConfig = DatabaseConfig()
     lint: tuple[tuple[str, Any], ...] = ()  # the top-level lint section, as given
+    linear: tuple[tuple[str, Any], ...] = ()  # the top-level linear section, as given
 
 
 DEFAULT = Config(None, None, DEFAULT_CHECKS, None, ())
@@ -388,6 +398,7 @@ def _project(line: int, raw: dict[str, tuple[int, Any]]) -> ProjectConfig:
         declarative_schema=tuple(get("declarative_schema")),
         lint=_lint(raw["lint"][1]) if "lint" in raw else (),
         generate_check=get("generate_check"), runner=get("runner"),
+        linear=_lint(raw["linear"][1]) if "linear" in raw else (),
     )
 
 
@@ -429,6 +440,7 @@ def parse_config(value: Value | None, source: str) -> Config:
         exceptions=exceptions,
         database=_database(raw["database"][1]) if "database" in raw else DatabaseConfig(),
         lint=_lint(raw["lint"][1]) if "lint" in raw else (),
+        linear=_lint(raw["linear"][1]) if "linear" in raw else (),
     )
 
 

@@ -29,7 +29,7 @@ def test_invalid_yaml(repo: Repo) -> None:
 def test_unknown_key(repo: Repo) -> None:
     assert error_lines(repo, "base: main\nproject:\n  - framework: sql\n") == [
         "migration-guard: error: .migration-guard.yaml:2: project: unknown key",
-        "  hint: allowed keys here: base, checks, projects, exceptions, database, lint",
+        "  hint: allowed keys here: base, checks, projects, exceptions, database, lint, linear",
     ]
 
 
@@ -39,7 +39,7 @@ def test_unknown_nested_key(repo: Repo) -> None:
         "  hint: allowed keys here: name, framework, migrations, alembic_ini, schema, exclude, "
         "allow_out_of_order, generate_command, generate_check, runner, prelude, seed, roundtrip, "
         "drift, database_url_env, "
-        "declarative_schema, lint",
+        "declarative_schema, lint, linear",
     ]
 
 
@@ -170,15 +170,25 @@ def test_alembic_schema_sources_follow_env_py(repo: Repo, env_line: str, expecte
     env = layout.files["migrations/env.py"].replace("target_metadata = Base.metadata", env_line)
     repo.commit("env", "migrations/env.py", env)
     repo.branch("feature")
-    repo.append("app/models.py", "\n# change\n")
-    repo.append("app/views.py", "\n# unrelated\n")
+    repo.append("app/models.py", "\nAUDITED = True\n")
+    repo.append("app/views.py", "\nUNRELATED = True\n")
     repo.add()
     result = repo.mg("required")
     assert result.code == expected, result.out
     if expected:
         assert result.lines[1:-1] == [
             "app/models.py: MG101 schema source changed but no migration was added to "
-            "migrations/versions/ (modules behind target_metadata in migrations/env.py)",
+            "migrations/versions/ (modules behind target_metadata in migrations/env.py; judged "
+            "by file)",
             '  hint: generate one and stage it: alembic revision --autogenerate -m "<describe '
-            'the change>"',
+            'the change>"; if the change has no schema effect, prove it: migration-guard '
+            'required --prove',
         ]
+
+
+def test_linear_strict_must_be_a_boolean(repo: Repo) -> None:
+    assert error_lines(repo, "linear:\n  strict: yes please\n") == [
+        "migration-guard: error: .migration-guard.yaml:2: linear.strict: expected a boolean, "
+        "got a string",
+        "  hint: set linear.strict to a boolean",
+    ]

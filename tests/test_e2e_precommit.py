@@ -78,7 +78,8 @@ def test_model_change_without_migration_is_blocked(project: Repo) -> None:
     assert proc.returncode == 1
     assert hook_lines(proc) == [
         "app/models.py: MG101 schema source changed but no migration was added to "
-        "migrations/versions/ (modules behind target_metadata in migrations/env.py)"]
+        "migrations/versions/ (modules behind target_metadata in migrations/env.py; judged by "
+        "file)"]
     assert project.git("rev-list", "--count", "main..HEAD").strip() == "0"
 
 

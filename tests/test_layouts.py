@@ -75,7 +75,8 @@ def test_badly_named_migration_fails(repo: Repo, layout: Layout) -> None:
 def test_schema_change_without_migration_fails(repo: Repo, layout: Layout) -> None:
     if layout.schema is None:
         pytest.skip("this layout has no schema source")
-    repo.append(layout.schema, "\n// changed\n" if layout.schema.endswith(".ts") else "\n")
+    change = {".ts": "\n// changed\n", ".py": "\nAUDITED = True\n"}
+    repo.append(layout.schema, change.get(layout.schema[layout.schema.rfind("."):], "\n"))
     repo.add()
     result = repo.mg("required")
     assert result.code == 1

@@ -21,6 +21,7 @@ from migration_guard.config import (
     DATABASE_KEYS,
     DEFAULT,
     EXCEPTION_KEYS,
+    LINEAR_KEYS,
     LINT_KEYS,
     PROJECT_KEYS,
     TOP_KEYS,
@@ -55,9 +56,10 @@ def _normal(value: Any) -> Any:
 
 def test_config_template_as_shipped_is_the_zero_config() -> None:
     config = load_config(_reader(CONFIG_TEMPLATE.read_text()))
-    assert config._replace(source=None, lint=()) == DEFAULT
+    assert config._replace(source=None, lint=(), linear=()) == DEFAULT
     assert config.database == DatabaseConfig()
     assert dict(config.lint) == {k: _normal(spec.default) for k, spec in LINT_KEYS.items()}
+    assert dict(config.linear) == {k: spec.default for k, spec in LINEAR_KEYS.items()}
 
 
 def test_config_template_with_every_key_uncommented_loads() -> None:
@@ -77,6 +79,7 @@ def test_config_template_lists_every_key_of_the_config_schema() -> None:
     missing += _missing(EXCEPTION_KEYS, document["exceptions"][0], "exceptions[].")
     missing += _missing(DATABASE_KEYS, document["database"], "database.")
     missing += _missing(LINT_KEYS, document["lint"], "lint.")
+    missing += _missing(LINEAR_KEYS, document["linear"], "linear.")
     assert missing == []
 
 
@@ -94,6 +97,7 @@ def test_config_template_values_are_the_defaults() -> None:
     wrong += _not_at_default(PROJECT_KEYS, example, "projects[].")
     wrong += _not_at_default(DATABASE_KEYS, document["database"], "database.")
     wrong += _not_at_default(LINT_KEYS, document["lint"], "lint.")
+    wrong += _not_at_default(LINEAR_KEYS, document["linear"], "linear.")
     assert wrong == []
 
 

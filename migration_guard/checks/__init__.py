@@ -33,8 +33,11 @@ def get(name: str) -> CheckFunction:
 
 
 def run_checks(
-    names: Sequence[str], changeset: ChangeSet, projects: Sequence[Project], config: Config
+    names: Sequence[str], changeset: ChangeSet, projects: Sequence[Project], config: Config,
+    *, prove: bool = False,
 ) -> list[Outcome]:
+    """``prove``: ``required`` judges model changes on a database where the file rule alone
+    would fail (``required --prove``, or when ``apply`` runs too: a database is at hand)."""
     outcomes: list[Outcome] = []
     if len(projects) > 1 and set(names) & {"immutable", "linear", "required"}:
         changeset.prefetch_base([p.migrations for p in projects])
@@ -43,6 +46,10 @@ def run_checks(
         # A project whose migrations directory the change deleted has only merged
         # migrations left to compare; the other checks have nothing of it to look at.
         present = projects if name == "immutable" else [p for p in projects if not p.deleted]
+        if name == "required" and (prove or "apply" in names):
+            from migration_guard.checks.required import check_proven
+
+            function = check_proven
         outcomes.extend(function(project, changeset, config) for project in present)
     return _with_detection_notes(outcomes, projects)
 

@@ -2,8 +2,9 @@
 
 SQL frameworks: names match the pattern, versions are unique, new ones sort after the
 base's newest. Alembic: one head, and every new revision descends from the base's head
-(plus missing parents, cycles, duplicate ids). A journal, where the framework keeps one,
-agrees with the files.
+(plus missing parents, cycles, duplicate ids); in strict mode (``linear: {strict: true}``)
+no merge revision and no branch point anywhere in the history. A journal, where the
+framework keeps one, agrees with the files.
 """
 
 from __future__ import annotations
@@ -14,7 +15,13 @@ import time
 from migration_guard.config import Config
 from migration_guard.findings import Finding, Outcome
 from migration_guard.frameworks import Framework, Version
-from migration_guard.frameworks.alembic import Revision, Unreadable, build_graph, parse_revision
+from migration_guard.frameworks.alembic import (
+    Graph,
+    Revision,
+    Unreadable,
+    build_graph,
+    parse_revision,
+)
 from migration_guard.git.changeset import ChangeSet
 from migration_guard.git.repo import SUBMODULE_MODE, SYMLINK_MODE, Entry
 from migration_guard.globs import matches_any
@@ -25,10 +32,11 @@ _CONFLICT = rb"^(?:<{7}|={7}|>{7})(?: |$)"
 _LFS = b"version https://git-lfs.github.com/spec/v1"
 
 
-class _Ctx:
-    def __init__(self, project: Project, changeset: ChangeSet) -> None:
+class _LinearCheck:
+    def __init__(self, project: Project, changeset: ChangeSet, config: Config) -> None:
         self.project = project
         self.changeset = changeset
+        self.config = config
         self.fw: Framework = project.fw
         self.findings: list[Finding] = []
 
@@ -45,7 +53,7 @@ def _files(project: Project, inside: dict[str, Entry]) -> dict[str, Entry]:
     return {p: e for p, e in inside.items() if not matches_any(p[cut:], project.exclude)}
 
 
-def _check_form(ctx: _Ctx, new: dict[str, Entry]) -> None:
+def _check_form(ctx: _LinearCheck, new: dict[str, Entry]) -> None:
     """Names, file types and content of new migration files."""
     texts = ctx.changeset.candidate.read_many(
         [p for p, e in new.items() if ctx.fw.looks_like_migration(ctx.project.rel(p) or "")
@@ -88,7 +96,7 @@ def _suggest(fw: Framework, newest: Version, rel: str) -> str:
     return f"a name that sorts after version {newest.text}"
 
 
-def _check_versions(ctx: _Ctx, base: dict[str, Entry], candidate: dict[str, Entry],
+def _check_versions(ctx: _LinearCheck, base: dict[str, Entry], candidate: dict[str, Entry],
                     new: dict[str, Entry]) -> None:
     fw, project = ctx.fw, ctx.project
     cut = len(project.migrations) + 1  # every path here is inside the project
@@ -126,7 +134,7 @@ def _check_versions(ctx: _Ctx, base: dict[str, Entry], candidate: dict[str, Entr
                     f"rename it so it sorts last: {_suggest(fw, newest, rel)}")
 
 
-def _check_alembic(ctx: _Ctx, base: dict[str, Entry], candidate: dict[str, Entry],
+def _check_alembic(ctx: _LinearCheck, base: dict[str, Entry], candidate: dict[str, Entry],
                    new_or_edited: set[str]) -> None:
     fw, cs = ctx.fw, ctx.changeset
     cut = len(ctx.project.migrations) + 1  # every path here is inside the project
@@ -157,6 +165,8 @@ def _check_alembic(ctx: _Ctx, base: dict[str, Entry], candidate: dict[str, Entry
         ctx.add("MG116", first.path, first.line,
                 f"revision graph has a cycle: {' -> '.join(cycle)}",
                 "break the cycle: each down_revision must name an older revision")
+    if strict_history(ctx.project, ctx.config):
+        _check_strict(ctx, graph, new_or_edited)
     heads = graph.heads
     if len(heads) > 1:
         listed = ", ".join(f"{h} ({graph.revisions[h].path})" for h in heads)
@@ -194,7 +204,41 @@ def _check_alembic(ctx: _Ctx, base: dict[str, Entry], candidate: dict[str, Entry
                     f"set down_revision = {sorted(missing)[0]!r} (rebase it onto the head)")
 
 
-def _check_journal(ctx: _Ctx, candidate: dict[str, Entry]) -> None:
+def strict_history(project: Project, config: Config) -> bool:
+    """``linear: {strict: true}``, the project's own setting first."""
+    own = dict(project.config.linear) if project.config is not None else {}
+    return bool({**dict(config.linear), **own}.get("strict", False))
+
+
+def _check_strict(ctx: _LinearCheck, graph: Graph, new_or_edited: set[str]) -> None:
+    """One unbranched chain: no revision merges two, no revision is the parent of two.
+    Findings point at the revisions this change made where it made any: a merged
+    revision cannot be edited."""
+    children: dict[str, list[str]] = {}
+    for rev in sorted(graph.revisions.values(), key=lambda r: r.path):
+        if len(rev.down) > 1:
+            ctx.add("MG124", rev.path, rev.line,
+                    f"revision {rev.id} merges {', '.join(rev.down)}: strict linear history "
+                    "allows no merge revisions",
+                    "delete the merge revision and rebase one branch onto the other: set the "
+                    "down_revision of its first revision to the other branch's head")
+        for parent in rev.down:
+            children.setdefault(parent, []).append(rev.id)
+    for parent, kids in sorted(children.items()):
+        if len(kids) < 2:
+            continue
+        listed = ", ".join(f"{k} ({graph.revisions[k].path})" for k in kids)
+        made = [k for k in kids if graph.revisions[k].path in new_or_edited]
+        for kid in made or kids:
+            rev = graph.revisions[kid]
+            ctx.add("MG125", rev.path, rev.line,
+                    f"revision {parent} is the down_revision of {len(kids)} revisions: "
+                    f"{listed}; strict linear history allows one",
+                    "rebase this revision onto the newest one: set its down_revision to the "
+                    "current head (alembic heads)")
+
+
+def _check_journal(ctx: _LinearCheck, candidate: dict[str, Entry]) -> None:
     """The framework's list of migrations agrees with the files and extends the base's."""
     project = ctx.project
     files = {project.rel(p) or "": p for p in candidate
@@ -204,7 +248,7 @@ def _check_journal(ctx: _Ctx, candidate: dict[str, Entry]) -> None:
 
 
 def check(project: Project, changeset: ChangeSet, config: Config) -> Outcome:
-    ctx = _Ctx(project, changeset)
+    ctx = _LinearCheck(project, changeset, config)
     base = _files(project, project.inside(changeset.base_files([project.migrations])))
     candidate = _files(project, changeset.candidate.below(project.migrations))
     new = {p: e for p, e in candidate.items() if p not in base}

@@ -8,9 +8,6 @@ they render offline, exported from the snapshot (never read from the working tre
 
 from __future__ import annotations
 
-import posixpath
-from pathlib import Path
-
 from migration_guard.config import Config
 from migration_guard.errors import GuardError
 from migration_guard.findings import Finding, Outcome
@@ -67,32 +64,13 @@ def _lint_sql_files(project: Project, changeset: ChangeSet, options: LintOptions
 
 def _lint_alembic(project: Project, changeset: ChangeSet, options: LintOptions,
                   paths: list[str]) -> list[Finding]:
-    from migration_guard.frameworks.alembic import Revision, build_graph, parse_revision
-    from migration_guard.git.export import export_files, python_project_files, temporary_directory
-    from migration_guard.lint.alembic_sql import lint_alembic_revision
+    from migration_guard.lint.alembic_snapshot import lint_new_revisions
+    from migration_guard.lint.sql_cache import SqlCache, default_directory
 
     assert project.alembic_ini is not None
-    texts = changeset.candidate.read_many(paths)
-    revisions = [r for p in paths
-                 if isinstance(r := parse_revision(p, texts[p], compile_check=True), Revision)]
-    graph = build_graph(revisions)
-    ordered = sorted(revisions, key=lambda r: (len(graph.ancestors(r.id)), r.path))
-    findings: list[Finding] = []
-    created: set[str] = set()
-    with temporary_directory("mg-lint-") as tmp:
-        export_files(changeset.candidate, python_project_files(changeset.candidate,
-                                                                project.root), Path(tmp))
-        ini = Path(tmp) / project.alembic_ini
-        for rev in ordered:
-            if len(rev.down) > 1:
-                continue  # merge revisions carry no schema operations of their own
-            result = lint_alembic_revision(
-                ini, rev.id, rev.path, texts[rev.path].decode("utf-8", "replace"),
-                options=options, created_tables=created,
-                script_location=Path(tmp) / posixpath.dirname(project.env_py or ""))
-            created |= result.created_tables
-            findings.extend(result.findings)
-    return findings
+    env_var = project.config.database_url_env if project.config else "DATABASE_URL"
+    return lint_new_revisions(project, changeset.candidate, paths, options=options,
+                              env_var=env_var, cache=SqlCache(default_directory()))
 
 
 def check(project: Project, changeset: ChangeSet, config: Config) -> Outcome:

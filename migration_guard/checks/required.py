@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from migration_guard.config import Config
 from migration_guard.errors import GuardError
-from migration_guard.findings import Finding, Outcome
+from migration_guard.findings import Finding, Note, Outcome
 from migration_guard.frameworks.alembic_env import schema_sources
 from migration_guard.git.changeset import ChangeSet
+from migration_guard.git.repo import Change
 from migration_guard.globs import glob_to_regex
 from migration_guard.projects import Project
 
@@ -39,8 +40,46 @@ def resolve_schema(project: Project, changeset: ChangeSet) -> tuple[tuple[str, .
     return tuple(globs), origin
 
 
+def _cosmetic_edits(changeset: ChangeSet, changed: list[Change]) -> set[str]:
+    """The modified Python files whose code is the same on both sides of the change:
+    only comments, docstrings, blank lines or formatting differ."""
+    candidates = [c.path for c in changed if c.status == "M" and c.path.endswith(".py")]
+    if not candidates or changeset.since is None:
+        return set()
+    from migration_guard.checks.python_code import same_code
+
+    old_entries = changeset.git.ls_tree(changeset.since, candidates)
+    old = changeset.read_base({p: e for p, e in old_entries.items()
+                               if p in candidates and e.mode.startswith("100")})
+    new = changeset.candidate.read_many(candidates)
+    return {p for p in candidates if p in old and p in new and same_code(old[p], new[p])}
+
+
+def _adds_migration(project: Project, changeset: ChangeSet, changes: list[Change]) -> bool:
+    """A new migration, or an edit of one not merged yet, is part of the change."""
+    base_files = changeset.base_files([project.migrations])
+    for change in changes:
+        rel = project.rel(change.path)
+        if rel is None or not project.fw.is_migration(rel):
+            continue
+        if change.status == "A" or (change.status == "M" and change.path not in base_files):
+            return True
+    return False
+
+
 def check(project: Project, changeset: ChangeSet, config: Config) -> Outcome:
-    fw = project.fw
+    """The file rule: a schema source's code changed and no migration came with it."""
+    return judge(project, changeset, config, prove=False)
+
+
+def check_proven(project: Project, changeset: ChangeSet, config: Config) -> Outcome:
+    """The file rule, and where it fails, the database's word on Alembic model changes."""
+    return judge(project, changeset, config, prove=True)
+
+
+def judge(project: Project, changeset: ChangeSet, config: Config, *, prove: bool) -> Outcome:
+    """``prove``: judge Alembic model changes on a database (the migrations applied vs the
+    new models) where the file rule alone would fail."""
     if changeset.mode == "all":
         return Outcome(CHECK, project.name, [], [])
     try:
@@ -55,26 +94,34 @@ def check(project: Project, changeset: ChangeSet, config: Config) -> Outcome:
     # Only the migrations and the schema sources' files and directories need diffing.
     changes = changeset.changes_in([project.migrations, *map(_literal_part, schema)])
     changed = [c for c in changes if project.rel(c.path) is None and _matches(c.path, schema)]
-    if not changed:
+    if not changed or _adds_migration(project, changeset, changes):
         return Outcome(CHECK, project.name, [], [])
-    base_files = changeset.base_files([project.migrations])
-    for change in changes:
-        rel = project.rel(change.path)
-        if rel is None or not fw.is_migration(rel):
-            continue
-        if change.status == "A" or (change.status == "M" and change.path not in base_files):
-            return Outcome(CHECK, project.name, [], [])
+    cosmetic = _cosmetic_edits(changeset, changed)
+    notes = [Note(path, "only comments, docstrings or formatting changed: no migration "
+                  "needed (judged by file)", check=CHECK, project=project.name)
+             for path in sorted(cosmetic)]
+    changed = [c for c in changed if c.path not in cosmetic]
+    if not changed:
+        return Outcome(CHECK, project.name, [], notes)
+    python = project.fw.python
+    if prove and python:
+        from migration_guard.checks.model_proof import prove_model_change
+
+        findings, proof_notes = prove_model_change(project, changeset, config,
+                                                   [c.path for c in changed])
+        return Outcome(CHECK, project.name, findings, notes + proof_notes)
+    alembic = python
+    how = "; judged by file" if alembic else ""
+    hint = f"generate one and stage it: {project.generate_command}"
+    if alembic:
+        hint += "; if the change has no schema effect, prove it: migration-guard required --prove"
     findings = [
         Finding(
             "MG101", change.path, None,
             f"schema source {'deleted' if change.status == 'D' else 'changed'} but no migration "
-            f"was added to {project.migrations}/ ({origin})",
-            f"generate one and stage it: {project.generate_command}",
-            check=CHECK, project=project.name,
+            f"was added to {project.migrations}/ ({origin}{how})",
+            hint, check=CHECK, project=project.name,
         )
         for change in changed
     ]
-    # The fast rule would fail: let a generator judge it where there is one.
-    from migration_guard.checks.generate_check import judge
-
-    return judge(project, changeset, findings)
+    return Outcome(CHECK, project.name, findings, notes)

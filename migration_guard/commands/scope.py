@@ -144,7 +144,8 @@ def run_in(scope: Scope, names: Sequence[str], args: argparse.Namespace,
 
     config = scope.config._replace(
         database=scope.config.database._replace(url=server_url(args, environ)))
-    outcomes = run_named(names, scope.changes, scope.projects, config)
+    outcomes = run_named(names, scope.changes, scope.projects, config,
+                         prove=getattr(args, "prove", False))
     render(outcomes, scope.changes.summary, args.format, out,
            summary_path=summary_path(args, environ),
            nothing_checked=_nothing_checked(scope, names))

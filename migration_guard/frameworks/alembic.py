@@ -45,6 +45,10 @@ class Unreadable(NamedTuple):
     reason: str
 
 
+#: The distribution that runs these migrations (its version keys cached renderings).
+LIBRARY = "alembic"
+
+
 class AlembicFramework(Framework):
     name = "alembic"
     pattern_text = "<revision>_<slug>.py"

@@ -117,9 +117,12 @@ Differ = Callable[[Sequence[str]], Sequence[Change]]  # the changes below some p
 class ChangeSet:
     def __init__(
         self, git: Git, mode: str, candidate: Snapshot, base: Base,
-        changes: Sequence[Change] | Differ,
+        changes: Sequence[Change] | Differ, *, since: str | None = None,
     ) -> None:
         self.git = git
+        # The commit ``changes`` are relative to (HEAD, or the range's start); None: the
+        # empty tree, or every file counts as added (--all).
+        self.since = since
         self.mode = mode
         self.candidate = candidate
         self.base = base
@@ -242,7 +245,8 @@ def staged(git: Git, index: Snapshot, *, base_ref: str | None, base_origin: str)
     head = git.head()
     base = find_base(git, head, explicit=base_ref, explicit_origin=base_origin)
     return ChangeSet(git, "staged", index, base,
-                     lambda paths: git.diff_index(head if head else git.empty_tree(), paths))
+                     lambda paths: git.diff_index(head if head else git.empty_tree(), paths),
+                     since=head)
 
 
 def ranged(
@@ -264,7 +268,7 @@ def ranged(
             "fetch the history: git fetch --unshallow origin (in CI: fetch-depth: 0)",
         )
     return ChangeSet(git, "range", candidate, base,
-                     lambda paths: git.diff_tree(start, to_commit, paths))
+                     lambda paths: git.diff_tree(start, to_commit, paths), since=start)
 
 
 def whole_tree(git: Git, to_ref: str | None) -> ChangeSet:

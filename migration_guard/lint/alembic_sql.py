@@ -13,9 +13,10 @@ import ast
 import contextlib
 import io
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from migration_guard.errors import GuardError
 from migration_guard.findings import Finding, sort_key
@@ -23,6 +24,9 @@ from migration_guard.lint.engine import LintResult, Statement, analyse_sql
 from migration_guard.lint.ignores import apply_ignores, python_ignores
 from migration_guard.lint.options import LintOptions
 from migration_guard.lint.registry import enabled_codes
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 _ALTER = frozenset({"AlterTableStmt", "CommentStmt"})
 #: Statement kinds each operation can emit; operations not listed may emit anything.
@@ -58,16 +62,21 @@ class OpCall(NamedTuple):
 OFFLINE_URL = "postgresql://offline@migration-guard-offline.invalid:1/offline"
 _CONNECTION_VARIABLES = ("DATABASE_URL", "SQLALCHEMY_DATABASE_URI", "PGHOST", "PGPORT",
                          "PGDATABASE", "PGUSER", "PGPASSWORD", "PGSERVICE")
+_HINT = ("make env.py support offline mode (context.is_offline_mode(): configure with a URL, "
+         "no connection); check it with: alembic upgrade <down>:<rev> --sql")
 
 
 @contextlib.contextmanager
-def _offline_environment() -> Iterator[None]:
-    """Point the usual connection variables at nowhere while env.py runs; restore them."""
-    saved = {name: os.environ.get(name) for name in _CONNECTION_VARIABLES}
+def _offline_environment(env_var: str) -> Iterator[None]:
+    """Point the usual connection variables, and the one env.py is configured to read, at
+    nowhere while env.py runs; restore them."""
+    names = (*_CONNECTION_VARIABLES, env_var)
+    saved = {name: os.environ.get(name) for name in names}
     try:
-        for name in _CONNECTION_VARIABLES:
+        for name in names:
             os.environ.pop(name, None)
         os.environ["DATABASE_URL"] = OFFLINE_URL
+        os.environ[env_var] = OFFLINE_URL
         yield
     finally:
         for name, value in saved.items():
@@ -77,16 +86,41 @@ def _offline_environment() -> Iterator[None]:
                 os.environ[name] = value
 
 
+@contextlib.contextmanager
+def in_project(directory: Path) -> Iterator[None]:
+    """Run as ``alembic`` runs in ``directory`` (the one holding alembic.ini): a relative
+    ``script_location`` and ``prepend_sys_path`` resolve there, whatever this process's
+    working directory. Afterwards the directory, ``sys.path`` and the modules imported
+    from ``directory`` are as before, so a second project's modules of the same name are
+    imported afresh."""
+    cwd, path, modules = os.getcwd(), list(sys.path), set(sys.modules)
+    root = os.path.realpath(directory) + os.sep
+    os.chdir(directory)
+    try:
+        yield
+    finally:
+        os.chdir(cwd)
+        sys.path[:] = path
+        for name in set(sys.modules) - modules:
+            filename = getattr(sys.modules[name], "__file__", None)
+            if isinstance(filename, str) and os.path.realpath(filename).startswith(root):
+                del sys.modules[name]
+
+
 def render_revision_sql(config_file: str | Path, revision: str, *,
+                        down: tuple[str, ...] | None = None,
+                        env_var: str = "DATABASE_URL",
                         script_location: str | Path | None = None) -> str:
     """The SQL ``alembic upgrade <down>:<revision> --sql`` prints for one revision.
 
-    Raises :class:`GuardError` when Alembic cannot render it (unknown revision, an
-    ``env.py`` that needs a database in offline mode, an exception in the revision).
+    ``down``: the revision's parents when the caller read them from the file (the script
+    directory may then hold only this revision and stand-ins for its parents); None: look
+    them up in the script directory. Raises :class:`GuardError` when Alembic cannot render
+    it (unknown revision, an ``env.py`` that needs a database in offline mode, an
+    exception in the revision).
     """
     from alembic import command
     from alembic.config import Config
-    from alembic.script import ScriptDirectory
 
     buffer = io.StringIO()
     config = Config(str(config_file), output_buffer=buffer)
@@ -95,27 +129,35 @@ def render_revision_sql(config_file: str | Path, revision: str, *,
     config.set_main_option("sqlalchemy.url", OFFLINE_URL)
     if script_location is not None:  # as detection resolved it (alembic.ini may not say)
         config.set_main_option("script_location", str(script_location))
-    hint = ("make env.py support offline mode (context.is_offline_mode(): configure with "
-            "a URL, no connection); check it with: alembic upgrade <down>:<rev> --sql")
     try:
-        script = ScriptDirectory.from_config(config).get_revision(revision)
-        if script is None:
-            raise GuardError(f"alembic revision {revision} not found", hint)
-        down = script.down_revision
-        if isinstance(down, (tuple, list)):
+        if down is None:
+            down = _parents(config, revision)
+        if len(down) > 1:
             raise GuardError(
                 f"alembic revision {revision} is a merge of {', '.join(down)}; rendering "
                 "one merge revision offline is not supported",
                 "keep schema operations out of merge revisions")
-        with _offline_environment():
-            command.upgrade(config, f"{down or 'base'}:{revision}", sql=True)
+        with _offline_environment(env_var):
+            command.upgrade(config, f"{down[0] if down else 'base'}:{revision}", sql=True)
     except GuardError:
         raise
     except Exception as error:  # env.py and revisions are user code: any error is possible
         raise GuardError(
             f"alembic could not render revision {revision} as SQL: "
-            f"{type(error).__name__}: {error}", hint) from error
+            f"{type(error).__name__}: {error}", _HINT) from error
     return buffer.getvalue()
+
+
+def _parents(config: AlembicConfig, revision: str) -> tuple[str, ...]:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(config).get_revision(revision)
+    if script is None:
+        raise GuardError(f"alembic revision {revision} not found", _HINT)
+    down = script.down_revision
+    if isinstance(down, (tuple, list)):
+        return tuple(down)
+    return (down,) if down else ()
 
 
 def find_op_calls(source: str) -> list[OpCall]:
@@ -208,14 +250,30 @@ def lint_alembic_revision(
     version_table: str = "alembic_version",
     script_location: str | Path | None = None,
 ) -> LintResult:
-    """Lint one revision: render it offline, lint the SQL, map findings to ``path``.
+    """Lint one revision of a project on disk: render it offline (as ``alembic`` run in
+    the directory of ``config_file``), lint the SQL, map findings to ``path``."""
+    with in_project(Path(config_file).parent):
+        sql = render_revision_sql(config_file, revision)
+    return lint_revision_sql(sql, path, source, options=options,
+                             created_tables=created_tables, version_table=version_table)
+
+
+def lint_revision_sql(
+    sql: str,
+    path: str,
+    source: str,
+    *,
+    options: LintOptions,
+    created_tables: set[str] | frozenset[str] | None = None,
+    version_table: str = "alembic_version",
+) -> LintResult:
+    """Lint the SQL one revision renders, findings mapped to ``path``.
 
     ``source`` is the revision file's text (the version being checked), used to find the
     ``op.*`` calls and the ``# migration-guard: ignore[...]`` comments. Findings land on
     the line of the call that emitted their statement, else on line 1. Statements on the
     version table are Alembic's bookkeeping and are not linted.
     """
-    sql = render_revision_sql(config_file, revision, script_location=script_location)
     analysis = analyse_sql(sql, path, options=options, created_tables=created_tables)
     starts = {(s.line, s.column): i for i, s in enumerate(analysis.statements)}
     mapped = map_statements(analysis.statements, find_op_calls(source))

@@ -1,0 +1,100 @@
+"""Rendered SQL of Alembic revisions, cached outside the work tree.
+
+Rendering one revision costs importing alembic and SQLAlchemy (most of a second); the SQL
+it prints depends only on what is hashed into the key: the revision's blob, ``env.py``,
+``alembic.ini``, the project's other Python modules, and the alembic and SQLAlchemy
+versions (read from their files, not imported). A second run of the same commit reads
+the SQL back and imports neither. The cache lives in ``$XDG_CACHE_HOME/migration-guard/
+lint-sql`` (else ``~/.cache/...``), keeps at most :data:`KEEP` entries, and is best
+effort: a directory that cannot be read or written means rendering again, never an error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+KEEP = 512
+FORMAT = "1"  # bump when what is stored, or how it is rendered, changes
+_VERSION = re.compile(r"""^__version__\s*(?::\s*str\s*)?=\s*["']([^"']+)["']""", re.MULTILINE)
+
+
+def default_directory() -> Path:
+    """Beside the database cache of :func:`migration_guard.db.provider.default_cache_dir`
+    (not imported: that module loads the database stack)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "migration-guard" / "lint-sql"
+
+
+def library_version(package: str) -> str:
+    """A package's ``__version__`` read from its ``__init__.py`` without importing it;
+    the file's size and time when it names none; "absent" when it is not installed."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or spec.origin is None:
+        return "absent"
+    try:
+        with open(spec.origin, encoding="utf-8") as handle:
+            found = _VERSION.search(handle.read(8192))
+        if found:
+            return found.group(1)
+        stat = os.stat(spec.origin)
+    except OSError:
+        return "unreadable"
+    return f"{spec.origin}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def key_of(parts: Iterable[str]) -> str:
+    digest = hashlib.sha256(FORMAT.encode())
+    for part in parts:
+        digest.update(b"\0" + part.encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()[:40]
+
+
+class SqlCache:
+    """Rendered SQL by key, in one directory (None: no cache)."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+
+    def load(self, key: str) -> str | None:
+        if self.directory is None:
+            return None
+        try:
+            return (self.directory / f"{key}.sql").read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def store(self, key: str, sql: str) -> None:
+        """Write atomically (a reader sees the whole file or none), then trim the oldest
+        entries beyond :data:`KEEP`."""
+        if self.directory is None:
+            return
+        target = self.directory / f"{key}.sql"
+        partial = self.directory / f".{key}.{os.getpid()}.tmp"
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            partial.write_text(sql, encoding="utf-8")
+            os.replace(partial, target)
+            self._trim()
+        except OSError:
+            with contextlib.suppress(OSError):
+                partial.unlink()
+
+    def _trim(self) -> None:
+        assert self.directory is not None
+        entries = [e for e in os.scandir(self.directory) if e.name.endswith(".sql")]
+        if len(entries) <= KEEP:
+            return
+        entries.sort(key=lambda e: e.stat().st_mtime_ns)
+        for entry in entries[: len(entries) - KEEP]:
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
