@@ -47,6 +47,7 @@ def test_github_format_annotates_a_run_that_could_not_check(repo: Repo) -> None:
 
 
 def test_other_formats_keep_stdout_empty_on_exit_2(repo: Repo) -> None:
+    repo.commit("base", INIT, "create table users (id bigint);\n")
     result = repo.mg("check", "--format", "text", "--checks", "nope")
     assert (result.code, result.out) == (2, "")
     assert result.err == ("migration-guard: error: check not available yet: nope\n"
@@ -78,6 +79,7 @@ def test_check_into_a_closed_pipe_ends_as_sigpipe_would(repo: Repo, staged_index
 
 def test_an_error_into_a_closed_pipe_still_says_it_on_stderr(repo: Repo) -> None:
     """Could not check (2) outweighs the closed pipe: the annotation is lost, not the error."""
+    repo.commit("base", INIT, "create table users (id bigint);\n")
     proc = run_into_closed_pipe(repo, "check", "--format", "github", "--checks", "nope")
     assert proc.returncode == 2
     assert proc.stderr.decode().splitlines()[0] == (
