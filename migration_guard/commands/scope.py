@@ -88,7 +88,7 @@ def _unstaged_config_note(git: Git, read: Callable[[str], bytes | None], config:
                           args: argparse.Namespace) -> str:
     """The staged run reads the index's config: say so when the work tree's says otherwise
     (a --config outside the repository is read from disk, so it cannot differ)."""
-    from migration_guard.staged_config import disk_reader, unstaged_config_note
+    from migration_guard.commands.staged_config import disk_reader, unstaged_config_note
 
     if config.source is not None and os.path.isabs(config.source):
         return ""
