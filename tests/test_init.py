@@ -172,7 +172,9 @@ def test_init_without_projects_keeps_detection(repo: Repo) -> None:
     assert (repo.path / ".migration-guard.yaml").read_text() == \
         (TEMPLATES / "migration-guard.yaml").read_text()
     repo.commit("adopt")
-    assert repo.mg("check", "--all").code == 0
+    check = repo.mg("check", "--all")  # fails closed until the projects are listed
+    assert check.code == 2
+    assert check.err.startswith("migration-guard: error: no migration projects found")
 
 
 def test_init_writes_at_the_repository_root(repo: Repo) -> None:

@@ -88,8 +88,6 @@ def _unstaged_config_note(git: Git, read: Callable[[str], bytes | None], config:
                           args: argparse.Namespace) -> str:
     """The staged run reads the index's config: say so when the work tree's says otherwise
     (a --config outside the repository is read from disk, so it cannot differ)."""
-    from migration_guard.commands.staged_config import disk_reader, unstaged_config_note
-
     if config.source is not None and os.path.isabs(config.source):
         return ""
     explicit = None
@@ -98,6 +96,44 @@ def _unstaged_config_note(git: Git, read: Callable[[str], bytes | None], config:
             os.path.realpath(os.path.join(os.path.abspath(args.directory), args.config)),
             os.path.realpath(git.toplevel)).replace(os.sep, "/")
     return unstaged_config_note(config, read, disk_reader(git.toplevel), explicit)
+
+
+# A run over the staged change reads the config from the index, as it reads everything it
+# judges: an edit of the config that is not staged does not count. That is right, and
+# surprising when nobody says so: the header names the staged config then.
+Reader = Callable[[str], "bytes | None"]
+
+
+def disk_reader(root: str) -> Reader:
+    """Files of the work tree below ``root``, by repository-relative path (None: missing)."""
+    def read(rel: str) -> bytes | None:
+        try:
+            with open(os.path.join(root, *rel.split("/")), "rb") as handle:
+                return handle.read()
+        except OSError:
+            return None
+    return read
+
+
+def unstaged_config_note(staged: Config, read_staged: Reader, read_worktree: Reader,
+                         explicit: str | None) -> str:
+    """``""`` when the work tree's config means what the staged one does; else the words
+    for the header saying the staged config was used."""
+    from migration_guard.config import PYPROJECT_NAME, load_config
+
+    paths = [explicit] if explicit else [YAML_NAME, PYPROJECT_NAME]
+    differing = [p for p in paths if read_staged(p) != read_worktree(p)]
+    if not differing:
+        return ""
+    try:
+        unstaged: Config | None = load_config(read_worktree, explicit)
+    except GuardError:
+        unstaged = None  # broken in the work tree: not what runs, say so
+    if unstaged is not None and unstaged._replace(source=None) == staged._replace(source=None):
+        return ""  # another section of pyproject.toml, a comment: nothing the run would use
+    if staged.source is None:
+        return f"config: none staged (the unstaged {differing[0]} is not used)"
+    return f"config: {staged.source} as staged (its unstaged changes are not used)"
 
 
 def _base_tree(changes: ChangeSet) -> tuple[list[str], Callable[[str], bytes | None]]:
