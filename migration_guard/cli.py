@@ -63,14 +63,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     thresholds = gc.get_threshold()
     gc.set_threshold(100_000, *thresholds[1:])
     try:
-        return run(argv, dict(os.environ))
+        code = run(argv, dict(os.environ))
+        sys.stdout.flush()  # a reader that went away shows here, not at the interpreter's exit
+        return code
     except GuardError as error:
-        sys.stdout.flush()
-        message = f"migration-guard: error: {error.message}\n"
-        if error.hint:
-            message += f"  hint: {error.hint}\n"
-        sys.stderr.write(message)
+        _report_error(error, sys.argv[1:] if argv is None else list(argv))
         return 2
+    except BrokenPipeError:
+        if not _stdout_closed():
+            raise
+        return _quiet_after_closed_stdout()
     except KeyboardInterrupt:
         sys.stderr.write("migration-guard: interrupted\n")
         return 130
@@ -78,3 +80,58 @@ def main(argv: Sequence[str] | None = None) -> int:
         gc.set_threshold(*thresholds)
         if argv is None:  # the program's own run: spare the exit its collections too
             gc.freeze()
+
+
+def _report_error(error: GuardError, argv: list[str]) -> None:
+    """The error on stderr; with ``--format github`` also as an annotation on stdout, so a
+    step that could not check (exit 2) says why on the run's page, not only in its log."""
+    message = f"migration-guard: error: {error.message}\n"
+    if error.hint:
+        message += f"  hint: {error.hint}\n"
+    try:
+        if _requested_format(argv) == "github":
+            from migration_guard.report.github import escape_data
+
+            text = error.message + (f"\nhint: {error.hint}" if error.hint else "")
+            sys.stdout.write(f"::error title=migration-guard could not check::"
+                             f"{escape_data(text)}\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_after_closed_stdout()
+    sys.stderr.write(message)
+
+
+def _requested_format(argv: list[str]) -> str | None:
+    """``--format`` as given, read apart from the full parser: the error may come from it."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--format")
+    try:
+        known, _rest = parser.parse_known_args(argv)
+    except SystemExit:
+        return None
+    value: str | None = known.format
+    return value
+
+
+def _stdout_closed() -> bool:
+    """Whether stdout is a pipe nobody reads any more (``migration-guard ... | head``), as
+    opposed to some other pipe of the run breaking (which is an error, not an early end)."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _fd, events in poller.poll(0))
+    except (OSError, ValueError):
+        return False
+
+
+def _quiet_after_closed_stdout() -> int:
+    """End as a program killed by SIGPIPE does (the shell's status 141), without a
+    traceback: what is left of stdout goes nowhere, also at the interpreter's exit."""
+    import signal
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 128 + signal.SIGPIPE

@@ -21,6 +21,7 @@ class Finding(NamedTuple):
     column: int | None = None
     check: str = ""
     project: str = ""
+    severity: str = "error"
 
 
 class Note(NamedTuple):

@@ -239,6 +239,111 @@ def test_sarif_of_a_clean_run_is_valid_with_no_results(repo: Repo) -> None:
     assert log["runs"][0]["results"] == [] and log["runs"][0]["tool"]["driver"]["rules"] == []
 
 
+# -- gitlab: Code Quality -------------------------------------------------------------
+
+#: What GitLab's documentation ("Code Quality", "Implement a custom tool") says a report is:
+#: a JSON array of objects with these properties; GitLab ignores any other.
+CODE_QUALITY_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["description", "check_name", "fingerprint", "severity", "location"],
+        "properties": {
+            "description": {"type": "string", "minLength": 1},
+            "check_name": {"type": "string", "minLength": 1},
+            "fingerprint": {"type": "string", "pattern": "^[0-9a-f]{32,}$"},
+            "severity": {"enum": ["info", "minor", "major", "critical", "blocker"]},
+            "location": {
+                "type": "object",
+                "required": ["path", "lines"],
+                "properties": {
+                    "path": {"type": "string", "pattern": "^[^/]"},  # relative
+                    "lines": {"type": "object", "required": ["begin"],
+                              "properties": {"begin": {"type": "integer", "minimum": 1}}},
+                },
+            },
+        },
+    },
+}
+
+
+def code_quality_errors(report: Any) -> list[str]:
+    validator = jsonschema.Draft7Validator(CODE_QUALITY_SCHEMA)
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+            for e in validator.iter_errors(report)]
+
+
+def test_gitlab_code_quality_has_one_issue_per_finding(repo: Repo, scenario: Scenario) -> None:
+    """The SARIF test's findings: MG102 on the whole file (line 1), MG301 at line 2."""
+    result = repo.mg("check", "--fast", "--format", "gitlab")
+    assert (result.code, result.err) == (1, "")
+    assert not result.out.startswith("\ufeff")  # GitLab's parser refuses a byte order mark
+    report = json.loads(result.out)
+    assert code_quality_errors(report) == []
+    assert [{k: v for k, v in issue.items() if k != "fingerprint"} for issue in report] == [
+        {"description": f"{scenario.edited_message} (hint: {scenario.edited_hint})",
+         "check_name": "MG102 merged-migration-edited", "severity": "major",
+         "location": {"path": EDITED, "lines": {"begin": 1}}},
+        {"description": f"{INDEX_MESSAGE} (hint: {INDEX_HINT})",
+         "check_name": "MG301 index-without-concurrently", "severity": "major",
+         "location": {"path": INDEX, "lines": {"begin": 2}}},
+    ]
+    assert EXCEPTED not in result.out  # an honoured exception is no issue
+
+
+def test_gitlab_schema_check_is_real() -> None:
+    issue = {"description": "d", "check_name": "c", "fingerprint": "0" * 64,
+             "severity": "error", "location": {"path": "/abs.sql", "lines": {"begin": 0}}}
+    assert sorted(code_quality_errors([issue])) == [
+        "0/location/lines/begin: 0 is less than the minimum of 1",
+        "0/location/path: '/abs.sql' does not match '^[^/]'",
+        "0/severity: 'error' is not one of ['info', 'minor', 'major', 'critical', 'blocker']",
+    ]
+
+
+def test_gitlab_fingerprints_are_stable_unique_and_ignore_the_line(
+        repo: Repo, scenario: Scenario) -> None:
+    first = json.loads(repo.mg("check", "--fast", "--format", "gitlab").out)
+    again = json.loads(repo.mg("check", "--fast", "--format", "gitlab").out)
+    assert [i["fingerprint"] for i in first] == [i["fingerprint"] for i in again]
+    assert len({i["fingerprint"] for i in first}) == 2
+    # The same unsafe index two lines further down is the same issue for GitLab.
+    repo.write(INDEX, "-- moved\n-- down\n" + INDEX_SQL)
+    repo.add()
+    moved = json.loads(repo.mg("check", "--fast", "--format", "gitlab").out)
+    assert [(i["location"]["lines"]["begin"], i["fingerprint"]) for i in moved] == [
+        (1, first[0]["fingerprint"]), (4, first[1]["fingerprint"])]
+
+
+def test_gitlab_fingerprints_tell_identical_findings_apart(repo: Repo) -> None:
+    repo.commit("base", f"{SUPA}/20240102000000_users.sql", "create table users (id int);\n")
+    repo.write(INDEX, "set lock_timeout = '2s';\ncreate index i on users (id);\n"
+               "drop index i;\ncreate index i on users (id);\n")
+    repo.add()
+    report = json.loads(repo.mg("check", "--fast", "--format", "gitlab").out)
+    twins = [i for i in report if i["check_name"].startswith("MG301 ")]
+    assert [i["location"]["lines"]["begin"] for i in twins] == [2, 4]
+    assert twins[0]["description"] == twins[1]["description"]
+    assert twins[0]["fingerprint"] != twins[1]["fingerprint"]
+
+
+def test_gitlab_severity_follows_the_finding() -> None:
+    from migration_guard.findings import Finding, Outcome
+    from migration_guard.report.gitlab import code_quality_issues
+
+    findings = [Finding("MG301", "a.sql", 3, "m", "h", severity="warning"),
+                Finding("MG301", "b.sql", 3, "m", "h")]
+    issues = code_quality_issues([Outcome("lint", "p", findings, [])])
+    assert [(i["location"]["path"], i["severity"]) for i in issues] == [  # type: ignore[index]
+        ("a.sql", "minor"), ("b.sql", "major")]
+
+
+def test_gitlab_report_of_a_clean_run_is_an_empty_array(repo: Repo) -> None:
+    repo.commit("base", f"{SUPA}/20240101000000_init.sql", "create table a (id bigint);\n")
+    result = repo.mg("check", "--fast", "--format", "gitlab")
+    assert (result.code, result.out) == (0, "[]\n")
+
+
 # -- junit ------------------------------------------------------------------------------
 
 
@@ -419,7 +524,7 @@ def test_every_command_with_format_offers_every_format() -> None:
     for name in reporting:
         formats = [a.choices for a in dict(commands)[name]._actions if a.dest == "format"]
         assert formats == [FORMATS], name
-    assert FORMATS == ("text", "github", "json", "sarif", "junit")
+    assert FORMATS == ("text", "github", "json", "sarif", "junit", "gitlab")
 
 
 def test_status_refuses_a_document_format(repo: Repo) -> None:

@@ -201,3 +201,30 @@ def test_templates_are_read_from_the_wheel_alone(wheel: Path, tmp_path: Path) ->
         f"{wheel}/migration_guard/template_files.py",
         (TEMPLATES / "sql" / "migration.sql").read_text().split("\n")[0],
     ]
+
+
+# -- the README's quick start -------------------------------------------------------------
+
+
+def _quick_start() -> str:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Quick start with pre-commit\n", 1)[1].split("\n## ", 1)[0]
+    return section
+
+
+def test_quick_start_config_has_every_hook_of_the_template_in_its_stage() -> None:
+    section = _quick_start()
+    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    shown = yaml.safe_load(block)
+    template = yaml.safe_load((TEMPLATES / "pre-commit-config.yaml").read_text())
+    stages = [(h["id"], h["stages"]) for h in shown["repos"][0]["hooks"]]
+    assert stages == [(h["id"], h["stages"]) for h in template["repos"][0]["hooks"]]
+    assert shown["default_install_hook_types"] == template["default_install_hook_types"]
+    assert "pre-commit install --hook-type pre-commit --hook-type pre-push\n" in section
+
+
+def test_quick_start_table_names_every_hook_of_the_manifest() -> None:
+    manifest = [h["id"] for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())]
+    rows = [line.split("|")[1].strip().strip("`") for line in _quick_start().splitlines()
+            if line.startswith("| `")]
+    assert rows == manifest

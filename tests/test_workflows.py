@@ -143,7 +143,7 @@ def test_zizmor_catches_an_injection_and_exits_14(tmp_path: Path) -> None:
 def test_the_only_zizmor_ignore_is_the_postgres_image_input() -> None:
     ignores = [(rel(p), line.strip()) for p in GITHUB_FILES
                for line in p.read_text().splitlines() if "zizmor: ignore" in line]
-    assert ignores == [(rel(REUSABLE), "image: ${{ inputs.postgres-image }} "
+    assert ignores == [(rel(REUSABLE), "image: ${{ needs.settings.outputs.postgres-image }} "
                                        "# zizmor: ignore[unpinned-images]")]
 
 
@@ -256,39 +256,68 @@ def test_reusable_workflow_is_only_called() -> None:
         assert "default" in spec and spec.get("description"), name
 
 
-def test_reusable_workflow_job_has_no_if_and_a_time_limit() -> None:
-    (job,) = load(REUSABLE)["jobs"].values()
-    assert "if" not in job
+def check_job() -> dict[str, Any]:
+    return load(REUSABLE)["jobs"]["migration-guard"]
+
+
+def settings_job() -> dict[str, Any]:
+    return load(REUSABLE)["jobs"]["settings"]
+
+
+def test_reusable_workflow_has_a_settings_job_and_the_check_job() -> None:
+    assert list(load(REUSABLE)["jobs"]) == ["settings", "migration-guard"]
+    assert check_job()["needs"] == "settings"
+    assert settings_job()["outputs"] == {
+        "requirement": "${{ steps.tool.outputs.requirement }}",
+        "postgres-image": "${{ steps.postgres.outputs.image }}"}
+
+
+def test_check_job_is_never_skipped_and_has_a_time_limit() -> None:
+    """A skipped job reports success to branch protection: when settings fails, the check
+    job runs anyway and its first step fails."""
+    job = check_job()
+    assert job["if"] == "${{ !cancelled() }}"
+    assert job["steps"][0]["env"] == {"SETTINGS_RESULT": "${{ needs.settings.result }}"}
     assert job["timeout-minutes"] == "${{ inputs.timeout-minutes }}"
+    assert "if" not in settings_job()
 
 
 def test_reusable_workflow_checks_out_full_history() -> None:
-    (job,) = load(REUSABLE)["jobs"].values()
-    checkout = job["steps"][0]
+    checkout = check_job()["steps"][1]
     assert checkout["uses"].startswith("actions/checkout@")
     assert checkout["with"] == {"fetch-depth": 0, "persist-credentials": False}
 
 
 def test_postgres_service_is_health_checked_and_reaches_the_tool() -> None:
-    (job,) = load(REUSABLE)["jobs"].values()
-    service = job["services"]["postgres"]
-    assert service["image"] == "${{ inputs.postgres-image }}"
+    service = check_job()["services"]["postgres"]
+    assert service["image"] == "${{ needs.settings.outputs.postgres-image }}"
     assert '--health-cmd "pg_isready -U postgres"' in service["options"]
     assert service["ports"] == ["5432:5432"]
-    check = job["steps"][-1]
+    check = check_job()["steps"][-1]
     assert check["env"]["MIGRATION_GUARD_DATABASE_URL"] == (
         "postgresql://postgres:postgres@localhost:5432/postgres")
     assert "check --format github" in check["run"]
-    default = load(REUSABLE)["on"]["workflow_call"]["inputs"]["postgres-image"]["default"]
-    assert re.fullmatch(r"postgres:\d+", default)
+
+
+def test_inputs_that_defer_to_the_config_default_to_empty() -> None:
+    inputs = load(REUSABLE)["on"]["workflow_call"]["inputs"]
+    for name in ("checks", "postgres-image", "config", "project",
+                 "migration-guard-requirement"):
+        assert inputs[name]["default"] == "", name
+    assert "Empty: the config's `checks`" in inputs["checks"]["description"]
+    action = load(ACTION)["inputs"]
+    assert action["checks"]["default"] == ""
+    assert "Empty: the config's `checks`" in action["checks"]["description"]
 
 
 def test_reusable_workflow_installs_the_tool_at_its_own_commit() -> None:
-    (job,) = load(REUSABLE)["jobs"].values()
-    (install,) = [s for s in job["steps"] if s.get("name", "").startswith("Install migration")]
-    assert install["env"] == {"TOOL_REPOSITORY": "${{ job.workflow_repository }}",
-                              "TOOL_SHA": "${{ job.workflow_sha }}"}
-    assert "git+${GITHUB_SERVER_URL}/${TOOL_REPOSITORY}@${TOOL_SHA}" in install["run"]
+    (tool,) = [s for s in settings_job()["steps"] if s.get("id") == "tool"]
+    assert tool["env"] == {"TOOL_REPOSITORY": "${{ job.workflow_repository }}",
+                           "TOOL_SHA": "${{ job.workflow_sha }}",
+                           "TOOL_REQUIREMENT": "${{ inputs.migration-guard-requirement }}"}
+    assert "git+${GITHUB_SERVER_URL}/${TOOL_REPOSITORY}@${TOOL_SHA}" in tool["run"]
+    (install,) = [s for s in check_job()["steps"] if s.get("name") == "Install migration-guard"]
+    assert install["env"] == {"MG_REQUIREMENT": "${{ needs.settings.outputs.requirement }}"}
 
 
 # -- the composite action ---------------------------------------------------------------
@@ -351,11 +380,57 @@ def test_pre_commit_template_runs_fast_hooks_on_commit_and_apply_on_push() -> No
 
 def test_gitlab_template_has_a_postgres_service_and_full_history() -> None:
     job = load(GITLAB)["migration-guard"]
-    assert job["services"] == [{"name": "postgres:17", "alias": "postgres"}]
+    assert job["services"] == [{"name": "postgres:15", "alias": "postgres"}]
     assert job["variables"]["GIT_DEPTH"] == "0"
     assert job["variables"]["MIGRATION_GUARD_DATABASE_URL"].endswith("@postgres:5432/postgres")
     script = "\n".join(job["script"])
     assert 'migration-guard check --from-ref "$base" --to-ref HEAD --fetch' in script
+
+
+def test_gitlab_template_publishes_code_quality_and_junit_reports() -> None:
+    job = load(GITLAB)["migration-guard"]
+    assert job["artifacts"] == {"when": "always", "reports": {
+        "codequality": "gl-code-quality-report.json", "junit": "migration-guard-junit.xml"}}
+    script = "\n".join(job["script"])
+    assert "--report-file gitlab=gl-code-quality-report.json" in script
+    assert "--report-file junit=migration-guard-junit.xml" in script
+
+
+def test_gitlab_template_takes_its_checks_from_the_config_and_names_no_stage() -> None:
+    doc = load(GITLAB)
+    assert list(doc) == ["migration-guard"]  # no `stages:` to clash with the user's
+    job = doc["migration-guard"]
+    assert "stage" not in job
+    assert "--checks" not in "\n".join(job["script"])
+
+
+def test_gitlab_template_installs_the_ref_the_user_sets(tmp_path: Path) -> None:
+    """The install script refuses the placeholder, then installs the variable's ref."""
+    job = load(GITLAB)["migration-guard"]
+    install = job["script"][0]
+    fake = tmp_path / "python"
+    fake.write_text('#!/bin/sh\nprintf "%s\\n" "$*"\n')
+    fake.chmod(0o755)
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin",
+           "MIGRATION_GUARD_REPOSITORY": job["variables"]["MIGRATION_GUARD_REPOSITORY"]}
+    unset = subprocess.run(["bash", "-ec", install], env={
+        **env, "MIGRATION_GUARD_REF": job["variables"]["MIGRATION_GUARD_REF"]},
+        capture_output=True, text=True, check=False)
+    assert (unset.returncode, unset.stdout, unset.stderr) == (2, "", (
+        "migration-guard: MIGRATION_GUARD_REF names no commit: set it to a full commit SHA "
+        "of migration-guard\n"))
+    pinned = subprocess.run(["bash", "-ec", install], env={
+        **env, "MIGRATION_GUARD_REF": "a" * 40}, capture_output=True, text=True, check=False)
+    assert (pinned.returncode, pinned.stdout) == (0, (
+        "-m pip install --disable-pip-version-check --no-input migration-guard @ "
+        f"git+https://github.com/migration-guard/migration-guard@{'a' * 40}\n"))
+
+
+def test_gitlab_schema_check_catches_an_unknown_report(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yml"
+    bad.write_text("job:\n  script: [x]\n  artifacts:\n    reports:\n"
+                   "      code_quality: report.json\n")
+    assert check_jsonschema("vendor.gitlab-ci", bad).returncode == 1
 
 
 def test_readme_shows_the_caller_template_and_the_composite_action() -> None:

@@ -7,8 +7,14 @@ import argparse
 from collections.abc import Sequence
 from typing import TextIO
 
-from migration_guard.commands.options import Commands, add_command, add_range_options
+from migration_guard.commands.options import (
+    DATABASE_URL_HELP,
+    Commands,
+    add_command,
+    add_range_options,
+)
 from migration_guard.errors import GuardError
+from migration_guard.report import DOCUMENT_FORMATS
 
 SUMMARY = "run every enabled check (what CI runs)"
 FAST_CHECKS = ("required", "immutable", "linear", "lint")
@@ -22,6 +28,19 @@ def add_parser(commands: Commands) -> None:
     parser.add_argument("--checks", help="comma-separated checks to run (overrides the config)")
     parser.add_argument("--project", action="append", metavar="NAME", help="only this "
                         "project (its name or migrations directory); repeat for several")
+    parser.add_argument("--database-url", help=DATABASE_URL_HELP)
+    parser.add_argument("--report-file", action="append", type=_report_file, default=[],
+                        metavar="FORMAT=FILE", help="also write the findings as FORMAT "
+                        f"({', '.join(DOCUMENT_FORMATS)}) to FILE; repeat for several "
+                        "(GitLab: gitlab=gl-code-quality-report.json junit=junit.xml)")
+
+
+def _report_file(value: str) -> tuple[str, str]:
+    fmt, equals, path = value.partition("=")
+    if not equals or fmt not in DOCUMENT_FORMATS or not path:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not FORMAT=FILE with FORMAT one of {', '.join(DOCUMENT_FORMATS)}")
+    return fmt, path
 
 
 def run(args: argparse.Namespace, environ: dict[str, str], out: TextIO) -> int:

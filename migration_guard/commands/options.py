@@ -10,8 +10,8 @@ from typing import TypeAlias
 from migration_guard.report import FORMATS
 
 FORMAT_HELP = ("output format: text (default); github (annotations, plus a Markdown job "
-               "summary appended to $GITHUB_STEP_SUMMARY); json, sarif, junit (one document "
-               "on stdout)")
+               "summary appended to $GITHUB_STEP_SUMMARY); json, sarif, junit, gitlab (GitLab "
+               "Code Quality) (one document on stdout)")
 DATABASE_URL_HELP = ("server to create throwaway databases on (default "
                      "MIGRATION_GUARD_DATABASE_URL, else an embedded PostgreSQL)")
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"

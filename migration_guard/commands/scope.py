@@ -16,6 +16,7 @@ from typing import NamedTuple, TextIO
 
 from migration_guard.config import YAML_NAME, Config
 from migration_guard.errors import GuardError
+from migration_guard.findings import Outcome
 from migration_guard.git.changeset import ChangeSet
 from migration_guard.git.repo import Git
 from migration_guard.projects import Project
@@ -25,6 +26,11 @@ class Scope(NamedTuple):
     changes: ChangeSet
     config: Config
     projects: list[Project]
+    config_note: str = ""  # the header's word on a config edited but not staged
+
+    @property
+    def header(self) -> str:
+        return self.changes.summary + (f"; {self.config_note}" if self.config_note else "")
 
 
 def _range_from_env(args: argparse.Namespace, environ: dict[str, str]) -> None:
@@ -69,10 +75,65 @@ def resolve(args: argparse.Namespace, environ: dict[str, str]) -> Scope:
     else:
         index = cs.Snapshot(git, None, "the index (staged changes)")
         config = _config(index.read, git, args)
+        note = _unstaged_config_note(git, index.read, config, args)
         base_ref, origin = (args.base, "--base") if args.base else (
             config.base, f"base in {config.source}")
         changes = cs.staged(git, index, base_ref=base_ref, base_origin=origin)
+        return Scope(changes, config, _projects(changes, config, getattr(args, "project", None)),
+                     note)
     return Scope(changes, config, _projects(changes, config, getattr(args, "project", None)))
+
+
+def _unstaged_config_note(git: Git, read: Callable[[str], bytes | None], config: Config,
+                          args: argparse.Namespace) -> str:
+    """The staged run reads the index's config: say so when the work tree's says otherwise
+    (a --config outside the repository is read from disk, so it cannot differ)."""
+    if config.source is not None and os.path.isabs(config.source):
+        return ""
+    explicit = None
+    if args.config is not None:
+        explicit = os.path.relpath(
+            os.path.realpath(os.path.join(os.path.abspath(args.directory), args.config)),
+            os.path.realpath(git.toplevel)).replace(os.sep, "/")
+    return unstaged_config_note(config, read, disk_reader(git.toplevel), explicit)
+
+
+# A run over the staged change reads the config from the index, as it reads everything it
+# judges: an edit of the config that is not staged does not count. That is right, and
+# surprising when nobody says so: the header names the staged config then.
+Reader = Callable[[str], "bytes | None"]
+
+
+def disk_reader(root: str) -> Reader:
+    """Files of the work tree below ``root``, by repository-relative path (None: missing)."""
+    def read(rel: str) -> bytes | None:
+        try:
+            with open(os.path.join(root, *rel.split("/")), "rb") as handle:
+                return handle.read()
+        except OSError:
+            return None
+    return read
+
+
+def unstaged_config_note(staged: Config, read_staged: Reader, read_worktree: Reader,
+                         explicit: str | None) -> str:
+    """``""`` when the work tree's config means what the staged one does; else the words
+    for the header saying the staged config was used."""
+    from migration_guard.config import PYPROJECT_NAME, load_config
+
+    paths = [explicit] if explicit else [YAML_NAME, PYPROJECT_NAME]
+    differing = [p for p in paths if read_staged(p) != read_worktree(p)]
+    if not differing:
+        return ""
+    try:
+        unstaged: Config | None = load_config(read_worktree, explicit)
+    except GuardError:
+        unstaged = None  # broken in the work tree: not what runs, say so
+    if unstaged is not None and unstaged._replace(source=None) == staged._replace(source=None):
+        return ""  # another section of pyproject.toml, a comment: nothing the run would use
+    if staged.source is None:
+        return f"config: none staged (the unstaged {differing[0]} is not used)"
+    return f"config: {staged.source} as staged (its unstaged changes are not used)"
 
 
 def _base_tree(changes: ChangeSet) -> tuple[list[str], Callable[[str], bytes | None]]:
@@ -146,10 +207,25 @@ def run_in(scope: Scope, names: Sequence[str], args: argparse.Namespace,
         database=scope.config.database._replace(url=server_url(args, environ)))
     outcomes = run_named(names, scope.changes, scope.projects, config,
                          prove=getattr(args, "prove", False))
-    render(outcomes, scope.changes.summary, args.format, out,
+    render(outcomes, scope.header, args.format, out,
            summary_path=summary_path(args, environ),
            nothing_checked=_nothing_checked(scope, names))
+    for fmt, path in getattr(args, "report_file", ()):
+        _write_report(outcomes, scope.header, fmt,
+                      os.path.join(os.path.abspath(args.directory), path))
     return exit_code(outcomes)
+
+
+def _write_report(outcomes: Sequence[Outcome], header: str, fmt: str, path: str) -> None:
+    """One more document of the same run (``check --report-file FORMAT=FILE``)."""
+    from migration_guard.report import render
+
+    try:
+        with open(path, "w", encoding="utf-8", newline="\n") as report:
+            render(outcomes, header, fmt, report)
+    except OSError as exc:
+        raise GuardError(f"cannot write the {fmt} report to {path}: {exc.strerror}",
+                         "give --report-file a path in a directory that exists") from None
 
 
 def _nothing_checked(scope: Scope, names: Sequence[str]) -> str:

@@ -53,9 +53,21 @@ def _passwords_in(url: str) -> list[str]:
     return sorted({p for p in found if p}, key=len, reverse=True)
 
 
+def _standalone(secret: str) -> re.Pattern[str]:
+    """``secret`` where it stands as a value of its own: not inside a longer word (the
+    password ``postgres`` is not in ``postgresql``), and never a URL's scheme
+    (``postgres://``), so the scheme and host of a masked URL stay readable."""
+    return re.compile(rf"(?<![A-Za-z0-9_]){re.escape(secret)}(?![A-Za-z0-9_]|://)")
+
+
 def redact_with(text: str, url: str) -> str:
-    """:func:`redact_url`, plus removal of any fragment of ``url``'s password from ``text``."""
+    """:func:`redact_url`, plus removal of any fragment of ``url``'s password from ``text``.
+
+    ``postgresql://postgres:postgres@localhost:5432/postgres`` is shown as
+    ``postgresql://***:***@localhost:5432/***``: every standalone occurrence of the password
+    is masked (here also the user and database names that happen to equal it).
+    """
     text = redact_url(text)
     for secret in _passwords_in(url):
-        text = text.replace(secret, MASK)
+        text = _standalone(secret).sub(MASK, text)
     return text

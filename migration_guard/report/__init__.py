@@ -1,9 +1,10 @@
 """Render one list of outcomes in every output format; nothing else in the package prints findings.
 
 ``text`` for people, ``github`` for workflow annotations (plus the Markdown job summary),
-``json``, ``sarif`` and ``junit`` for machines. The machine formats write one document and
-nothing else to stdout: the header goes into the document. File names are shown escaped
-(a newline in a name cannot forge an extra output line or annotation).
+``json``, ``sarif``, ``junit`` and ``gitlab`` (a Code Quality report) for machines. The
+machine formats write one document and nothing else to stdout: the header goes into the
+document (GitLab's report, a bare array of issues, has no place for it). File names are
+shown escaped (a newline in a name cannot forge an extra output line or annotation).
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from typing import TextIO
 from migration_guard.findings import Outcome
 from migration_guard.report.common import display_path, exit_code
 
-FORMATS = ("text", "github", "json", "sarif", "junit")
+FORMATS = ("text", "github", "json", "sarif", "junit", "gitlab")
 #: Formats that write one document to stdout, for a program to read.
-DOCUMENT_FORMATS = ("json", "sarif", "junit")
+DOCUMENT_FORMATS = ("json", "sarif", "junit", "gitlab")
 
 __all__ = ["DOCUMENT_FORMATS", "FORMATS", "display_path", "exit_code", "render"]
 
@@ -49,6 +50,10 @@ def render(outcomes: Sequence[Outcome], header: str, fmt: str, out: TextIO, *,
         from migration_guard.report.junit import render_junit
 
         render_junit(outcomes, header, out)
+    elif fmt == "gitlab":
+        from migration_guard.report.gitlab import render_gitlab
+
+        render_gitlab(outcomes, out)
     else:
         from migration_guard.report.text import render_text
 
