@@ -67,6 +67,12 @@ def _env_name(value: Any) -> str | None:
 
 
 ROUNDTRIP_MODES = ("off", "new", "all")
+TRACE_MODES = ("off", "new", "all")
+
+
+def _timezone_name(value: Any) -> str | None:
+    return None if re.fullmatch(r"[A-Za-z0-9_+\-/:]+", str(value)) else \
+        "must be a time zone name such as UTC or Europe/Berlin"
 
 
 def _regex(value: Any) -> str | None:
@@ -110,6 +116,9 @@ PROJECT_KEYS: dict[str, Key] = {
     "database_url_env": Key("str", default="DATABASE_URL", check=_env_name),
     "declarative_schema": Key("strlist", default=()),
     "lint": Key("section", children=LINT_KEYS),
+    "trace": Key("enum", default="new", allowed=TRACE_MODES),
+    "trace_rows": Key("int", default=None, check=_positive),
+    "timezone": Key("str", default="UTC", check=_timezone_name),
 }
 
 DATABASE_KEYS: dict[str, Key] = {  # seconds, except sample_rows
@@ -166,6 +175,9 @@ class ProjectConfig(NamedTuple):
     database_url_env: str = "DATABASE_URL"
     declarative_schema: tuple[str, ...] = ()
     lint: tuple[tuple[str, Any], ...] = ()  # lint settings overriding the top-level ones
+    trace: str = "new"  # which migrations apply traces: off | new | all
+    trace_rows: int | None = None  # rows per base table for the trace's growth; None: sample
+    timezone: str = "UTC"  # production's TimeZone setting, for the traced session
 
 
 class DatabaseConfig(NamedTuple):
@@ -381,6 +393,7 @@ def _project(line: int, raw: dict[str, tuple[int, Any]]) -> ProjectConfig:
         drift=get("drift"), database_url_env=get("database_url_env"),
         declarative_schema=tuple(get("declarative_schema")),
         lint=_lint(raw["lint"][1]) if "lint" in raw else (),
+        trace=get("trace"), trace_rows=get("trace_rows"), timezone=get("timezone"),
     )
 
 

@@ -38,7 +38,7 @@ def test_unknown_nested_key(repo: Repo) -> None:
         "migration-guard: error: .migration-guard.yaml:3: projects[0].migration: unknown key",
         "  hint: allowed keys here: name, framework, migrations, alembic_ini, schema, exclude, "
         "allow_out_of_order, generate_command, prelude, seed, roundtrip, drift, database_url_env, "
-        "declarative_schema, lint",
+        "declarative_schema, lint, trace, trace_rows, timezone",
     ]
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from migration_guard.apply import alembic_plan
 from migration_guard.apply.settings import Deadline, Settings
@@ -20,6 +21,10 @@ from migration_guard.changeset import ChangeSet
 from migration_guard.db.provider import default_cache_dir, open_server
 from migration_guard.findings import Finding, Note, Outcome
 from migration_guard.projects import Project
+from migration_guard.tracing import MigrationTrace
+
+if TYPE_CHECKING:
+    from migration_guard.apply.trace import Tracer
 
 CHECK = "apply"
 
@@ -28,6 +33,7 @@ def run_apply(project: Project, changeset: ChangeSet, settings: Settings, *,
               cache_dir: Path | None = None) -> Outcome:
     deadline = Deadline(settings.database.run_timeout)
     cache_root = cache_dir or default_cache_dir()
+    tracer: Tracer | None = None  # for Alembic, made once the plan names the new revisions
     if project.framework == "alembic":
         key = alembic_plan.cache_key(project, changeset, settings)
     else:
@@ -36,6 +42,8 @@ def run_apply(project: Project, changeset: ChangeSet, settings: Settings, *,
         work_s = sqlproject.plan(project, changeset, settings)
         key = fingerprint("sql", project.framework, work_s.prelude, work_s.prefix) \
             if work_s.prefix else None
+        every = {u.path for u in [*work_s.prefix, *work_s.rest]}
+        tracer = _tracer(settings, [u.path for u in work_s.new], every.__contains__)
     database = settings.database
     with _fewer_collections(), \
             open_server(database_url=database.url, cache_dir=cache_root,
@@ -48,12 +56,24 @@ def run_apply(project: Project, changeset: ChangeSet, settings: Settings, *,
             from migration_guard.apply import alembicproject
 
             work_a = alembic_plan.plan(project, changeset, settings)
+            tracer = _tracer(settings, [r.path for r in work_a.new],
+                             lambda path: project.fw.is_migration(project.rel(path) or ""))
             findings, notes = alembicproject.run_alembic_project(
-                project, changeset, server, work_a, settings, deadline, cache_root=cache_root)
+                project, changeset, server, work_a, settings, deadline, cache_root=cache_root,
+                tracer=tracer)
         else:
             findings, notes = sqlproject.run_sql_project(project, server, work_s, settings,
-                                                         deadline)
-    return _outcome(project, findings, notes)
+                                                         deadline, tracer=tracer)
+    return _outcome(project, findings, notes, tracer)
+
+
+def _tracer(settings: Settings, new: list[str],
+            is_migration: Callable[[str], bool]) -> Tracer | None:
+    if settings.options.trace == "off":
+        return None  # nothing of the trace is imported
+    from migration_guard.apply.trace import tracer_for
+
+    return tracer_for(settings, new, is_migration)
 
 
 @contextlib.contextmanager
@@ -69,8 +89,13 @@ def _fewer_collections() -> Iterator[None]:
         gc.set_threshold(*threshold)
 
 
-def _outcome(project: Project, findings: list[Finding], notes: list[Note]) -> Outcome:
+def _outcome(project: Project, findings: list[Finding], notes: list[Note],
+             tracer: Tracer | None) -> Outcome:
+    traces: list[MigrationTrace] = []
+    if tracer is not None:
+        traces, traced = tracer.result()
+        findings = [*findings, *traced]
     return Outcome(
         CHECK, project.name,
         [f._replace(check=CHECK, project=project.name) for f in findings],
-        [n._replace(check=CHECK, project=project.name) for n in notes])
+        [n._replace(check=CHECK, project=project.name) for n in notes], tuple(traces))

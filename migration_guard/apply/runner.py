@@ -18,6 +18,7 @@ from migration_guard.config import DatabaseConfig
 from migration_guard.db.base import Database, Server
 from migration_guard.db.execute import (
     Session,
+    StatementObserver,
     apply_chunks,
     apply_sql,
     dbmate_up_section,
@@ -43,33 +44,36 @@ def run_timeout_finding(path: str, deadline: Deadline) -> Finding:
 
 
 def apply_units(session: Session, units: list[Unit], framework: str, database: DatabaseConfig,
-                deadline: Deadline) -> list[Finding]:
-    """Apply ``units`` in order; the findings of the first file that fails."""
+                deadline: Deadline, observer: StatementObserver | None = None) -> list[Finding]:
+    """Apply ``units`` in order; the findings of the first file that fails. ``observer``
+    (the trace) sees every statement."""
     for unit in units:
         if deadline.expired():
             return [run_timeout_finding(unit.path, deadline)]
-        findings = apply_unit(session, unit, framework, database, deadline)
+        findings = apply_unit(session, unit, framework, database, deadline, observer)
         if findings:
             return findings
     return []
 
 
 def apply_unit(session: Session, unit: Unit, framework: str, database: DatabaseConfig,
-               deadline: Deadline) -> list[Finding]:
+               deadline: Deadline, observer: StatementObserver | None = None) -> list[Finding]:
     statement_s = deadline.statement_timeout(database.statement_timeout)
     lock_s = min(database.lock_timeout, statement_s)
     if framework == "drizzle":
         return apply_chunks(session, split_drizzle(unit.text), path=unit.path,
-                            statement_timeout_s=statement_s, lock_timeout_s=lock_s)
+                            statement_timeout_s=statement_s, lock_timeout_s=lock_s,
+                            observer=observer)
     if framework == "dbmate":
         up = dbmate_up_section(unit.text)
         if up is None:
             return []
         return apply_sql(session, up.text, path=unit.path, start_line=up.start_line,
                          transactional=None if up.transactional else False,
-                         statement_timeout_s=statement_s, lock_timeout_s=lock_s)
+                         statement_timeout_s=statement_s, lock_timeout_s=lock_s,
+                         observer=observer)
     return apply_sql(session, unit.text, path=unit.path, statement_timeout_s=statement_s,
-                     lock_timeout_s=lock_s)
+                     lock_timeout_s=lock_s, observer=observer)
 
 
 @contextlib.contextmanager
@@ -105,18 +109,20 @@ def build_template(server: Server, setup: Callable[[Database], list[Finding]]
 
 
 def apply_in(conninfo: str, units: list[Unit], framework: str, database: DatabaseConfig,
-             deadline: Deadline) -> list[Finding]:
+             deadline: Deadline, observer: StatementObserver | None = None) -> list[Finding]:
     with open_session(conninfo, database) as session:
-        return apply_units(session, units, framework, database, deadline)
+        return apply_units(session, units, framework, database, deadline, observer)
 
 
 def fill_rows(conninfo: str, database: DatabaseConfig,
-              only_tables: Collection[str] | None = None) -> dict[str, int]:
+              only_tables: Collection[str] | None = None, *,
+              rows: int | None = None) -> dict[str, int]:
+    """Sample rows (``rows``, else ``database.sample_rows`` per table); rows per table."""
     from migration_guard.apply.catalog import TRACKING_TABLES
     from migration_guard.db.sample_data import fill_sample_rows
 
     with open_session(conninfo, database) as session:
-        return fill_sample_rows(session.conn, rows=database.sample_rows,
+        return fill_sample_rows(session.conn, rows=database.sample_rows if rows is None else rows,
                                 skip_tables=TRACKING_TABLES, only_tables=only_tables)
 
 

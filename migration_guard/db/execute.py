@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import psycopg
 from pglast import parser
@@ -29,6 +29,7 @@ DRIZZLE_BREAKPOINT = "--> statement-breakpoint"
 _MAYBE_NON_TX = re.compile(
     r"\b(concurrently|vacuum|database|system|tablespace|subscription|value|begin|commit|"
     r"rollback|start|end|abort|cluster|reindex|savepoint|release|prepare)\b", re.IGNORECASE)
+_IDLE = psycopg.pq.TransactionStatus.IDLE
 _META_COMMAND = re.compile(r"^[ \t]*(\\[A-Za-z!?][^\n]*)", re.MULTILINE)
 _NON_TX_NODES = frozenset({
     "VacuumStmt", "CreatedbStmt", "DropdbStmt", "AlterSystemStmt", "CreateTableSpaceStmt",
@@ -40,6 +41,20 @@ _NON_TX_NODES = frozenset({
 class Statement(NamedTuple):
     text: str
     line: int  # 1-based line in the migration file
+
+
+class StatementObserver(Protocol):
+    """Watches each statement as it runs (the trace): called on the running connection
+    just before and after it, and when the runner ends a transaction it opened."""
+
+    def before(self, conn: psycopg.Connection[Any], path: str, statement: Statement) -> None:
+        ...
+
+    def after(self, conn: psycopg.Connection[Any], path: str, statement: Statement) -> None:
+        ...
+
+    def ended(self, conn: psycopg.Connection[Any]) -> None:
+        ...
 
 
 class Chunk(NamedTuple):
@@ -93,12 +108,14 @@ def _ms(seconds: float) -> int:
 def apply_sql(session: Session, sql_text: str, *, path: str, start_line: int = 1,
               statement_timeout_s: float = DEFAULT_STATEMENT_TIMEOUT_S,
               lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
-              transactional: bool | None = None) -> list[Finding]:
+              transactional: bool | None = None,
+              observer: StatementObserver | None = None) -> list[Finding]:
     """Apply ``sql_text`` (which starts at ``start_line`` of ``path``); [] when it applied.
 
     ``transactional=None`` decides from the statements; ``True``/``False`` forces the mode
-    (dbmate's ``transaction:false``, a framework's own setting). Raises GuardError when
-    the server itself fails (connection lost), never for a fault of the migration.
+    (dbmate's ``transaction:false``, a framework's own setting). With an ``observer``,
+    statements run one at a time and it sees each. Raises GuardError when the server
+    itself fails (connection lost), never for a fault of the migration.
     """
     statements, trouble = split_statements(sql_text, start_line)
     if trouble is not None:
@@ -108,13 +125,14 @@ def apply_sql(session: Session, sql_text: str, *, path: str, start_line: int = 1
     if transactional is None:
         transactional = runs_in_transaction(sql_text, statements, server_version=session.version)
     session.set_timeouts(statement_timeout_s, lock_timeout_s)
-    return _run(session, statements, path=path, transactional=transactional)
+    return _run(session, statements, path=path, transactional=transactional, observer=observer)
 
 
 def apply_chunks(session: Session, chunks: Iterable[Chunk], *, path: str,
                  statement_timeout_s: float = DEFAULT_STATEMENT_TIMEOUT_S,
                  lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
-                 transactional: bool | None = None) -> list[Finding]:
+                 transactional: bool | None = None,
+                 observer: StatementObserver | None = None) -> list[Finding]:
     """Apply pre-split chunks of one file (Drizzle breakpoints) as one unit."""
     statements: list[Statement] = []
     texts: list[str] = []
@@ -130,7 +148,7 @@ def apply_chunks(session: Session, chunks: Iterable[Chunk], *, path: str,
         transactional = runs_in_transaction("\n".join(texts), statements,
                                             server_version=session.version)
     session.set_timeouts(statement_timeout_s, lock_timeout_s)
-    return _run(session, statements, path=path, transactional=transactional)
+    return _run(session, statements, path=path, transactional=transactional, observer=observer)
 
 
 # -- splitting ---------------------------------------------------------------------------
@@ -273,10 +291,13 @@ def _reindex_refuses(body: dict[str, Any]) -> bool:
 
 
 def _run(session: Session, statements: list[Statement], *, path: str,
-         transactional: bool) -> list[Finding]:
+         transactional: bool, observer: StatementObserver | None = None) -> list[Finding]:
     """Transactional files go in one round trip (``BEGIN; ...; COMMIT``); if that fails,
     a diagnostic statement-by-statement re-run, always rolled back, finds the statement
     to blame (a timeout is then waited for a second time)."""
+    if observer is not None:
+        return _run_observed(session, statements, path=path, transactional=transactional,
+                             observer=observer)
     if not transactional:
         return _run_stepwise(session, statements, path=path, transactional=False)
     batch = "BEGIN;\n" + ";\n".join(s.text for s in statements) + ";\nCOMMIT"
@@ -303,6 +324,41 @@ def _run_stepwise(session: Session, statements: list[Statement], *, path: str,
             conn.execute(current.text.encode())
         if transactional:
             conn.execute(b"ROLLBACK" if diagnose else b"COMMIT")
+    except psycopg.Error as exc:
+        if exc.sqlstate is None or conn.closed:
+            raise _server_lost(exc, path, current) from None
+        return [_failure(exc, path, current, session)]
+    finally:
+        _rollback(session)
+    return []
+
+
+def _run_observed(session: Session, statements: list[Statement], *, path: str,
+                  transactional: bool, observer: StatementObserver) -> list[Finding]:
+    """One statement at a time, each seen by ``observer``. Outside a transactional file,
+    a statement that may run in a transaction block gets one of its own: alone in it, it
+    commits exactly as in autocommit, and its own backend can still be asked what it holds.
+    """
+    conn = session.conn
+    current = statements[0]
+    try:
+        if transactional:
+            conn.execute(b"BEGIN")
+        for current in statements:
+            own = (not transactional and conn.info.transaction_status == _IDLE
+                   and runs_in_transaction(current.text, [current],
+                                           server_version=session.version))
+            if own:
+                conn.execute(b"BEGIN")
+            observer.before(conn, path, current)
+            conn.execute(current.text.encode())
+            observer.after(conn, path, current)
+            if own:
+                conn.execute(b"COMMIT")
+                observer.ended(conn)
+        if transactional:
+            conn.execute(b"COMMIT")
+            observer.ended(conn)
     except psycopg.Error as exc:
         if exc.sqlstate is None or conn.closed:
             raise _server_lost(exc, path, current) from None

@@ -41,6 +41,7 @@ def _finding(finding: Finding) -> dict[str, JSONValue]:
         "column": finding.column,
         "message": encodable(finding.message),
         "hint": encodable(finding.hint),
+        "severity": finding.severity,
     }
 
 
@@ -78,7 +79,15 @@ def document(outcomes: Sequence[Outcome], header: str) -> dict[str, JSONValue]:
         "projects": _projects(outcomes),
         "findings": [_finding(f) for f in findings],
         "notes": [_note(n) for n in notes_of(outcomes)],
+        "traces": _traces(outcomes),
     }
+
+
+def _traces(outcomes: Sequence[Outcome]) -> list[JSONValue]:
+    from migration_guard.report.trace import json_traces
+
+    return json.loads(json.dumps(json_traces(outcomes))) if any(o.traces for o in outcomes) \
+        else []
 
 
 def render_json(outcomes: Sequence[Outcome], header: str, out: TextIO) -> None:

@@ -1,0 +1,157 @@
+"""Findings from a trace (MG240-MG244): what the observed locks, rewrites and scans mean
+for production traffic, with the severity each deserves.
+
+Every table of the base has a few sample rows, so a brief ACCESS EXCLUSIVE lock on one is
+a warning; a rewrite, a scan under a lock that blocks writes, a lock held for a time that
+grows with the table, or a blocking lock held across a slower statement is an error.
+Each message says whether a static lint rule predicted it; when none did, it shows the
+statement (a gap in the static rules).
+"""
+
+from __future__ import annotations
+
+from migration_guard.apply.trace import is_dml, rows_of
+from migration_guard.findings import Finding
+from migration_guard.tracing import (
+    READS,
+    WRITES,
+    LockHeld,
+    MigrationTrace,
+    TracedStatement,
+    mode_name,
+    strongest,
+)
+
+CHECK = "apply"
+
+#: Static lint codes that predict what each trace code observes.
+COUNTERPARTS: dict[str, frozenset[str]] = {
+    "MG240": frozenset({"MG301", "MG302", "MG303", "MG304", "MG305", "MG306", "MG307",
+                        "MG308", "MG309"}),
+    "MG241": frozenset({"MG304", "MG305", "MG306", "MG308"}),
+    "MG242": frozenset(),
+    "MG243": frozenset({"MG302", "MG303"}),
+    "MG244": frozenset({"MG302"}),
+}
+
+_HINTS = {
+    "MG240": "keep the lock brief: SET lock_timeout before the statement (and retry on "
+             "timeout), and commit right after it",
+    "MG241": "avoid the rewrite: add the column without a volatile default and backfill in "
+             "batches; for a type change add a new column, backfill, and switch over",
+    "MG242": "commit right after the locking statement: put the slower statements in a "
+             "migration (or transaction) of their own",
+    "MG243": "validate without blocking writes: add the constraint NOT VALID and VALIDATE it "
+             "in a later migration (for SET NOT NULL, a validated CHECK (col IS NOT NULL) "
+             "first)",
+    "MG244": "add the foreign key NOT VALID, then VALIDATE CONSTRAINT in a separate "
+             "transaction",
+}
+
+#: A later statement is "slower" when it took more than twice as long and 5 ms more.
+SLOWER_FACTOR = 2.0
+SLOWER_MARGIN_MS = 5.0
+
+
+def trace_findings(traces: list[MigrationTrace]) -> list[Finding]:
+    statements = [s for trace in traces for s in trace.statements]
+    found: list[Finding] = []
+    for index, statement in enumerate(statements):
+        found += _statement_findings(statement, statements[index + 1:])
+    return found
+
+
+def _statement_findings(statement: TracedStatement,
+                        following: list[TracedStatement]) -> list[Finding]:
+    found: list[Finding] = []
+    grows = statement.growth == "linear"
+    for table in statement.rewrites:
+        rows = _rows(statement, table)
+        if rows:
+            found.append(_finding("MG241", statement, "error",
+                                  f"rewrote {table} ({rows} rows in the base): the whole table "
+                                  f"is copied while the statement holds its lock"
+                                  f"{_timing(statement)}"))
+    scanned = set() if is_dml(statement.sql) else set(statement.scans) - {"?"}
+    for lock in strongest(statement.locks):
+        if not lock.rows or not {READS, WRITES} & set(lock.blocks):
+            continue
+        rewritten = _rewrote(statement, lock.relation)
+        if lock.named and lock.relation in scanned and WRITES in lock.blocks and not rewritten:
+            found.append(_finding("MG243", statement, "error",
+                                  f"scanned {lock.relation} ({lock.rows} rows in the base) "
+                                  f"under {_held(lock)}: every row is read while traffic "
+                                  f"waits{_timing(statement)}"))
+        elif lock.named and not rewritten:
+            found.append(_finding("MG240", statement, "error" if grows else "warning",
+                                  f"took {_held(lock)} on {lock.relation} ({lock.rows} rows "
+                                  f"in the base){_timing(statement)}"))
+        elif not lock.named:
+            found.append(_finding("MG244", statement, "error" if grows else "warning",
+                                  f"took {_held(lock)} on {lock.relation} ({lock.rows} rows in "
+                                  f"the base), a table the statement does not alter"))
+        if lock.held_through:
+            found.append(_held_across(statement, lock, following[:lock.held_through]))
+    return found
+
+
+def _held_across(statement: TracedStatement, lock: LockHeld,
+                 later: list[TracedStatement]) -> Finding:
+    slower = [s for s in later if _slower(s, statement)]
+    lines = ", ".join(str(s.line) for s in later[:5]) + ("..." if len(later) > 5 else "")
+    message = (f"holds {_held(lock)} on {lock.relation} ({lock.rows} rows in the base) "
+               f"through {len(later)} later statement{'s' if len(later) > 1 else ''} of its "
+               f"transaction (line {lines}) until commit: {lock.held_ms:.1f} ms in all")
+    if slower:
+        worst = max(slower, key=_largest)
+        message += (f"; {worst.path}:{worst.line} takes {_largest(worst):.1f} ms "
+                    f"against {_largest(statement):.1f} ms for the statement that took it")
+    return _finding("MG242", statement, "error" if slower else "warning", message)
+
+
+def _slower(later: TracedStatement, statement: TracedStatement) -> bool:
+    if later.growth == "linear" and statement.growth != "linear":
+        return True
+    mine, theirs = _largest(statement), _largest(later)
+    return theirs > SLOWER_FACTOR * mine and theirs - mine > SLOWER_MARGIN_MS
+
+
+def _largest(statement: TracedStatement) -> float:
+    return statement.scaled_ms if statement.scaled_ms is not None else statement.duration_ms
+
+
+def _rewrote(statement: TracedStatement, relation: str) -> bool:
+    return any(t.split(" (partition ", 1)[0] == relation for t in statement.rewrites)
+
+
+def _rows(statement: TracedStatement, table: str) -> int:
+    lock_rows = {lock.relation: lock.rows for lock in statement.locks}
+    return rows_of(lock_rows, table)
+
+
+def _held(lock: LockHeld) -> str:
+    blocks = " and ".join(lock.blocks) if lock.blocks else "nothing"
+    return f"{mode_name(lock.mode)} (blocks {blocks})"
+
+
+def _timing(statement: TracedStatement) -> str:
+    text = f" for {statement.duration_ms:.1f} ms"
+    if statement.scaled_ms is not None:
+        text += (f" ({statement.scaled_ms:.1f} ms at trace_rows: "
+                 f"{'grows with the table' if statement.growth == 'linear' else 'flat'})")
+    return text
+
+
+def _counterpart(code: str, statement: TracedStatement) -> str:
+    predicted = sorted({v.split()[0] for v in statement.static} & COUNTERPARTS[code])
+    if predicted:
+        return f" [static lint {', '.join(predicted)} predicted this]"
+    sql = " ".join(statement.sql.split())
+    shown = sql if len(sql) <= 160 else sql[:157] + "..."
+    return f" [no static rule flagged this statement: {shown}]"
+
+
+def _finding(code: str, statement: TracedStatement, severity: str, message: str) -> Finding:
+    return Finding(code, statement.path, statement.line,
+                   f"traced: {message}{_counterpart(code, statement)}", _HINTS[code],
+                   check=CHECK, severity=severity)
