@@ -126,6 +126,14 @@ def fill_rows(conninfo: str, database: DatabaseConfig,
                                 skip_tables=TRACKING_TABLES, only_tables=only_tables)
 
 
+def vacuum(conninfo: str, database: DatabaseConfig) -> None:
+    """VACUUM ANALYZE after a large fill: the tables are then as production keeps them
+    (visibility map set, statistics current), and autovacuum does not wake up in the
+    middle of a timed statement."""
+    with open_session(conninfo, database) as session:
+        session.conn.execute(b"VACUUM ANALYZE")
+
+
 def tables_named(units: list[Unit]) -> set[str] | None:
     """Every table name the SQL of ``units`` mentions; None when some SQL does not parse
     (then every table is filled)."""

@@ -56,12 +56,17 @@ def is_dml(sql: str) -> bool:
     return _DML.match(sql) is not None
 
 
+GROWTH_MARGIN_MS = 20.0
+
+
 def growth(small_ms: float, large_ms: float | None) -> str:
     """``linear`` when the duration grew with the table (more than 4x and by more than
-    2 ms from the sample row count to ``trace_rows``), ``flat`` when it did not."""
+    20 ms from the sample row count to ``trace_rows``: timings of a few milliseconds
+    vary that much on a busy machine), ``flat`` when it did not."""
     if large_ms is None:
         return ""
-    return "linear" if large_ms > 4 * small_ms and large_ms - small_ms > 2.0 else "flat"
+    grew = large_ms > 4 * small_ms and large_ms - small_ms > GROWTH_MARGIN_MS
+    return "linear" if grew else "flat"
 
 
 # -- one pass ---------------------------------------------------------------------------

@@ -30,7 +30,7 @@ COUNTERPARTS: dict[str, frozenset[str]] = {
                         "MG308", "MG309"}),
     "MG241": frozenset({"MG304", "MG305", "MG306", "MG308"}),
     "MG242": frozenset(),
-    "MG243": frozenset({"MG302", "MG303"}),
+    "MG243": frozenset({"MG301", "MG302", "MG303", "MG307"}),
     "MG244": frozenset({"MG302"}),
 }
 
@@ -48,9 +48,10 @@ _HINTS = {
              "transaction",
 }
 
-#: A later statement is "slower" when it took more than twice as long and 5 ms more.
+#: At ``trace_rows``, a later statement is "slower" when it grows with the table while the
+#: locking one does not, or took more than twice as long and 20 ms more.
 SLOWER_FACTOR = 2.0
-SLOWER_MARGIN_MS = 5.0
+SLOWER_MARGIN_MS = 20.0
 
 
 def trace_findings(traces: list[MigrationTrace]) -> list[Finding]:
@@ -70,8 +71,7 @@ def _statement_findings(statement: TracedStatement,
         if rows:
             found.append(_finding("MG241", statement, "error",
                                   f"rewrote {table} ({rows} rows in the base): the whole table "
-                                  f"is copied while the statement holds its lock"
-                                  f"{_timing(statement)}"))
+                                  f"is copied while the statement holds its lock"))
     scanned = set() if is_dml(statement.sql) else set(statement.scans) - {"?"}
     for lock in strongest(statement.locks):
         if not lock.rows or not {READS, WRITES} & set(lock.blocks):
@@ -81,7 +81,7 @@ def _statement_findings(statement: TracedStatement,
             found.append(_finding("MG243", statement, "error",
                                   f"scanned {lock.relation} ({lock.rows} rows in the base) "
                                   f"under {_held(lock)}: every row is read while traffic "
-                                  f"waits{_timing(statement)}"))
+                                  f"waits"))
         elif lock.named and not rewritten:
             found.append(_finding("MG240", statement, "error" if grows else "warning",
                                   f"took {_held(lock)} on {lock.relation} ({lock.rows} rows "
@@ -89,7 +89,8 @@ def _statement_findings(statement: TracedStatement,
         elif not lock.named:
             found.append(_finding("MG244", statement, "error" if grows else "warning",
                                   f"took {_held(lock)} on {lock.relation} ({lock.rows} rows in "
-                                  f"the base), a table the statement does not alter"))
+                                  f"the base), a table the statement does not alter"
+                                  f"{_timing(statement)}"))
         if lock.held_through:
             found.append(_held_across(statement, lock, following[:lock.held_through]))
     return found
@@ -98,21 +99,31 @@ def _statement_findings(statement: TracedStatement,
 def _held_across(statement: TracedStatement, lock: LockHeld,
                  later: list[TracedStatement]) -> Finding:
     slower = [s for s in later if _slower(s, statement)]
-    lines = ", ".join(str(s.line) for s in later[:5]) + ("..." if len(later) > 5 else "")
+    where = ", ".join(_place(s, statement) for s in later[:5]) + ("..." if len(later) > 5 else "")
     message = (f"holds {_held(lock)} on {lock.relation} ({lock.rows} rows in the base) "
                f"through {len(later)} later statement{'s' if len(later) > 1 else ''} of its "
-               f"transaction (line {lines}) until commit: {lock.held_ms:.1f} ms in all")
+               f"transaction ({where}) until commit")
     if slower:
         worst = max(slower, key=_largest)
-        message += (f"; {worst.path}:{worst.line} takes {_largest(worst):.1f} ms "
-                    f"against {_largest(statement):.1f} ms for the statement that took it")
+        message += (f"; {_place(worst, statement)} runs longer than the statement that took "
+                    f"the lock{' and grows with the table' if worst.growth == 'linear' else ''}")
     return _finding("MG242", statement, "error" if slower else "warning", message)
 
 
+def _place(statement: TracedStatement, origin: TracedStatement) -> str:
+    if statement.path == origin.path:
+        return f"line {statement.line}"
+    return f"{statement.path}:{statement.line}"
+
+
 def _slower(later: TracedStatement, statement: TracedStatement) -> bool:
+    """Measured at ``trace_rows`` only: at a few sample rows every statement takes a few
+    milliseconds, and which is slower is noise."""
+    if later.scaled_ms is None or statement.scaled_ms is None:
+        return False
     if later.growth == "linear" and statement.growth != "linear":
         return True
-    mine, theirs = _largest(statement), _largest(later)
+    mine, theirs = statement.scaled_ms, later.scaled_ms
     return theirs > SLOWER_FACTOR * mine and theirs - mine > SLOWER_MARGIN_MS
 
 
@@ -135,11 +146,12 @@ def _held(lock: LockHeld) -> str:
 
 
 def _timing(statement: TracedStatement) -> str:
-    text = f" for {statement.duration_ms:.1f} ms"
-    if statement.scaled_ms is not None:
-        text += (f" ({statement.scaled_ms:.1f} ms at trace_rows: "
-                 f"{'grows with the table' if statement.growth == 'linear' else 'flat'})")
-    return text
+    """How long, in words that do not change from run to run (the table has the times)."""
+    if statement.growth == "linear":
+        return ", for a time that grows with the table"
+    if statement.growth == "flat":
+        return ", briefly (the time does not grow with the table)"
+    return ""
 
 
 def _counterpart(code: str, statement: TracedStatement) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 
-from migration_guard.apply.runner import fill_rows, throwaway
+from migration_guard.apply.runner import fill_rows, throwaway, vacuum
 from migration_guard.config import DatabaseConfig
 from migration_guard.db.base import Database, Server
 from migration_guard.db.execute import StatementObserver
@@ -77,6 +77,8 @@ def _one_pass(db: Database, database: DatabaseConfig, build_base: ApplyTo | None
         filled = fill_rows(db.conninfo, database, only_tables, rows=rows)
         if observer is not None:
             observer.rows = filled
+            if rows > database.sample_rows:
+                vacuum(db.conninfo, database)
         return [as_upgrade_path_finding(f, rows) for f in apply_new(db, observer)]
     finally:
         if observer is not None:

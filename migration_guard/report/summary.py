@@ -104,7 +104,8 @@ def _trace_tables(outcomes: Sequence[Outcome], project: str) -> list[str]:
         if owner != project:
             continue
         lines += [f"#### {markdown_text(heading(trace))}", "",
-                  "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+                  "| " + " | ".join(markdown_text(c) for c in COLUMNS) + " |",
+                  "|" + "---|" * len(COLUMNS)]
         lines += ["| " + " | ".join(markdown_text(c) for c in cells(s)) + " |"
                   for s in trace.statements]
         lines.append("")
