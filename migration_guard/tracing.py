@@ -99,6 +99,9 @@ class TracedStatement(NamedTuple):
     rewrites: tuple[str, ...]  # tables whose relfilenode changed (partitions as parent/part)
     scans: tuple[str, ...]  # tables the statement scanned sequentially ("?" unknown)
     static: tuple[str, ...]  # static lint codes on this statement: "MG304 confirmed"
+    #: Every table locked once the statement ran (taken earlier in its transaction too):
+    #: (relation, strongest mode held, rows in the base).
+    holding: tuple[tuple[str, str, int], ...] = ()
 
 
 class MigrationTrace(NamedTuple):

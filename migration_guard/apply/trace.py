@@ -34,6 +34,7 @@ from migration_guard.tracing import (
     MigrationTrace,
     TracedStatement,
     blocked_by,
+    strength,
 )
 
 _IDLE = psycopg.pq.TransactionStatus.IDLE
@@ -84,6 +85,7 @@ class Seen:
     end: float = 0.0
     transaction: int = 0
     locks: list[tuple[str, str]] = field(default_factory=list)  # (relation, mode)
+    holding: list[tuple[str, str]] = field(default_factory=list)  # all held after it
     rewrites: list[str] = field(default_factory=list)
     scans: list[str] | None = field(default_factory=list)  # None: not observable
     released: float | None = None  # when its transaction ended
@@ -200,9 +202,11 @@ class PassObserver:
         current.end = end
         current.locks = sorted((lock.relation, lock.mode)
                                for lock in state.locks - baseline.locks)
+        current.holding = sorted((lock.relation, lock.mode) for lock in state.locks)
         current.rewrites = _rewritten(conn, baseline.files, state.files)
-        current.scans = sorted(name for name, scans in state.scans.items()
-                               if scans > baseline.scans.get(name, 0))
+        scanned = [oid for oid, scans in state.scans.items()
+                   if scans > baseline.scans.get(oid, 0)]
+        current.scans = sorted(table_names(conn, scanned).values())
         self.seen.append(current)
         self._open.append(current)
 
@@ -220,6 +224,7 @@ class PassObserver:
         current.end = end
         current.locks = sorted({(names[oid], mode) for oid, mode in sampler.seen
                                 if oid in names})
+        current.holding = current.locks
         current.rewrites = _rewritten(conn, self._files_before, backend_state(conn).files)
         current.scans = None  # counters of a finished transaction are not readable here
         current.released = end
@@ -229,7 +234,8 @@ class PassObserver:
         if self._watcher is None:
             self._watcher = connect(self.conninfo)
             limit = max(1, round(self.statement_timeout_s * 1000))
-            self._watcher.execute(f"SET statement_timeout = {limit}".encode())
+            self._watcher.execute(f"SET statement_timeout = {limit}; "
+                                  f"SET client_min_messages = notice".encode())
         return self._watcher
 
     def _close_transaction(self, when: float) -> None:
@@ -323,7 +329,7 @@ class Tracer:
                 tuple(_lock(seen, relation, mode, origin, later, target)
                       for relation, mode in seen.locks),
                 tuple(seen.rewrites), ("?",) if seen.scans is None else tuple(seen.scans),
-                tuple(_verdicts(static.get(id(seen), []), seen))))
+                tuple(_verdicts(static.get(id(seen), []), seen)), _holding(seen)))
         return out
 
     def static_findings(self, seen: list[Seen]) -> dict[int, list[Finding]]:
@@ -375,6 +381,15 @@ def _lock(seen: Seen, relation: str, mode: str, origin: float, later: int,
     return LockHeld(relation, mode, round((seen.start - origin) * 1000, 3),
                     round(held * 1000, 3), blocked_by(mode),
                     relation in target, later, rows_of(seen.rows, relation))
+
+
+def _holding(seen: Seen) -> tuple[tuple[str, str, int], ...]:
+    best: dict[str, str] = {}
+    for relation, mode in seen.holding:
+        if strength(mode) > strength(best.get(relation, "")):
+            best[relation] = mode
+    return tuple((relation, mode, rows_of(seen.rows, relation))
+                 for relation, mode in sorted(best.items()))
 
 
 def rows_of(rows: dict[str, int], relation: str) -> int:

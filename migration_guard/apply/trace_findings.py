@@ -18,6 +18,7 @@ from migration_guard.tracing import (
     LockHeld,
     MigrationTrace,
     TracedStatement,
+    blocked_by,
     mode_name,
     strongest,
 )
@@ -64,25 +65,27 @@ def trace_findings(traces: list[MigrationTrace]) -> list[Finding]:
 
 def _statement_findings(statement: TracedStatement,
                         following: list[TracedStatement]) -> list[Finding]:
-    found: list[Finding] = []
+    held = {relation: (mode, rows) for relation, mode, rows in statement.holding}
+    found = [_finding("MG241", statement, "error",
+                      f"rewrote {table} ({rows} rows in the base): the whole table is copied "
+                      f"while the statement holds its lock")
+             for table in statement.rewrites
+             if (rows := rows_of({r: n for r, (_m, n) in held.items()}, table))]
+    scanned = [] if is_dml(statement.sql) else [t for t in statement.scans if t != "?"]
+    reported: set[str] = set()  # tables with a finding of their own: no MG240 for them too
+    for table in scanned:
+        mode, rows = held.get(table, ("", 0))
+        if rows and WRITES in blocked_by(mode) and not _rewrote(statement, table):
+            reported.add(table)
+            found.append(_finding("MG243", statement, "error",
+                                  f"scanned {table} ({rows} rows in the base) under "
+                                  f"{_held_mode(mode)}: every row is read while traffic waits"))
     grows = statement.growth == "linear"
-    for table in statement.rewrites:
-        rows = _rows(statement, table)
-        if rows:
-            found.append(_finding("MG241", statement, "error",
-                                  f"rewrote {table} ({rows} rows in the base): the whole table "
-                                  f"is copied while the statement holds its lock"))
-    scanned = set() if is_dml(statement.sql) else set(statement.scans) - {"?"}
     for lock in strongest(statement.locks):
         if not lock.rows or not {READS, WRITES} & set(lock.blocks):
             continue
-        rewritten = _rewrote(statement, lock.relation)
-        if lock.named and lock.relation in scanned and WRITES in lock.blocks and not rewritten:
-            found.append(_finding("MG243", statement, "error",
-                                  f"scanned {lock.relation} ({lock.rows} rows in the base) "
-                                  f"under {_held(lock)}: every row is read while traffic "
-                                  f"waits"))
-        elif lock.named and not rewritten:
+        if lock.named and not _rewrote(statement, lock.relation) \
+                and lock.relation not in reported:
             found.append(_finding("MG240", statement, "error" if grows else "warning",
                                   f"took {_held(lock)} on {lock.relation} ({lock.rows} rows "
                                   f"in the base){_timing(statement)}"))
@@ -135,14 +138,13 @@ def _rewrote(statement: TracedStatement, relation: str) -> bool:
     return any(t.split(" (partition ", 1)[0] == relation for t in statement.rewrites)
 
 
-def _rows(statement: TracedStatement, table: str) -> int:
-    lock_rows = {lock.relation: lock.rows for lock in statement.locks}
-    return rows_of(lock_rows, table)
-
-
 def _held(lock: LockHeld) -> str:
-    blocks = " and ".join(lock.blocks) if lock.blocks else "nothing"
-    return f"{mode_name(lock.mode)} (blocks {blocks})"
+    return _held_mode(lock.mode)
+
+
+def _held_mode(mode: str) -> str:
+    blocks = blocked_by(mode)
+    return f"{mode_name(mode)} (blocks {' and '.join(blocks) if blocks else 'nothing'})"
 
 
 def _timing(statement: TracedStatement) -> str:

@@ -17,19 +17,19 @@ FIRST_USER_OID = 16384
 _TABLE_KINDS = ("r", "p", "m", "f")
 
 # One round trip after each statement, on the statement's own backend (so relations
-# created in its open transaction are visible).
+# created in its open transaction are visible): its locks, and per table the file node and
+# the sequential scans of the open transaction (what pg_stat_xact_user_tables.seq_scan
+# shows, read without that view's joins).
 _STATE = """
-SELECT 'lock', l.relation::bigint, l.mode, 0::bigint, n.nspname || '.' || c.relname
+SELECT true, l.relation::bigint, l.mode, 0::bigint, 0::bigint,
+       n.nspname || '.' || c.relname
   FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
   JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
    AND l.relation >= 16384 AND c.relkind IN ('r', 'p', 'm', 'f')
 UNION ALL
-SELECT 'file', c.oid::bigint, '', c.relfilenode::bigint, ''
+SELECT false, c.oid::bigint, '', c.relfilenode::bigint, pg_stat_get_xact_numscans(c.oid), ''
   FROM pg_class c WHERE c.oid >= 16384 AND c.relkind IN ('r', 'm')
-UNION ALL
-SELECT 'scan', s.relid::bigint, '', s.seq_scan, s.schemaname || '.' || s.relname
-  FROM pg_stat_xact_user_tables s WHERE s.seq_scan > 0
 """
 
 _NAMES = """
@@ -41,8 +41,6 @@ SELECT c.oid::bigint, n.nspname || '.' || c.relname,
  WHERE c.oid = ANY(%s)
 """
 
-_PID_LOCKS = ("SELECT relation::bigint, mode FROM pg_locks WHERE pid = %s "
-              "AND locktype = 'relation' AND granted AND relation >= 16384")
 
 
 class Lock(NamedTuple):
@@ -56,20 +54,20 @@ class BackendState(NamedTuple):
 
     locks: frozenset[Lock]
     files: dict[int, int]  # table oid -> relfilenode
-    scans: dict[str, int]  # schema.table -> sequential scans in this transaction
+    scans: dict[int, int]  # table oid -> sequential scans in this transaction
 
 
 def backend_state(conn: psycopg.Connection[Any]) -> BackendState:
     locks: set[Lock] = set()
     files: dict[int, int] = {}
-    scans: dict[str, int] = {}
-    for kind, oid, mode, number, name in conn.execute(_STATE).fetchall():
-        if kind == "lock":
+    scans: dict[int, int] = {}
+    for is_lock, oid, mode, node, scanned, name in conn.execute(_STATE, prepare=True):
+        if is_lock:
             locks.add(Lock(oid, mode, name))
-        elif kind == "file":
-            files[oid] = number
         else:
-            scans[name] = number
+            files[oid] = node
+            if scanned:
+                scans[oid] = scanned
     return BackendState(frozenset(locks), files, scans)
 
 
@@ -86,41 +84,73 @@ def table_names(conn: psycopg.Connection[Any], oids: list[int]) -> dict[int, str
 class LockSampler:
     """Samples the relation locks of another backend while it runs one statement.
 
-    Its connection is in autocommit and never holds a transaction open: an open snapshot
-    here would make ``CREATE INDEX CONCURRENTLY`` wait for it.
+    The sampling loop runs inside the server (a ``DO`` block on a second connection), so
+    it keeps up with a statement of a few milliseconds however busy the client is; it
+    commits after every sample and so never holds a snapshot open (an open one would make
+    ``CREATE INDEX CONCURRENTLY`` wait for it), reports each new (relation, mode) as a
+    notice, and ends by itself once the backend it watches has gone idle again.
     """
 
-    def __init__(self, conn: psycopg.Connection[Any], pid: int, *,
-                 interval_s: float = 0.0005) -> None:
+    def __init__(self, conn: psycopg.Connection[Any], pid: int) -> None:
         self.conn = conn
         self.pid = pid
-        self.interval_s = interval_s
         self.seen: dict[tuple[int, str], float] = {}  # (oid, mode) -> first seen
         self.error: BaseException | None = None
-        self._stop = threading.Event()
         self._started = threading.Event()
         self._thread = threading.Thread(target=self._run, name="mg-lock-sampler", daemon=True)
 
     def __enter__(self) -> LockSampler:
-        """Start sampling; returns once the first sample is in (so a fast statement run
-        next is sampled while it runs, not only after)."""
+        """Start sampling; returns once the loop runs (so the statement run next is
+        sampled from its first moment)."""
+        self.conn.add_notice_handler(self._notice)
         self._thread.start()
-        self._started.wait(timeout=10)
+        self._started.wait(timeout=30)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
+        self._thread.join(timeout=60)
+        self.conn.remove_notice_handler(self._notice)
+
+    def _notice(self, diagnostic: psycopg.errors.Diagnostic) -> None:
+        text = diagnostic.message_primary or ""
+        if text == _STARTED:
+            self._started.set()
+        elif text.startswith(_LOCK):
+            oid, _, mode = text.removeprefix(_LOCK).partition(",")
+            self.seen.setdefault((int(oid), mode), time.perf_counter())
 
     def _run(self) -> None:
         try:
-            while not self._stop.is_set():
-                now = time.perf_counter()
-                for oid, mode in self.conn.execute(_PID_LOCKS, [self.pid]).fetchall():
-                    self.seen.setdefault((oid, mode), now)
-                self._started.set()
-                self._stop.wait(self.interval_s)
+            self.conn.execute(_SAMPLE_LOOP.replace("{pid}", str(int(self.pid))).encode())
         except psycopg.Error as exc:  # reported by the tracer, never swallowed
             self.error = exc
         finally:
             self._started.set()
+
+
+_STARTED = "mg-sampler-started"
+_LOCK = "mg-lock "
+_SAMPLE_LOOP = """
+DO $mg$
+DECLARE
+  started timestamptz := clock_timestamp();
+  seen text[] := '{}';
+  r record;
+BEGIN
+  RAISE NOTICE 'mg-sampler-started';
+  LOOP
+    FOR r IN SELECT relation::bigint::text || ',' || mode AS lock FROM pg_locks
+              WHERE pid = {pid} AND locktype = 'relation' AND granted
+                AND relation >= 16384 LOOP
+      IF NOT r.lock = ANY (seen) THEN
+        seen := seen || r.lock;
+        RAISE NOTICE 'mg-lock %', r.lock;
+      END IF;
+    END LOOP;
+    COMMIT;
+    EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = {pid}
+                          AND (state = 'active' OR state_change <= started));
+  END LOOP;
+END
+$mg$
+"""

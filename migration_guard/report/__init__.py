@@ -28,6 +28,10 @@ def render(outcomes: Sequence[Outcome], header: str, fmt: str, out: TextIO, *,
     With ``github``, ``summary_path`` (the CLI passes ``$GITHUB_STEP_SUMMARY``) gets the
     Markdown job summary appended; other formats ignore it.
     """
+    if any(o.traces for o in outcomes):
+        from migration_guard.report.trace import with_trace_verdicts
+
+        outcomes = with_trace_verdicts(outcomes)
     if fmt == "github":
         from migration_guard.report.github import render_github
 

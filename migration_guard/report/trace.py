@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from migration_guard.findings import Outcome
+from migration_guard.findings import Finding, Outcome
 from migration_guard.report.common import display_path, one_line
 from migration_guard.tracing import (
     LockHeld,
@@ -92,3 +92,30 @@ def json_traces(outcomes: Sequence[Outcome]) -> list[dict[str, object]]:
             "static_lint": list(s.static),
         } for s in trace.statements],
     } for project, trace in traces_of(outcomes)]
+
+
+def with_trace_verdicts(outcomes: Sequence[Outcome]) -> list[Outcome]:
+    """Each static lint finding on a traced statement, told whether the trace confirmed it
+    (when the lint and the apply check ran together, as ``check`` runs them)."""
+    verdicts: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
+    for _project, trace in traces_of(outcomes):
+        starts = [s.line for s in trace.statements]
+        for index, statement in enumerate(trace.statements):
+            end = starts[index + 1] if index + 1 < len(starts) else 1 << 30
+            for verdict in statement.static:
+                code, _, said = verdict.partition(" ")
+                verdicts.setdefault((trace.path, code), []).append(
+                    (statement.line, max(end, statement.line + 1), said))
+    if not verdicts:
+        return list(outcomes)
+    return [o._replace(findings=[_told(f, verdicts) for f in o.findings]) for o in outcomes]
+
+
+def _told(finding: Finding, verdicts: dict[tuple[str, str], list[tuple[int, int, str]]]
+          ) -> Finding:
+    if finding.check != "lint" and not finding.code.startswith("MG3"):
+        return finding
+    for start, end, said in verdicts.get((finding.path, finding.code), []):
+        if start <= (finding.line or 0) < end:
+            return finding._replace(message=f"{finding.message} [trace: {said}]")
+    return finding

@@ -104,6 +104,9 @@ def test_add_foreign_key_locks_the_referenced_table_too(apply_repo: Repo) -> Non
         f"{NEW}:1: MG243 traced: scanned public.child (3 rows in the base) under SHARE ROW "
         "EXCLUSIVE (blocks writes and ddl): every row is read while traffic waits [static lint "
         "MG302 predicted this]",
+        f"{NEW}:1: MG243 traced: scanned public.parent (3 rows in the base) under SHARE ROW "
+        "EXCLUSIVE (blocks writes and ddl): every row is read while traffic waits [static lint "
+        "MG302 predicted this]",
         f"{NEW}:1: MG244 warning: traced: took SHARE ROW EXCLUSIVE (blocks writes and ddl) on "
         "public.parent (3 rows in the base), a table the statement does not alter [static lint "
         "MG302 predicted this]"]
@@ -218,3 +221,31 @@ def test_json_has_every_lock_with_times_and_github_annotates_the_line(
     markdown = summary.read_text()
     assert "| line | statement | ms | at trace\\_rows | locks | rewrites | scans | static lint |" \
         in markdown
+
+
+def test_static_lint_findings_say_whether_the_trace_confirmed_them(apply_repo: Repo) -> None:
+    sql_project(apply_repo, "alter table parent alter column t type timestamptz;\n"
+                            "alter table parent alter column v set not null;\n",
+                extra="checks: [lint, apply]\n")
+    result = apply_repo.mg("check")
+    verdicts = [re.sub(r"(MG30\d) .* \[trace", r"\1 ... [trace", line) for line in result.lines
+                if re.match(r"\S+:\d+:1: MG30\d ", line)]
+    assert verdicts == [f"{NEW}:1:1: MG304 ... [trace: not confirmed]",
+                        f"{NEW}:1:1: MG309 ... [trace: confirmed]",
+                        f"{NEW}:2:1: MG303 ... [trace: confirmed]"], result.out
+    assert f"{NEW}:2: MG243 traced: scanned public.parent (3 rows in the base) under ACCESS " \
+        "EXCLUSIVE (blocks reads and writes and ddl): every row is read while traffic waits " \
+        "[static lint MG303 predicted this]" in result.lines
+
+
+def test_trace_all_traces_the_base_migrations_too(apply_repo: Repo) -> None:
+    sql_project(apply_repo, "alter table parent add column a int;\n", extra="    trace: all\n")
+    result = apply_repo.mg("apply")
+    headings = [line for line in result.lines if line.startswith("trace of ")]
+    assert headings == [
+        "trace of db/migrations/001_init.sql (3 sample rows per base table; TimeZone UTC):",
+        f"trace of {NEW} (3 sample rows per base table; TimeZone UTC):"]
+    assert [line.split(" | ")[1] for line in table(result)] == [
+        "create table parent (id int primary key, v int, t timestamp)",
+        "create table child (id int primary key, parent_id int, no...",
+        "alter table parent add column a int"]
