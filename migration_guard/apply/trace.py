@@ -24,7 +24,14 @@ import psycopg
 
 from migration_guard.apply.settings import Settings
 from migration_guard.db.execute import Statement
-from migration_guard.db.locks import BackendState, LockSampler, backend_state, table_names
+from migration_guard.db.locks import (
+    STATE_PROBE,
+    BackendState,
+    LockSampler,
+    backend_state,
+    read_state,
+    table_names,
+)
 from migration_guard.db.remote import connect
 from migration_guard.errors import GuardError
 from migration_guard.findings import Finding
@@ -124,16 +131,20 @@ class PassObserver:
 
     # the StatementObserver protocol
 
-    def before(self, conn: psycopg.Connection[Any], path: str, statement: Statement) -> None:
+    def before(self, conn: psycopg.Connection[Any], path: str,
+               statement: Statement) -> bytes | None:
+        """Returns the state query for a statement inside a transaction: sent in the
+        statement's own round trip, it costs no extra one."""
         try:
-            self._before(conn, path, statement)
+            return self._before(conn, path, statement)
         except psycopg.Error as exc:
             raise _trace_failed(exc, path, statement) from None
 
-    def after(self, conn: psycopg.Connection[Any], path: str, statement: Statement) -> None:
+    def after(self, conn: psycopg.Connection[Any], path: str, statement: Statement,
+              probe: psycopg.Cursor[Any] | None = None) -> None:
         end = time.perf_counter()
         try:
-            self._after(conn, end)
+            self._after(conn, end, probe)
         except psycopg.Error as exc:
             raise _trace_failed(exc, path, statement) from None
         self._overhead += time.perf_counter() - end
@@ -152,7 +163,8 @@ class PassObserver:
 
     # internals
 
-    def _before(self, conn: psycopg.Connection[Any], path: str, statement: Statement) -> None:
+    def _before(self, conn: psycopg.Connection[Any], path: str,
+                statement: Statement) -> bytes | None:
         if self._sampler is not None:  # the statement before this one failed
             self._sampler.__exit__(None, None, None)
             self._sampler = None
@@ -185,8 +197,10 @@ class PassObserver:
         if self._current is not None:
             self._current.start = start
             self._current.overhead = self._overhead
+        return STATE_PROBE if in_transaction else None
 
-    def _after(self, conn: psycopg.Connection[Any], end: float) -> None:
+    def _after(self, conn: psycopg.Connection[Any], end: float,
+               probe: psycopg.Cursor[Any] | None) -> None:
         current, self._current = self._current, None
         if self._sampler is not None:
             self._after_autocommit(conn, current, end)
@@ -194,12 +208,17 @@ class PassObserver:
         if conn.info.transaction_status == _IDLE:  # the statement was COMMIT or ROLLBACK
             self._close_transaction(end)
             return
-        state = backend_state(conn)
+        elapsed = None
+        if probe is not None and probe.nextset():
+            state, elapsed = read_state(probe.fetchall())
+        else:
+            state = backend_state(conn)
         baseline = self._baseline or BackendState(frozenset(), {}, {})
         self._baseline = state
         if current is None:
             return
-        current.end = end
+        # The server's own time for the statement when the state came in its round trip.
+        current.end = end if elapsed is None else current.start + elapsed / 1000
         current.locks = sorted((lock.relation, lock.mode)
                                for lock in state.locks - baseline.locks)
         current.holding = sorted((lock.relation, lock.mode) for lock in state.locks)

@@ -45,6 +45,7 @@ def statement_hook(observer: StatementObserver, repo_path: RepoPath
         def before(conn: sa.Connection, cursor: Any, statement: str, *_: Any) -> None:
             path, line = locate()
             running[:] = [(path, Statement(statement, line))]
+            # The statement is SQLAlchemy's to send: the observer reads the state itself.
             observer.before(cursor.connection, path, running[0][1])
 
         def after(conn: sa.Connection, cursor: Any, statement: str, *_: Any) -> None:

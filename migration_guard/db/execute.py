@@ -45,12 +45,18 @@ class Statement(NamedTuple):
 
 class StatementObserver(Protocol):
     """Watches each statement as it runs (the trace): called on the running connection
-    just before and after it, and when the runner ends a transaction it opened."""
+    just before and after it, and when the runner ends a transaction it opened.
 
-    def before(self, conn: psycopg.Connection[Any], path: str, statement: Statement) -> None:
+    ``before`` may return SQL for the runner to send right after the statement in the same
+    round trip; the runner then hands ``after`` the cursor (its next result is that SQL's).
+    """
+
+    def before(self, conn: psycopg.Connection[Any], path: str,
+               statement: Statement) -> bytes | None:
         ...
 
-    def after(self, conn: psycopg.Connection[Any], path: str, statement: Statement) -> None:
+    def after(self, conn: psycopg.Connection[Any], path: str, statement: Statement,
+              probe: psycopg.Cursor[Any] | None = None) -> None:
         ...
 
     def ended(self, conn: psycopg.Connection[Any]) -> None:
@@ -350,9 +356,10 @@ def _run_observed(session: Session, statements: list[Statement], *, path: str,
                                            server_version=session.version))
             if own:
                 conn.execute(b"BEGIN")
-            observer.before(conn, path, current)
-            conn.execute(current.text.encode())
-            observer.after(conn, path, current)
+            probe = observer.before(conn, path, current)
+            text = current.text.encode()
+            cursor = conn.execute(text + b"\n;\n" + probe if probe else text)
+            observer.after(conn, path, current, cursor if probe else None)
             if own:
                 conn.execute(b"COMMIT")
                 observer.ended(conn)

@@ -21,16 +21,22 @@ _TABLE_KINDS = ("r", "p", "m", "f")
 # the sequential scans of the open transaction (what pg_stat_xact_user_tables.seq_scan
 # shows, read without that view's joins).
 _STATE = """
-SELECT true, l.relation::bigint, l.mode, 0::bigint, 0::bigint,
+SELECT 0, 0::bigint, '', 0::bigint, 0::bigint,
+       (extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::text
+UNION ALL
+SELECT 1, l.relation::bigint, l.mode, 0::bigint, 0::bigint,
        n.nspname || '.' || c.relname
   FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
   JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
    AND l.relation >= 16384 AND c.relkind IN ('r', 'p', 'm', 'f')
 UNION ALL
-SELECT false, c.oid::bigint, '', c.relfilenode::bigint, pg_stat_get_xact_numscans(c.oid), ''
+SELECT 2, c.oid::bigint, '', c.relfilenode::bigint, pg_stat_get_xact_numscans(c.oid), ''
   FROM pg_class c WHERE c.oid >= 16384 AND c.relkind IN ('r', 'm')
 """
+#: The same, to send right after a statement in its round trip: its first row says how
+#: long the server spent since it received them (the statement's own time, near enough).
+STATE_PROBE = _STATE.encode()
 
 _NAMES = """
 SELECT c.oid::bigint, n.nspname || '.' || c.relname,
@@ -58,17 +64,25 @@ class BackendState(NamedTuple):
 
 
 def backend_state(conn: psycopg.Connection[Any]) -> BackendState:
+    return read_state(conn.execute(_STATE, prepare=True).fetchall())[0]
+
+
+def read_state(rows: list[tuple[Any, ...]]) -> tuple[BackendState, float]:
+    """The state in the rows of :data:`STATE_PROBE`, and the server's milliseconds."""
     locks: set[Lock] = set()
     files: dict[int, int] = {}
     scans: dict[int, int] = {}
-    for is_lock, oid, mode, node, scanned, name in conn.execute(_STATE, prepare=True):
-        if is_lock:
+    elapsed = 0.0
+    for kind, oid, mode, node, scanned, name in rows:
+        if kind == 0:
+            elapsed = float(name)
+        elif kind == 1:
             locks.add(Lock(oid, mode, name))
         else:
             files[oid] = node
             if scanned:
                 scans[oid] = scanned
-    return BackendState(frozenset(locks), files, scans)
+    return BackendState(frozenset(locks), files, scans), elapsed
 
 
 def table_names(conn: psycopg.Connection[Any], oids: list[int]) -> dict[int, str]:
