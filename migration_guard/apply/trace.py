@@ -152,6 +152,45 @@ class PassObserver:
     def ended(self, conn: psycopg.Connection[Any]) -> None:
         self._close_transaction(time.perf_counter())
 
+    def batch_probe(self, conn: psycopg.Connection[Any]) -> bytes:
+        """The state query to send after each statement of a transactional file the
+        runner sends in one round trip (and once after its BEGIN)."""
+        self._prepare(conn)
+        if self._open or self._baseline is not None:
+            self._close_transaction(time.perf_counter())
+        return STATE_PROBE
+
+    def after_batch(self, conn: psycopg.Connection[Any], path: str,
+                    statements: list[Statement], cursor: psycopg.Cursor[Any],
+                    sent: float) -> None:
+        """Record a transactional file sent as ``BEGIN; probe; s1; probe; ...; COMMIT``
+        at ``sent``: the probes' server times give each statement's start and end."""
+        probes = _probe_results(cursor)
+        if len(probes) != len(statements) + 1:
+            raise GuardError(f"the trace read {len(probes)} states for {len(statements)} "
+                             f"statements of {path}", "set trace: off for this project")
+        self._transaction += 1
+        if self.origin is None:
+            self.origin = sent
+        probing = 0.0  # ms the probes took so far: not part of any lock's time
+        (baseline, _began, previous_end) = probes[0]
+        probing += previous_end - _began
+        recorded: list[Seen] = []
+        for statement, (state, began, ended) in zip(statements, probes[1:], strict=True):
+            if self.wanted(path):
+                seen = Seen(path, statement.line, statement.text.strip(), "transaction",
+                            start=sent + previous_end / 1000, end=sent + began / 1000,
+                            transaction=self._transaction, rows=self.rows,
+                            overhead=probing / 1000)
+                _diff_into(seen, conn, baseline, state)
+                recorded.append(seen)
+            probing += ended - began
+            baseline, previous_end = state, ended
+        for seen in recorded:
+            seen.released = sent + previous_end / 1000
+            seen.overhead_released = probing / 1000
+        self.seen += recorded
+
     def close(self) -> None:
         self._close_transaction(time.perf_counter())
         if self._sampler is not None:  # its statement failed
@@ -163,16 +202,19 @@ class PassObserver:
 
     # internals
 
-    def _before(self, conn: psycopg.Connection[Any], path: str,
-                statement: Statement) -> bytes | None:
-        if self._sampler is not None:  # the statement before this one failed
-            self._sampler.__exit__(None, None, None)
-            self._sampler = None
+    def _prepare(self, conn: psycopg.Connection[Any]) -> None:
         if id(conn) not in self._prepared:
             # Production's TimeZone: a timestamp -> timestamptz change rewrites only
             # outside UTC. Not LOCAL: it outlives the open transaction when that commits.
             conn.execute("SELECT set_config('TimeZone', %s, false)", [self.timezone])
             self._prepared.add(id(conn))
+
+    def _before(self, conn: psycopg.Connection[Any], path: str,
+                statement: Statement) -> bytes | None:
+        if self._sampler is not None:  # the statement before this one failed
+            self._sampler.__exit__(None, None, None)
+            self._sampler = None
+        self._prepare(conn)
         idle = conn.info.transaction_status == _IDLE
         in_transaction = not idle or not conn.autocommit
         if idle and (self._open or self._baseline is not None):
@@ -210,7 +252,7 @@ class PassObserver:
             return
         elapsed = None
         if probe is not None and probe.nextset():
-            state, elapsed = read_state(probe.fetchall())
+            state, elapsed, _ended = read_state(probe.fetchall())
         else:
             state = backend_state(conn)
         baseline = self._baseline or BackendState(frozenset(), {}, {})
@@ -219,13 +261,7 @@ class PassObserver:
             return
         # The server's own time for the statement when the state came in its round trip.
         current.end = end if elapsed is None else current.start + elapsed / 1000
-        current.locks = sorted((lock.relation, lock.mode)
-                               for lock in state.locks - baseline.locks)
-        current.holding = sorted((lock.relation, lock.mode) for lock in state.locks)
-        current.rewrites = _rewritten(conn, baseline.files, state.files)
-        scanned = [oid for oid, scans in state.scans.items()
-                   if scans > baseline.scans.get(oid, 0)]
-        current.scans = sorted(table_names(conn, scanned).values())
+        _diff_into(current, conn, baseline, state)
         self.seen.append(current)
         self._open.append(current)
 
@@ -263,6 +299,29 @@ class PassObserver:
             seen.overhead_released = self._overhead
         self._open = []
         self._baseline = None
+
+
+def _diff_into(seen: Seen, conn: psycopg.Connection[Any], before: BackendState,
+               after: BackendState) -> None:
+    """What the statement did between two states of its transaction."""
+    seen.locks = sorted((lock.relation, lock.mode) for lock in after.locks - before.locks)
+    seen.holding = sorted((lock.relation, lock.mode) for lock in after.locks)
+    seen.rewrites = _rewritten(conn, before.files, after.files)
+    scanned = [oid for oid, scans in after.scans.items() if scans > before.scans.get(oid, 0)]
+    seen.scans = sorted(table_names(conn, scanned).values())
+
+
+def _probe_results(cursor: psycopg.Cursor[Any]) -> list[tuple[BackendState, float, float]]:
+    """The probes' states among the results of ``BEGIN; probe; s1; probe; ...; COMMIT``:
+    every second result from the second on (each statement gives exactly one result)."""
+    found: list[tuple[BackendState, float, float]] = []
+    index = 0
+    while True:
+        if index % 2 == 1 and cursor.description is not None:
+            found.append(read_state(cursor.fetchall()))
+        index += 1
+        if not cursor.nextset():
+            return found
 
 
 def _rewritten(conn: psycopg.Connection[Any], before: dict[int, int],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterable
 from typing import Any, NamedTuple, Protocol
 
@@ -60,6 +61,18 @@ class StatementObserver(Protocol):
         ...
 
     def ended(self, conn: psycopg.Connection[Any]) -> None:
+        ...
+
+    def batch_probe(self, conn: psycopg.Connection[Any]) -> bytes | None:
+        """SQL to send after BEGIN and after each statement of a transactional file the
+        runner sends whole in one round trip; None: send statement by statement."""
+        ...
+
+    def after_batch(self, conn: psycopg.Connection[Any], path: str,
+                    statements: list[Statement], cursor: psycopg.Cursor[Any],
+                    sent: float) -> None:
+        """The file's batch committed; ``cursor`` holds every result, ``sent`` is the
+        ``time.perf_counter()`` when it was sent."""
         ...
 
 
@@ -346,6 +359,8 @@ def _run_observed(session: Session, statements: list[Statement], *, path: str,
     commits exactly as in autocommit, and its own backend can still be asked what it holds.
     """
     conn = session.conn
+    if transactional and _run_observed_batch(session, statements, path=path, observer=observer):
+        return []
     current = statements[0]
     try:
         if transactional:
@@ -373,6 +388,29 @@ def _run_observed(session: Session, statements: list[Statement], *, path: str,
     finally:
         _rollback(session)
     return []
+
+
+def _run_observed_batch(session: Session, statements: list[Statement], *, path: str,
+                        observer: StatementObserver) -> bool:
+    """A transactional file in one round trip as unobserved (the observer's probe after
+    each statement); False when it failed, to be run again statement by statement (which
+    finds the statement to blame)."""
+    conn = session.conn
+    probe = observer.batch_probe(conn)
+    if probe is None:
+        return False
+    batch = b"BEGIN;\n" + probe + b";\n" + b"".join(
+        s.text.encode() + b"\n;\n" + probe + b";\n" for s in statements) + b"COMMIT"
+    sent = time.perf_counter()
+    try:
+        cursor = conn.execute(batch)
+    except psycopg.Error as exc:
+        if exc.sqlstate is None or conn.closed:
+            raise _server_lost(exc, path, statements[0]) from None
+        _rollback(session)
+        return False
+    observer.after_batch(conn, path, statements, cursor, sent)
+    return True
 
 
 def _rollback(session: Session) -> None:

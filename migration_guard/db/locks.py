@@ -33,9 +33,12 @@ SELECT 1, l.relation::bigint, l.mode, 0::bigint, 0::bigint,
 UNION ALL
 SELECT 2, c.oid::bigint, '', c.relfilenode::bigint, pg_stat_get_xact_numscans(c.oid), ''
   FROM pg_class c WHERE c.oid >= 16384 AND c.relkind IN ('r', 'm')
+UNION ALL
+SELECT 3, 0::bigint, '', 0::bigint, 0::bigint,
+       (extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::text
 """
-#: The same, to send right after a statement in its round trip: its first row says how
-#: long the server spent since it received them (the statement's own time, near enough).
+#: The same, to send right after a statement in its round trip: its first and last rows
+#: say when (in ms since the server received the round trip's message) it began and ended.
 STATE_PROBE = _STATE.encode()
 
 _NAMES = """
@@ -67,22 +70,25 @@ def backend_state(conn: psycopg.Connection[Any]) -> BackendState:
     return read_state(conn.execute(_STATE, prepare=True).fetchall())[0]
 
 
-def read_state(rows: list[tuple[Any, ...]]) -> tuple[BackendState, float]:
-    """The state in the rows of :data:`STATE_PROBE`, and the server's milliseconds."""
+def read_state(rows: list[tuple[Any, ...]]) -> tuple[BackendState, float, float]:
+    """The state in the rows of :data:`STATE_PROBE`, and when (ms into the server's
+    handling of the message) the probe began and ended."""
     locks: set[Lock] = set()
     files: dict[int, int] = {}
     scans: dict[int, int] = {}
-    elapsed = 0.0
+    began = ended = 0.0
     for kind, oid, mode, node, scanned, name in rows:
         if kind == 0:
-            elapsed = float(name)
+            began = float(name)
+        elif kind == 3:
+            ended = float(name)
         elif kind == 1:
             locks.add(Lock(oid, mode, name))
         else:
             files[oid] = node
             if scanned:
                 scans[oid] = scanned
-    return BackendState(frozenset(locks), files, scans), elapsed
+    return BackendState(frozenset(locks), files, scans), began, ended
 
 
 def table_names(conn: psycopg.Connection[Any], oids: list[int]) -> dict[int, str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TextIO, cast
 
 from migration_guard.findings import Finding, Note, Outcome
 from migration_guard.report.common import (
@@ -86,8 +86,8 @@ def document(outcomes: Sequence[Outcome], header: str) -> dict[str, JSONValue]:
 def _traces(outcomes: Sequence[Outcome]) -> list[JSONValue]:
     from migration_guard.report.trace import json_traces
 
-    return json.loads(json.dumps(json_traces(outcomes))) if any(o.traces for o in outcomes) \
-        else []
+    # Numbers and booleans too: JSONValue spells out only what the findings use.
+    return cast(list[JSONValue], json_traces(outcomes))
 
 
 def render_json(outcomes: Sequence[Outcome], header: str, out: TextIO) -> None:
