@@ -70,6 +70,13 @@ ROUNDTRIP_MODES = ("off", "new", "all")
 # one transaction per file, statements PostgreSQL refuses in one run in autocommit.
 RUNNERS = ("framework", "per-file")
 
+TRACE_MODES = ("off", "new", "all")
+
+
+def _timezone_name(value: Any) -> str | None:
+    return None if re.fullmatch(r"[A-Za-z0-9_+\-/:]+", str(value)) else \
+        "must be a time zone name such as UTC or Europe/Berlin"
+
 
 def _regex(value: Any) -> str | None:
     try:
@@ -121,6 +128,9 @@ PROJECT_KEYS: dict[str, Key] = {
     "declarative_schema": Key("strlist", default=()),
     "lint": Key("section", children=LINT_KEYS),
     "linear": Key("section", children=LINEAR_KEYS),
+    "trace": Key("enum", default="new", allowed=TRACE_MODES),
+    "trace_rows": Key("int", default=None, check=_positive),
+    "timezone": Key("str", default="UTC", check=_timezone_name),
 }
 
 DATABASE_KEYS: dict[str, Key] = {  # seconds, except sample_rows
@@ -181,6 +191,9 @@ class ProjectConfig(NamedTuple):
     generate_check: str | None = None  # a command that exits 1 when a migration is missing
     runner: str = "framework"
     linear: tuple[tuple[str, Any], ...] = ()  # linear settings overriding the top-level ones
+    trace: str = "new"  # which migrations apply traces: off | new | all
+    trace_rows: int | None = None  # rows per base table for the trace's growth; None: sample
+    timezone: str = "UTC"  # production's TimeZone setting, for the traced session
 
 
 class DatabaseConfig(NamedTuple):
@@ -399,6 +412,7 @@ def _project(line: int, raw: dict[str, tuple[int, Any]]) -> ProjectConfig:
         lint=_lint(raw["lint"][1]) if "lint" in raw else (),
         generate_check=get("generate_check"), runner=get("runner"),
         linear=_lint(raw["linear"][1]) if "linear" in raw else (),
+        trace=get("trace"), trace_rows=get("trace_rows"), timezone=get("timezone"),
     )
 
 

@@ -5,6 +5,8 @@
 
 from typing import NamedTuple
 
+from migration_guard.tracing import MigrationTrace
+
 
 class Finding(NamedTuple):
     """One problem found by a check.
@@ -43,6 +45,8 @@ class Outcome(NamedTuple):
     project: str
     findings: list[Finding]
     notes: list[Note]
+    #: What the trace of the apply check observed, per traced migration.
+    traces: tuple[MigrationTrace, ...] = ()
 
 
 def sort_key(finding: Finding) -> tuple[str, int, int, str]:

@@ -39,7 +39,7 @@ def test_unknown_nested_key(repo: Repo) -> None:
         "  hint: allowed keys here: name, framework, migrations, alembic_ini, schema, exclude, "
         "allow_out_of_order, generate_command, generate_check, runner, prelude, seed, roundtrip, "
         "drift, database_url_env, "
-        "declarative_schema, lint, linear",
+        "declarative_schema, lint, linear, trace, trace_rows, timezone",
     ]
 
 

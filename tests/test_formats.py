@@ -121,13 +121,15 @@ def test_json_document_has_verdicts_findings_notes_counts_and_exit_code(
         "findings": [
             {"code": "MG102", "name": "merged-migration-edited", "check": "immutable",
              "project": "web", "path": EDITED, "line": None, "column": None,
-             "message": scenario.edited_message, "hint": scenario.edited_hint},
+             "message": scenario.edited_message, "hint": scenario.edited_hint,
+             "severity": "error"},
             {"code": "MG301", "name": "index-without-concurrently", "check": "lint",
              "project": "web", "path": INDEX, "line": 2, "column": 1,
-             "message": INDEX_MESSAGE, "hint": INDEX_HINT},
+             "message": INDEX_MESSAGE, "hint": INDEX_HINT, "severity": "error"},
         ],
         "notes": [{"check": "immutable", "project": "api", "path": EXCEPTED,
                    "message": scenario.note}],
+        "traces": [],
     }
 
 

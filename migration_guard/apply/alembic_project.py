@@ -10,12 +10,13 @@ server restores it while the plan is made and the revision files are imported.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alembic.config import Config as AlembicConfig
 
 from migration_guard.apply import bytecode
 from migration_guard.apply.alembic_plan import AlembicPlan, names_in_strings
-from migration_guard.apply.alembic_run import Workspace, sqlalchemy_url
+from migration_guard.apply.alembic_run import Observe, Workspace, sqlalchemy_url
 from migration_guard.apply.drift import alembic_drift, schema_of
 from migration_guard.apply.roundtrip import roundtrip_all, roundtrip_new
 from migration_guard.apply.runner import apply_in, build_template, throwaway
@@ -24,16 +25,21 @@ from migration_guard.apply.sources import Unit
 from migration_guard.apply.upgrade_path import run_upgrade_path
 from migration_guard.db import catalog
 from migration_guard.db.base import Database, Server
+from migration_guard.db.execute import StatementObserver
 from migration_guard.findings import Finding, Note
 from migration_guard.git.changeset import ChangeSet
 from migration_guard.projects import Project
+
+if TYPE_CHECKING:
+    from migration_guard.apply.trace import Tracer
 
 
 class AlembicRun:
     """One apply run of one Alembic project on one server."""
 
     def __init__(self, ws: Workspace, server: Server, work: AlembicPlan, settings: Settings,
-                 deadline: Deadline, *, cache_root: Path | None = None) -> None:
+                 deadline: Deadline, *, cache_root: Path | None = None,
+                 tracer: Tracer | None = None) -> None:
         self.ws = ws
         self.cache_root = cache_root
         self.server = server
@@ -41,6 +47,7 @@ class AlembicRun:
         self.settings = settings
         self.deadline = deadline
         self.notes: list[Note] = []
+        self.tracer = tracer
 
     def config(self, db: Database) -> AlembicConfig:
         database = self.settings.database
@@ -52,12 +59,22 @@ class AlembicRun:
     def sql(self, db: Database, units: list[Unit]) -> list[Finding]:
         return apply_in(db.conninfo, units, None, self.settings.database, self.deadline)
 
-    def build_base(self, db: Database) -> list[Finding]:
+    def build_base(self, db: Database, observer: StatementObserver | None = None
+                   ) -> list[Finding]:
         found = self.sql(db, self.work.prelude)
         cfg = self.config(db)
         for head in self.work.base_heads:
-            found = found or self.ws.upgrade(cfg, head, doing=f"upgrade to the base's head {head}")
+            found = found or self.ws.upgrade(cfg, head, doing=f"upgrade to the base's head {head}",
+                                             observe=self.observing(observer))
         return found
+
+    def observing(self, observer: StatementObserver | None) -> Observe | None:
+        """The hook that shows the trace each statement of a revision file."""
+        if observer is None:
+            return None
+        from migration_guard.apply.trace_alembic import statement_hook
+
+        return statement_hook(observer, self.ws.repo_path)
 
     def run(self) -> list[Finding]:
         template: str | None = None
@@ -74,14 +91,18 @@ class AlembicRun:
             drift = alembic_drift(self.ws, self.config(migrated), self.server, migrated,
                                   self.work.prelude, self.settings.database, self.deadline,
                                   cache=self.cache_root) if self.settings.options.drift else []
+        trace_all = self.tracer is not None and self.tracer.settings.mode == "all"
         if template is not None and self.work.new:
             touched = names_in_strings(self.work.new_sources)
-            found = run_upgrade_path(self.server, template, self.settings.database, None,
-                                     self.upgrade_heads, only_tables=touched, last_use=True)
+            found = run_upgrade_path(
+                self.server, None if trace_all else template, self.settings.database,
+                self.build_base if trace_all else None, self.upgrade_heads,
+                only_tables=touched, last_use=True, tracer=self.tracer)
         return found or drift
 
-    def upgrade_heads(self, db: Database) -> list[Finding]:
-        return self.ws.upgrade(self.config(db), "heads")
+    def upgrade_heads(self, db: Database, observer: StatementObserver | None = None
+                      ) -> list[Finding]:
+        return self.ws.upgrade(self.config(db), "heads", observe=self.observing(observer))
 
     def from_empty(self, db: Database, template: str | None) -> list[Finding]:
         found = [] if template else self.sql(db, self.work.prelude)
@@ -104,11 +125,14 @@ class AlembicRun:
 
 def run_alembic_project(project: Project, changeset: ChangeSet, server: Server,
                         work: AlembicPlan, settings: Settings, deadline: Deadline, *,
-                        cache_root: Path | None = None) -> tuple[list[Finding], list[Note]]:
-    """``cache_root``: where compiled revision files and models' schemas are kept."""
+                        cache_root: Path | None = None, tracer: Tracer | None = None,
+                        ) -> tuple[list[Finding], list[Note]]:
+    """``cache_root``: where compiled revision files and models' schemas are kept;
+    ``tracer``: observes the new revisions' statements on the upgrade path."""
     bytecode_cache = bytecode.cache_dir_for(cache_root) if cache_root else None
     with Workspace(project, changeset.candidate, env_var=settings.options.database_url_env,
                    bytecode_cache=bytecode_cache) as ws:
         ws.preload()  # before the first use of the server, which may still be booting
-        runner = AlembicRun(ws, server, work, settings, deadline, cache_root=cache_root)
+        runner = AlembicRun(ws, server, work, settings, deadline, cache_root=cache_root,
+                            tracer=tracer)
         return runner.run(), runner.notes

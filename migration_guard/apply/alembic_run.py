@@ -56,6 +56,8 @@ _URL = "migration_guard.url"  # the key of the command's URL in Config.attribute
 # What ``fn`` of an EnvironmentContext receives and returns: the database's current
 # heads and the MigrationContext env.py configured; the steps to run.
 StepsFn = Callable[[ScriptDirectory, Any, MigrationContext], Any]
+# Watches the SQLAlchemy connection alembic runs on; returns what stops the watching.
+Observe = Callable[[sa.Connection], Callable[[], None]]
 
 
 def sqlalchemy_url(conninfo: str, *, statement_timeout_s: float, lock_timeout_s: float) -> str:
@@ -213,14 +215,19 @@ class Workspace:
             self._script(cfg)
 
     def run_env(self, cfg: AlembicConfig, fn: StepsFn, *, code: str, doing: str,
-                destination: str | None = None) -> list[Finding]:
+                destination: str | None = None, observe: Observe | None = None
+                ) -> list[Finding]:
         """Run env.py once with ``fn`` as the work of ``context.run_migrations()``, the way
-        every ``alembic.command`` does; a raised exception becomes a finding."""
+        every ``alembic.command`` does; a raised exception becomes a finding. ``observe``
+        watches the connection env.py gave alembic while the migrations run on it."""
+        stops: list[Callable[[], None]] = []
         with self.environment(cfg):
             try:
                 script = self._script(cfg)
 
                 def steps(rev: Any, context: MigrationContext) -> Any:
+                    if observe is not None and context.connection is not None:
+                        stops.append(observe(context.connection))
                     return fn(script, rev, context)
 
                 with EnvironmentContext(cfg, script, fn=steps, as_sql=False,
@@ -228,15 +235,19 @@ class Workspace:
                     script.run_env()
             except (Exception, SystemExit) as exc:  # user code (env.py) may raise anything
                 return [self.finding(exc, code=code, doing=doing)]
+            finally:
+                for stop in stops:
+                    stop()
         return []
 
     def upgrade(self, cfg: AlembicConfig, target: str, *, code: str = "MG201",
-                doing: str = "upgrade") -> list[Finding]:
+                doing: str = "upgrade", observe: Observe | None = None) -> list[Finding]:
         """``alembic upgrade target``, on the run's ScriptDirectory."""
         def steps(script: ScriptDirectory, rev: Any, context: MigrationContext) -> Any:
             return script._upgrade_revs(target, rev)  # as alembic.command.upgrade does
 
-        return self.run_env(cfg, steps, code=code, doing=doing, destination=target)
+        return self.run_env(cfg, steps, code=code, doing=doing, destination=target,
+                            observe=observe)
 
     def downgrade(self, cfg: AlembicConfig, target: str, *, doing: str) -> list[Finding]:
         """``alembic downgrade target``, on the run's ScriptDirectory."""

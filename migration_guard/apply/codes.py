@@ -26,4 +26,14 @@ CODES: dict[str, Code] = dict([
            "a new migration fails on the base's schema filled with sample rows"),
     _apply("MG208", "apply-run-timed-out",
            "applying the migrations took longer than the whole-run limit"),
+    # The trace (verified lint): what a new migration's statements did on the upgrade path.
+    _apply("MG240", "traced-blocking-lock",
+           "a statement took a lock that blocks reads or writes on a table with rows"),
+    _apply("MG241", "traced-table-rewrite", "a statement rewrote a table with rows"),
+    _apply("MG242", "traced-lock-held-across-statements",
+           "a blocking lock was held through later statements of the same transaction"),
+    _apply("MG243", "traced-table-scan",
+           "a schema change scanned a table with rows under a lock that blocks writes"),
+    _apply("MG244", "traced-lock-on-other-table",
+           "a statement locked a table it does not alter (a foreign key's partner)"),
 ])

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from migration_guard.apply import alembic_plan
 from migration_guard.apply.settings import Deadline, Settings
@@ -20,6 +21,10 @@ from migration_guard.db.provider import default_cache_dir, open_server
 from migration_guard.findings import Finding, Note, Outcome
 from migration_guard.git.changeset import ChangeSet
 from migration_guard.projects import Project
+from migration_guard.tracing import MigrationTrace
+
+if TYPE_CHECKING:
+    from migration_guard.apply.trace import Tracer
 
 CHECK = "apply"
 
@@ -28,6 +33,7 @@ def run_apply(project: Project, changeset: ChangeSet, settings: Settings, *,
               cache_dir: Path | None = None) -> Outcome:
     deadline = Deadline(settings.database.run_timeout)
     cache_root = cache_dir or default_cache_dir()
+    tracer: Tracer | None = None  # for Alembic, made once the plan names the new revisions
     if project.fw.python:
         key = alembic_plan.cache_key(project, changeset, settings)
     else:
@@ -36,6 +42,8 @@ def run_apply(project: Project, changeset: ChangeSet, settings: Settings, *,
         sql_plan = sql_project.plan(project, changeset, settings)
         key = fingerprint("sql-files", project.framework, sql_plan.prelude, sql_plan.prefix) \
             if sql_plan.prefix else None
+        every = {u.path for u in [*sql_plan.prefix, *sql_plan.rest]}
+        tracer = _tracer(settings, [u.path for u in sql_plan.new], every.__contains__)
     database = settings.database
     with _fewer_collections(), \
             open_server(database_url=database.url, cache_dir=cache_root,
@@ -48,13 +56,24 @@ def run_apply(project: Project, changeset: ChangeSet, settings: Settings, *,
             from migration_guard.apply import alembic_project
 
             alembic_steps = alembic_plan.plan(project, changeset, settings)
+            tracer = _tracer(settings, [r.path for r in alembic_steps.new],
+                             lambda path: project.fw.is_migration(project.rel(path) or ""))
             findings, notes = alembic_project.run_alembic_project(
                 project, changeset, server, alembic_steps, settings, deadline,
-                cache_root=cache_root)
+                cache_root=cache_root, tracer=tracer)
         else:
             findings, notes = sql_project.run_sql_project(project, server, sql_plan, settings,
-                                                         deadline)
-    return _outcome(project, findings, notes)
+                                                         deadline, tracer=tracer)
+    return _outcome(project, findings, notes, tracer)
+
+
+def _tracer(settings: Settings, new: list[str],
+            is_migration: Callable[[str], bool]) -> Tracer | None:
+    if settings.options.trace == "off":
+        return None  # nothing of the trace is imported
+    from migration_guard.apply.trace import tracer_for
+
+    return tracer_for(settings, new, is_migration)
 
 
 @contextlib.contextmanager
@@ -70,8 +89,13 @@ def _fewer_collections() -> Iterator[None]:
         gc.set_threshold(*threshold)
 
 
-def _outcome(project: Project, findings: list[Finding], notes: list[Note]) -> Outcome:
+def _outcome(project: Project, findings: list[Finding], notes: list[Note],
+             tracer: Tracer | None) -> Outcome:
+    traces: list[MigrationTrace] = []
+    if tracer is not None:
+        traces, traced = tracer.result()
+        findings = [*findings, *traced]
     return Outcome(
         CHECK, project.name,
         [f._replace(check=CHECK, project=project.name) for f in findings],
-        [n._replace(check=CHECK, project=project.name) for n in notes])
+        [n._replace(check=CHECK, project=project.name) for n in notes], tuple(traces))

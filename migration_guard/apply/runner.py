@@ -19,6 +19,7 @@ from migration_guard.db.base import Database, Server
 from migration_guard.db.execute import (
     Chunk,
     Session,
+    StatementObserver,
     apply_chunks,
     apply_files_in_one_transaction,
     apply_sql,
@@ -45,41 +46,46 @@ def run_timeout_finding(path: str, deadline: Deadline) -> Finding:
 
 
 def apply_units(session: Session, units: list[Unit], framework: Framework | None,
-                database: DatabaseConfig, deadline: Deadline, *,
+                database: DatabaseConfig, deadline: Deadline,
+                observer: StatementObserver | None = None, *,
                 one_transaction: bool = False) -> list[Finding]:
     """Apply ``units`` in order; the findings of the first file that fails (with
-    ``one_transaction``, all of them in one transaction, as the framework's runner does)."""
+    ``one_transaction``, all of them in one transaction, as the framework's runner does).
+    ``observer`` (the trace) sees every statement."""
     if one_transaction:
-        return _apply_in_one_transaction(session, units, framework, database, deadline)
+        return _apply_in_one_transaction(session, units, framework, database, deadline,
+                                         observer)
     for unit in units:
         if deadline.expired():
             return [run_timeout_finding(unit.path, deadline)]
-        findings = apply_unit(session, unit, framework, database, deadline)
+        findings = apply_unit(session, unit, framework, database, deadline, observer)
         if findings:
             return findings
     return []
 
 
 def apply_unit(session: Session, unit: Unit, framework: Framework | None,
-               database: DatabaseConfig, deadline: Deadline) -> list[Finding]:
+               database: DatabaseConfig, deadline: Deadline,
+               observer: StatementObserver | None = None) -> list[Finding]:
     """Apply one file as ``framework``'s runner does (None: a plain SQL file, whole)."""
     statement_s = deadline.statement_timeout(database.statement_timeout)
     lock_s = min(database.lock_timeout, statement_s)
     if framework is not None and framework.statement_breakpoint:
         return apply_chunks(session, split_on(unit.text, framework.statement_breakpoint),
                             path=unit.path, statement_timeout_s=statement_s,
-                            lock_timeout_s=lock_s)
+                            lock_timeout_s=lock_s, observer=observer)
     up = framework.up_section(unit.text) if framework is not None \
         else Section(unit.text, 1, None)
     if up is None:
         return []
     return apply_sql(session, up.text, path=unit.path, start_line=up.start_line,
                      transactional=up.transactional, statement_timeout_s=statement_s,
-                     lock_timeout_s=lock_s)
+                     lock_timeout_s=lock_s, observer=observer)
 
 
 def _apply_in_one_transaction(session: Session, units: list[Unit], framework: Framework | None,
-                              database: DatabaseConfig, deadline: Deadline) -> list[Finding]:
+                              database: DatabaseConfig, deadline: Deadline,
+                              observer: StatementObserver | None) -> list[Finding]:
     if not units:
         return []
     if deadline.expired():
@@ -87,7 +93,8 @@ def _apply_in_one_transaction(session: Session, units: list[Unit], framework: Fr
     statement_s = deadline.statement_timeout(database.statement_timeout)
     return apply_files_in_one_transaction(
         session, ((u.path, _chunks(framework, u)) for u in units),
-        statement_timeout_s=statement_s, lock_timeout_s=min(database.lock_timeout, statement_s))
+        statement_timeout_s=statement_s, lock_timeout_s=min(database.lock_timeout, statement_s),
+        observer=observer)
 
 
 def _chunks(framework: Framework | None, unit: Unit) -> list[Chunk]:
@@ -132,21 +139,32 @@ def build_template(server: Server, setup: Callable[[Database], list[Finding]]
 
 
 def apply_in(conninfo: str, units: list[Unit], framework: Framework | None,
-             database: DatabaseConfig, deadline: Deadline, *,
+             database: DatabaseConfig, deadline: Deadline,
+             observer: StatementObserver | None = None, *,
              one_transaction: bool = False) -> list[Finding]:
     with open_session(conninfo, database) as session:
-        return apply_units(session, units, framework, database, deadline,
+        return apply_units(session, units, framework, database, deadline, observer,
                            one_transaction=one_transaction)
 
 
 def fill_rows(conninfo: str, database: DatabaseConfig,
-              only_tables: Collection[str] | None = None) -> dict[str, int]:
+              only_tables: Collection[str] | None = None, *,
+              rows: int | None = None) -> dict[str, int]:
+    """Sample rows (``rows``, else ``database.sample_rows`` per table); rows per table."""
     from migration_guard.db.sample_data import fill_sample_rows
     from migration_guard.frameworks import bookkeeping
 
     with open_session(conninfo, database) as session:
-        return fill_sample_rows(session.conn, rows=database.sample_rows,
+        return fill_sample_rows(session.conn, rows=database.sample_rows if rows is None else rows,
                                 skip_tables=bookkeeping()[0], only_tables=only_tables)
+
+
+def vacuum(conninfo: str, database: DatabaseConfig) -> None:
+    """VACUUM ANALYZE after a large fill: the tables are then as production keeps them
+    (visibility map set, statistics current), and autovacuum does not wake up in the
+    middle of a timed statement."""
+    with open_session(conninfo, database) as session:
+        session.conn.execute(b"VACUUM ANALYZE")
 
 
 def tables_named(units: list[Unit]) -> set[str] | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from migration_guard.config import Config, DatabaseConfig, ProjectConfig, default_project_config
 from migration_guard.projects import Project
@@ -15,10 +15,11 @@ class Settings(NamedTuple):
 
     options: ProjectConfig
     database: DatabaseConfig = DatabaseConfig()
+    lint: tuple[tuple[str, Any], ...] = ()  # the top-level lint section (the trace lints)
 
 
 def settings_for(config: Config, project: Project) -> Settings:
-    return Settings(project.config or default_project_config(), config.database)
+    return Settings(project.config or default_project_config(), config.database, config.lint)
 
 
 class Deadline:

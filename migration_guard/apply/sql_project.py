@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from migration_guard.apply.runner import apply_in, build_template, tables_named, throwaway
 from migration_guard.apply.settings import Deadline, Settings
 from migration_guard.apply.sources import Unit, matching, migration_paths, read_listed, read_units
-from migration_guard.apply.upgrade_path import run_upgrade_path
+from migration_guard.apply.upgrade_path import ApplyTo, run_upgrade_path
 from migration_guard.db.base import Database, Server
 from migration_guard.findings import Finding, Note
 from migration_guard.frameworks import runs_in_one_transaction
 from migration_guard.git.changeset import ChangeSet
 from migration_guard.projects import Project
+
+if TYPE_CHECKING:
+    from migration_guard.apply.trace import Tracer
 
 
 class SqlPlan(NamedTuple):
@@ -73,13 +76,21 @@ def _declared(project: Project, changeset: ChangeSet, settings: Settings,
 
 
 def run_sql_project(project: Project, server: Server, work: SqlPlan, settings: Settings,
-                    deadline: Deadline) -> tuple[list[Finding], list[Note]]:
+                    deadline: Deadline, *, tracer: Tracer | None = None,
+                    ) -> tuple[list[Finding], list[Note]]:
+    """``tracer``: observes the new migrations on the upgrade path (or, for ``trace: all``,
+    every migration as the upgrade path applies it)."""
     database = settings.database
     one_transaction = runs_in_one_transaction(project.fw, settings.options.runner)
 
     def apply(units: list[Unit]) -> Callable[[Database], list[Finding]]:
         return lambda db: apply_in(db.conninfo, units, project.fw, database, deadline,
                                    one_transaction=one_transaction)
+
+    def traced(units: list[Unit]) -> ApplyTo:
+        return lambda db, observer: apply_in(db.conninfo, units, project.fw, database,
+                                             deadline, observer,
+                                             one_transaction=one_transaction)
 
     template: str | None = None
     if work.prefix:
@@ -93,11 +104,15 @@ def run_sql_project(project: Project, server: Server, work: SqlPlan, settings: S
         if findings:
             return findings, []
         if work.base and work.new:
-            same_base = _same(work.base, work.prefix)
+            trace_all = tracer is not None and tracer.settings.mode == "all"
+            same_base = _same(work.base, work.prefix) and not trace_all
+            if tracer is not None:
+                for unit in [*work.base, *work.new]:
+                    tracer.add_source(unit.path, unit.text)
             findings = run_upgrade_path(
                 server, template if same_base else None, database,
-                None if same_base else apply([*work.prelude, *work.base]), apply(work.new),
-                only_tables=tables_named(work.new), last_use=True)
+                None if same_base else traced([*work.prelude, *work.base]), traced(work.new),
+                only_tables=tables_named(work.new), last_use=True, tracer=tracer)
         if settings.options.drift and not findings:
             from migration_guard.apply.drift import declarative_drift  # SQLAlchemy, alembic
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import psycopg
 from pglast import parser
@@ -28,6 +29,7 @@ DEFAULT_LOCK_TIMEOUT_S = 60.0
 _MAYBE_NON_TX = re.compile(
     r"\b(concurrently|vacuum|database|system|tablespace|subscription|value|begin|commit|"
     r"rollback|start|end|abort|cluster|reindex|savepoint|release|prepare)\b", re.IGNORECASE)
+_IDLE = psycopg.pq.TransactionStatus.IDLE
 _META_COMMAND = re.compile(r"^[ \t]*(\\[A-Za-z!?][^\n]*)", re.MULTILINE)
 _NON_TX_NODES = frozenset({
     "VacuumStmt", "CreatedbStmt", "DropdbStmt", "AlterSystemStmt", "CreateTableSpaceStmt",
@@ -39,6 +41,38 @@ _NON_TX_NODES = frozenset({
 class Statement(NamedTuple):
     text: str
     line: int  # 1-based line in the migration file
+
+
+class StatementObserver(Protocol):
+    """Watches each statement as it runs (the trace): called on the running connection
+    just before and after it, and when the runner ends a transaction it opened.
+
+    ``before`` may return SQL for the runner to send right after the statement in the same
+    round trip; the runner then hands ``after`` the cursor (its next result is that SQL's).
+    """
+
+    def before(self, conn: psycopg.Connection[Any], path: str,
+               statement: Statement) -> bytes | None:
+        ...
+
+    def after(self, conn: psycopg.Connection[Any], path: str, statement: Statement,
+              probe: psycopg.Cursor[Any] | None = None) -> None:
+        ...
+
+    def ended(self, conn: psycopg.Connection[Any]) -> None:
+        ...
+
+    def batch_probe(self, conn: psycopg.Connection[Any]) -> bytes | None:
+        """SQL to send after BEGIN and after each statement of a transactional file the
+        runner sends whole in one round trip; None: send statement by statement."""
+        ...
+
+    def after_batch(self, conn: psycopg.Connection[Any], path: str,
+                    statements: list[Statement], cursor: psycopg.Cursor[Any],
+                    sent: float) -> None:
+        """The file's batch committed; ``cursor`` holds every result, ``sent`` is the
+        ``time.perf_counter()`` when it was sent."""
+        ...
 
 
 class Chunk(NamedTuple):
@@ -86,12 +120,14 @@ def _ms(seconds: float) -> int:
 def apply_sql(session: Session, sql_text: str, *, path: str, start_line: int = 1,
               statement_timeout_s: float = DEFAULT_STATEMENT_TIMEOUT_S,
               lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
-              transactional: bool | None = None) -> list[Finding]:
+              transactional: bool | None = None,
+              observer: StatementObserver | None = None) -> list[Finding]:
     """Apply ``sql_text`` (which starts at ``start_line`` of ``path``); [] when it applied.
 
     ``transactional=None`` decides from the statements; ``True``/``False`` forces the mode
-    (dbmate's ``transaction:false``, a framework's own setting). Raises GuardError when
-    the server itself fails (connection lost), never for a fault of the migration.
+    (dbmate's ``transaction:false``, a framework's own setting). With an ``observer``,
+    statements run one at a time and it sees each. Raises GuardError when the server
+    itself fails (connection lost), never for a fault of the migration.
     """
     statements, trouble = split_statements(sql_text, start_line)
     if trouble is not None:
@@ -101,13 +137,14 @@ def apply_sql(session: Session, sql_text: str, *, path: str, start_line: int = 1
     if transactional is None:
         transactional = runs_in_transaction(sql_text, statements, server_version=session.version)
     session.set_timeouts(statement_timeout_s, lock_timeout_s)
-    return _run(session, statements, path=path, transactional=transactional)
+    return _run(session, statements, path=path, transactional=transactional, observer=observer)
 
 
 def apply_chunks(session: Session, chunks: Iterable[Chunk], *, path: str,
                  statement_timeout_s: float = DEFAULT_STATEMENT_TIMEOUT_S,
                  lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
-                 transactional: bool | None = None) -> list[Finding]:
+                 transactional: bool | None = None,
+                 observer: StatementObserver | None = None) -> list[Finding]:
     """Apply pre-split chunks of one file (Drizzle breakpoints) as one unit."""
     statements: list[Statement] = []
     texts: list[str] = []
@@ -123,16 +160,18 @@ def apply_chunks(session: Session, chunks: Iterable[Chunk], *, path: str,
         transactional = runs_in_transaction("\n".join(texts), statements,
                                             server_version=session.version)
     session.set_timeouts(statement_timeout_s, lock_timeout_s)
-    return _run(session, statements, path=path, transactional=transactional)
+    return _run(session, statements, path=path, transactional=transactional, observer=observer)
 
 
 def apply_files_in_one_transaction(
         session: Session, files: Iterable[tuple[str, list[Chunk]]], *,
         statement_timeout_s: float = DEFAULT_STATEMENT_TIMEOUT_S,
-        lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> list[Finding]:
+        lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+        observer: StatementObserver | None = None) -> list[Finding]:
     """Apply several files in one transaction, as a runner that wraps every pending
     migration in one does: a statement PostgreSQL refuses in a transaction block fails
-    here at its file and line, as it fails at deploy; any failure rolls back them all."""
+    here at its file and line, as it fails at deploy; any failure rolls back them all.
+    ``observer`` (the trace) sees every statement, and the one transaction end."""
     planned: list[tuple[str, Statement]] = []
     for path, chunks in files:
         for chunk in chunks:
@@ -147,9 +186,15 @@ def apply_files_in_one_transaction(
     path, current = planned[0]
     try:
         conn.execute(b"BEGIN")
-        for path, current in planned:  # noqa: B007 (path names the failure)
-            conn.execute(current.text.encode())
+        for path, current in planned:
+            probe = observer.before(conn, path, current) if observer is not None else None
+            text = current.text.encode()
+            cursor = conn.execute(text + b"\n;\n" + probe if probe else text)
+            if observer is not None:
+                observer.after(conn, path, current, cursor if probe else None)
         conn.execute(b"COMMIT")
+        if observer is not None:
+            observer.ended(conn)
     except psycopg.Error as exc:
         if exc.sqlstate is None or conn.closed:
             raise _server_lost(exc, path, current) from None
@@ -281,10 +326,13 @@ def _reindex_refuses(body: dict[str, Any]) -> bool:
 
 
 def _run(session: Session, statements: list[Statement], *, path: str,
-         transactional: bool) -> list[Finding]:
+         transactional: bool, observer: StatementObserver | None = None) -> list[Finding]:
     """Transactional files go in one round trip (``BEGIN; ...; COMMIT``); if that fails,
     a diagnostic statement-by-statement re-run, always rolled back, finds the statement
     to blame (a timeout is then waited for a second time)."""
+    if observer is not None:
+        return _run_observed(session, statements, path=path, transactional=transactional,
+                             observer=observer)
     if not transactional:
         return _run_stepwise(session, statements, path=path, transactional=False)
     batch = "BEGIN;\n" + ";\n".join(s.text for s in statements) + ";\nCOMMIT"
@@ -318,6 +366,67 @@ def _run_stepwise(session: Session, statements: list[Statement], *, path: str,
     finally:
         _rollback(session)
     return []
+
+
+def _run_observed(session: Session, statements: list[Statement], *, path: str,
+                  transactional: bool, observer: StatementObserver) -> list[Finding]:
+    """One statement at a time, each seen by ``observer``. Outside a transactional file,
+    a statement that may run in a transaction block gets one of its own: alone in it, it
+    commits exactly as in autocommit, and its own backend can still be asked what it holds.
+    """
+    conn = session.conn
+    if transactional and _run_observed_batch(session, statements, path=path, observer=observer):
+        return []
+    current = statements[0]
+    try:
+        if transactional:
+            conn.execute(b"BEGIN")
+        for current in statements:
+            own = (not transactional and conn.info.transaction_status == _IDLE
+                   and runs_in_transaction(current.text, [current],
+                                           server_version=session.version))
+            if own:
+                conn.execute(b"BEGIN")
+            probe = observer.before(conn, path, current)
+            text = current.text.encode()
+            cursor = conn.execute(text + b"\n;\n" + probe if probe else text)
+            observer.after(conn, path, current, cursor if probe else None)
+            if own:
+                conn.execute(b"COMMIT")
+                observer.ended(conn)
+        if transactional:
+            conn.execute(b"COMMIT")
+            observer.ended(conn)
+    except psycopg.Error as exc:
+        if exc.sqlstate is None or conn.closed:
+            raise _server_lost(exc, path, current) from None
+        return [_failure(exc, path, current, session)]
+    finally:
+        _rollback(session)
+    return []
+
+
+def _run_observed_batch(session: Session, statements: list[Statement], *, path: str,
+                        observer: StatementObserver) -> bool:
+    """A transactional file in one round trip as unobserved (the observer's probe after
+    each statement); False when it failed, to be run again statement by statement (which
+    finds the statement to blame)."""
+    conn = session.conn
+    probe = observer.batch_probe(conn)
+    if probe is None:
+        return False
+    batch = b"BEGIN;\n" + probe + b";\n" + b"".join(
+        s.text.encode() + b"\n;\n" + probe + b";\n" for s in statements) + b"COMMIT"
+    sent = time.perf_counter()
+    try:
+        cursor = conn.execute(batch)
+    except psycopg.Error as exc:
+        if exc.sqlstate is None or conn.closed:
+            raise _server_lost(exc, path, statements[0]) from None
+        _rollback(session)
+        return False
+    observer.after_batch(conn, path, statements, cursor, sent)
+    return True
 
 
 def _rollback(session: Session) -> None:

@@ -64,6 +64,9 @@ def _fill_table(conn: psycopg.Connection[Any], catalog: Catalog, table: Table,
                 rows: int) -> int:
     columns = catalog.columns.get(table.oid, [])
     references = _referenced_rows(conn, catalog, table)
+    if rows >= BULK_ROWS and columns and _copy_rows(conn, table, columns, [
+            _row_values(catalog, columns, references, row, 0) for row in range(rows)]):
+        return rows
     inserted = 0
     for row in range(rows):
         for attempt in range(ATTEMPTS):
@@ -121,6 +124,28 @@ def _row_values(catalog: Catalog, columns: Sequence[Column], references: dict[in
             return None
         values.append(value)
     return values
+
+
+#: From this many rows per table (the trace's ``trace_rows``), the rows go in with one COPY
+#: when every generated row is complete; row by row (~1 ms each) only if that fails.
+BULK_ROWS = 100
+
+
+def _copy_rows(conn: psycopg.Connection[Any], table: Table, columns: Sequence[Column],
+               rows: list[list[Any] | None]) -> bool:
+    if any(values is None for values in rows):
+        return False
+    query = sql.SQL("COPY {}.{} ({}) FROM STDIN").format(
+        sql.Identifier(table.schema), sql.Identifier(table.name),
+        sql.SQL(", ").join(sql.Identifier(c.name) for c in columns))
+    try:
+        with conn.transaction(), conn.cursor().copy(query) as copy:
+            for values in rows:
+                assert values is not None
+                copy.write_row([None if v is None else _as_text(v) for v in values])
+    except psycopg.Error:
+        return False  # a constraint the generated values break: row by row instead
+    return True
 
 
 def _insert(conn: psycopg.Connection[Any], table: Table, columns: Sequence[Column],

@@ -30,6 +30,10 @@ def render(outcomes: Sequence[Outcome], header: str, fmt: str, out: TextIO, *,
     Markdown job summary appended; other formats ignore it. ``nothing_checked`` says why
     there are no outcomes at all (the config disabled every check or every project).
     """
+    if any(o.traces for o in outcomes):
+        from migration_guard.report.trace import with_trace_verdicts
+
+        outcomes = with_trace_verdicts(outcomes)
     if fmt == "github":
         from migration_guard.report.github import render_github
 

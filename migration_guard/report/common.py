@@ -71,8 +71,13 @@ def checks_of(outcomes: Sequence[Outcome]) -> list[str]:
     return list(dict.fromkeys(o.check for o in outcomes))
 
 
+def failing(outcome: Outcome) -> bool:
+    """Whether the outcome fails: a finding of severity error (warnings are shown only)."""
+    return any(f.severity == "error" for f in outcome.findings)
+
+
 def verdict(outcome: Outcome) -> str:
-    return FAIL if outcome.findings else PASS
+    return FAIL if failing(outcome) else PASS
 
 
 def rule(code: str) -> Code | None:
@@ -91,4 +96,4 @@ def title(code: str) -> str:
 
 
 def exit_code(outcomes: Sequence[Outcome]) -> int:
-    return 1 if any(o.findings for o in outcomes) else 0
+    return 1 if any(failing(o) for o in outcomes) else 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TextIO, cast
 
 from migration_guard.findings import Finding, Note, Outcome
 from migration_guard.report.common import (
@@ -41,6 +41,7 @@ def _finding(finding: Finding) -> dict[str, JSONValue]:
         "column": finding.column,
         "message": encodable(finding.message),
         "hint": encodable(finding.hint),
+        "severity": finding.severity,
     }
 
 
@@ -78,7 +79,15 @@ def document(outcomes: Sequence[Outcome], header: str) -> dict[str, JSONValue]:
         "projects": _projects(outcomes),
         "findings": [_finding(f) for f in findings],
         "notes": [_note(n) for n in notes_of(outcomes)],
+        "traces": _traces(outcomes),
     }
+
+
+def _traces(outcomes: Sequence[Outcome]) -> list[JSONValue]:
+    from migration_guard.report.trace import json_traces
+
+    # Numbers and booleans too: JSONValue spells out only what the findings use.
+    return cast(list[JSONValue], json_traces(outcomes))
 
 
 def render_json(outcomes: Sequence[Outcome], header: str, out: TextIO) -> None:

@@ -17,6 +17,7 @@ from migration_guard.report.common import (
     count,
     display_path,
     escape_chars,
+    failing,
     findings_of,
     notes_of,
     one_line,
@@ -40,13 +41,16 @@ def _case(outcome: Outcome) -> ET.Element:
     case = ET.Element("testcase", classname=xml_text(outcome.project),
                       name=xml_text(outcome.check))
     findings = findings_of([outcome])
-    if findings:
+    if findings and failing(outcome):
         codes = " ".join(dict.fromkeys(f.code for f in findings))
         failure = ET.SubElement(case, "failure", type=codes, message=xml_text(
             f"{count(len(findings), 'finding')}: {codes}"))
         failure.text = xml_text("".join(line + "\n" for f in findings
                                         for line in finding_lines(f)))
     notes = notes_of([outcome])
+    if findings and not failing(outcome):  # warnings only: shown, not a failure
+        notes_text = "".join(line + "\n" for f in findings for line in finding_lines(f))
+        ET.SubElement(case, "system-err").text = xml_text(notes_text)
     if notes:
         ET.SubElement(case, "system-out").text = xml_text("".join(
             f"{display_path(n.path)}: note: {one_line(n.message)}\n" for n in notes))
@@ -55,7 +59,7 @@ def _case(outcome: Outcome) -> ET.Element:
 
 def _suite(project: str, outcomes: Sequence[Outcome]) -> ET.Element:
     suite = ET.Element("testsuite", name=xml_text(project), tests=str(len(outcomes)),
-                       failures=str(sum(bool(o.findings) for o in outcomes)),
+                       failures=str(sum(failing(o) for o in outcomes)),
                        errors="0", skipped="0")
     suite.extend(_case(o) for o in outcomes)
     return suite
@@ -64,7 +68,7 @@ def _suite(project: str, outcomes: Sequence[Outcome]) -> ET.Element:
 def junit_tree(outcomes: Sequence[Outcome], header: str) -> ET.Element:
     root = ET.Element("testsuites", name=xml_text(f"migration-guard: {header}"),
                       tests=str(len(outcomes)),
-                      failures=str(sum(bool(o.findings) for o in outcomes)), errors="0")
+                      failures=str(sum(failing(o) for o in outcomes)), errors="0")
     root.extend(_suite(p, [o for o in outcomes if o.project == p])
                 for p in projects_of(outcomes))
     return root

@@ -97,7 +97,7 @@ def _result(finding: Finding, index: int) -> dict[str, JSONValue]:
     result: dict[str, JSONValue] = {
         "ruleId": finding.code,
         "ruleIndex": index,
-        "level": "error",
+        "level": "warning" if finding.severity == "warning" else "error",
         "message": _text(message),
     }
     if finding.path:

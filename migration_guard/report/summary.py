@@ -15,6 +15,7 @@ from migration_guard.report.common import (
     count,
     display_path,
     escape_chars,
+    failing,
     findings_of,
     notes_of,
     projects_of,
@@ -48,7 +49,10 @@ def markdown_text(text: str) -> str:
 
 def _verdict(outcome: Outcome) -> str:
     found = outcome.findings
-    text = f"❌ fail: {count(len(found), 'finding')}" if found else "✅ pass"
+    if failing(outcome):
+        text = f"❌ fail: {count(len(found), 'finding')}"
+    else:
+        text = f"✅ pass ({count(len(found), 'warning')})" if found else "✅ pass"
     if outcome.notes:
         text += f" ({count(len(outcome.notes), 'note')})"
     return text
@@ -57,7 +61,8 @@ def _verdict(outcome: Outcome) -> str:
 def _finding(finding: Finding) -> str:
     known = rule(finding.code)
     name = f" {known.name}" if known else ""
-    line = (f"- {markdown_text(location(finding))}: **{finding.code}**{name}: "
+    label = " (warning)" if finding.severity == "warning" else ""
+    line = (f"- {markdown_text(location(finding))}: **{finding.code}**{name}{label}: "
             f"{markdown_text(finding.message)}")
     if finding.hint:
         line += f"<br>hint: {markdown_text(finding.hint)}"
@@ -86,7 +91,25 @@ def summary_markdown(outcomes: Sequence[Outcome], header: str) -> str:
         own += [_note(n) for n in notes if n.project == project]
         if own:
             lines += [*own, ""]
+        lines += _trace_tables(outcomes, project)
     return "\n".join(lines) + "\n"
+
+
+def _trace_tables(outcomes: Sequence[Outcome], project: str) -> list[str]:
+    """A table per traced migration of ``project``: one row per statement."""
+    from migration_guard.report.trace import COLUMNS, cells, heading, traces_of
+
+    lines: list[str] = []
+    for owner, trace in traces_of(outcomes):
+        if owner != project:
+            continue
+        lines += [f"#### {markdown_text(heading(trace))}", "",
+                  "| " + " | ".join(markdown_text(c) for c in COLUMNS) + " |",
+                  "|" + "---|" * len(COLUMNS)]
+        lines += ["| " + " | ".join(markdown_text(c) for c in cells(s)) + " |"
+                  for s in trace.statements]
+        lines.append("")
+    return lines
 
 
 def append_summary(outcomes: Sequence[Outcome], header: str, path: str) -> None:

@@ -26,8 +26,19 @@ def location(finding: Finding) -> str:
     return where
 
 
+def findings_count(findings: list[Finding]) -> str:
+    """``3 findings``, or ``3 findings (1 error, 2 warnings)`` when some are warnings."""
+    warnings = sum(f.severity == "warning" for f in findings)
+    text = count(len(findings), "finding")
+    if warnings:
+        text += (f" ({count(len(findings) - warnings, 'error')}, "
+                 f"{count(warnings, 'warning')})")
+    return text
+
+
 def finding_lines(finding: Finding) -> list[str]:
-    lines = [f"{location(finding)}: {finding.code} {one_line(finding.message)}"]
+    label = " warning:" if finding.severity == "warning" else ""
+    lines = [f"{location(finding)}: {finding.code}{label} {one_line(finding.message)}"]
     if finding.hint:
         lines.append(f"  hint: {one_line(finding.hint)}")
     return lines
@@ -42,12 +53,16 @@ def render_text(outcomes: Sequence[Outcome], header: str, out: TextIO, *,
         out.writelines(line + "\n" for line in finding_lines(finding))
     for note in notes_of(outcomes):
         out.write(f"{display_path(note.path)}: note: {one_line(note.message)}\n")
+    if any(o.traces for o in outcomes):
+        from migration_guard.report.trace import text_lines
+
+        out.writelines(line + "\n" for line in text_lines(outcomes))
     checks = checks_of(outcomes)
     scope = f"{', '.join(checks) or 'no checks'} over {count(len(projects), 'project')}"
     if not projects:
         out.write((nothing_checked or "no migration projects found: nothing to check "
                    "(configure `projects:` in .migration-guard.yaml if that is wrong)") + "\n")
     elif findings:
-        out.write(f"{count(len(findings), 'finding')} ({scope})\n")
+        out.write(f"{findings_count(findings)} ({scope})\n")
     else:
         out.write(f"no findings ({scope})\n")

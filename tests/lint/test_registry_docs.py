@@ -33,7 +33,17 @@ def test_every_code_documented_with_its_name_and_all_headings() -> None:
 
 
 def test_no_doc_for_a_code_that_does_not_exist() -> None:
-    assert set(_sections()) - set(CODES) == set()
+    assert set(_sections()) - set(all_codes()) == set()
+
+
+def test_every_trace_code_documented_with_its_name_and_all_headings() -> None:
+    sections = _sections()
+    for code, entry in all_codes().items():
+        if entry.check != "apply" or not code.startswith("MG24"):
+            continue
+        name, body = sections[code]
+        assert name == entry.name
+        assert re.findall(r"^### (\w+)$", body, flags=re.MULTILINE) == HEADINGS
 
 
 def test_codes_are_lint_mg3xx_kebab_case_and_joined_into_all_codes() -> None:
