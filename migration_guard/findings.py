@@ -11,6 +11,8 @@ class Finding(NamedTuple):
 
     ``path`` is repository-relative (``/``-separated); ``line``/``column`` are 1-based or
     ``None`` when the finding concerns the whole file (a deleted migration, say).
+    ``severity`` is ``"error"`` or ``"warning"``: warnings are shown but do not fail a run
+    unless the config says ``fail_on: warning``.
     """
 
     code: str
@@ -21,6 +23,7 @@ class Finding(NamedTuple):
     column: int | None = None
     check: str = ""
     project: str = ""
+    severity: str = "error"
 
 
 class Note(NamedTuple):
@@ -42,6 +45,14 @@ class Outcome(NamedTuple):
     project: str
     findings: list[Finding]
     notes: list[Note]
+
+
+SEVERITIES = ("error", "warning")
+
+
+def fails(finding: Finding, fail_on: str) -> bool:
+    """Whether ``finding`` fails the run: errors always, warnings under ``fail_on: warning``."""
+    return finding.severity == "error" or fail_on == "warning"
 
 
 def sort_key(finding: Finding) -> tuple[str, int, int, str]:

@@ -59,11 +59,34 @@ class Context:
         self.tx_open = options.in_transaction
         self.lock_timeout_set = False
         self.lock_timeout_reported = False
+        self.statement_timeout_set = False
+        self.statement_timeout_reported = False
+        #: BEGINs reported as nested (MG341): their COMMIT is not a stray one.
+        self.nested_begins = 0
+        #: NOT VALID ``CHECK (col IS NOT NULL)`` constraints: (table, name) -> columns;
+        #: once validated, their (table, column) pairs (SET NOT NULL skips its scan, 12+).
+        self.pending_not_null: dict[tuple[str, str], tuple[str, ...]] = {}
+        self.validated_not_null: set[tuple[str, str]] = set()
+        #: Indexes created in this file, by name (dropping them needs no CONCURRENTLY).
+        self.new_indexes: set[str] = set()
+        #: Tables this file enables row level security on (with the statement's offset),
+        #: and the tables it creates policies for.
+        self.rls_enabled: dict[str, int] = {}
+        self.policies: set[str] = set()
+        #: The file's UTF-8 bytes and the current statement's length (0: to the end), for
+        #: the few rules that must tell an explicit clause from a default.
+        self.data = b""
+        self.length = 0
 
     def report(self, code: str, message: str, hint: str, offset: int | None = None) -> None:
         if code in self.enabled:
             self.findings.append(
                 RawFinding(code, self.offset if offset is None else offset, message, hint))
+
+    def statement_bytes(self) -> bytes:
+        """The current statement's text (UTF-8)."""
+        end = self.offset + self.length if self.length else len(self.data)
+        return self.data[self.offset:end]
 
     def on(self, *codes: str) -> bool:
         return any(code in self.enabled for code in codes)
