@@ -186,14 +186,15 @@ def run(argv: Sequence[str] | None, environ: dict[str, str]) -> int:
         raise GuardError(f"status has no {args.format} output: it lists migrations and "
                          "checks nothing", "drop --format")
     if args.command == "lint" and args.files:
-        # Files as named need no git, config or project layer: none of them is imported.
+        # Files as named need no git or project layer: neither is imported.
         from migration_guard.lint_files import lint_files
         from migration_guard.report import exit_code, render
 
-        outcomes = lint_files(args.files, os.path.abspath(args.directory))
+        outcomes, file_config = lint_files(args.files, os.path.abspath(args.directory),
+                                           args.config)
         render(outcomes, f"linting {len(args.files)} file(s) as named", args.format, sys.stdout,
-               summary_path=_summary_path(args, environ))
-        return exit_code(outcomes)
+               summary_path=_summary_path(args, environ), fail_on=file_config.fail_on)
+        return exit_code(outcomes, file_config.fail_on)
     from migration_guard import changeset as cs
     from migration_guard.checks import run_checks
     from migration_guard.config import ALL_CHECKS, load_config
@@ -256,8 +257,8 @@ def run(argv: Sequence[str] | None, environ: dict[str, str]) -> int:
                          f"run any of: {', '.join(ALL_CHECKS)}")
     outcomes = run_checks(names, changes, projects, config)
     render(outcomes, changes.summary, args.format, sys.stdout,
-           summary_path=_summary_path(args, environ))
-    return exit_code(outcomes)
+           summary_path=_summary_path(args, environ), fail_on=config.fail_on)
+    return exit_code(outcomes, config.fail_on)
 
 
 SETUP_COMMANDS = ("init", "new", "projects")  # no change set: dispatched before any

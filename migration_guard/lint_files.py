@@ -1,7 +1,10 @@
 """``migration-guard lint FILE...``: lint SQL files as they are on disk, outside any change set.
 
-For editors and ad-hoc checks. Files are read as bytes (non-UTF-8 content is a finding,
-not a crash); a file that cannot be read is a GuardError (exit 2).
+For editors and ad-hoc checks. The files are linted with the repository's config (the
+``lint`` section, and a project's own when every file lies in its migrations directory),
+read from the working tree since there is no snapshot here, or with ``--config`` (any
+path, inside the repository or not). Files are read as bytes (non-UTF-8 content is a
+finding, not a crash); a file that cannot be read is a GuardError (exit 2).
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
+from migration_guard.config import Config, load_config
 from migration_guard.errors import GuardError
 from migration_guard.findings import Outcome
 from migration_guard.lint import LintOptions
@@ -16,13 +20,63 @@ from migration_guard.lint.batch import UnreadableFile, lint_in_order
 from migration_guard.lint.source import read_file
 
 
-def lint_files(files: Sequence[str], cwd: str) -> list[Outcome]:
+def lint_files(files: Sequence[str], cwd: str, config_path: str | None = None
+               ) -> tuple[list[Outcome], Config]:
+    """The findings of ``files`` (relative to ``cwd``) and the config they were linted with."""
+    root = repository_root(cwd)
+    explicit = os.path.join(cwd, config_path) if config_path is not None else None
+    config = load_config(lambda name: _read_optional(os.path.join(root, name)), explicit)
+    options = lint_options_for(config, [os.path.relpath(os.path.join(cwd, f), root)
+                                        for f in files])
     try:
         results = lint_in_order(files, lambda name: read_file(os.path.join(cwd, name)),
-                                LintOptions())
+                                options)
     except UnreadableFile as error:
         raise GuardError(f"cannot read {error.name}: {error.strerror}",
                          "check the file name") from None
     findings = [f._replace(check="lint", project="files")
                 for result in results for f in result.findings]
-    return [Outcome("lint", "files", findings, [])]
+    return [Outcome("lint", "files", findings, [])], config
+
+
+def repository_root(start: str) -> str:
+    """The nearest directory at or above ``start`` holding ``.git``; ``start`` if none."""
+    directory = os.path.abspath(start)
+    while True:
+        if os.path.exists(os.path.join(directory, ".git")):
+            return directory
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return os.path.abspath(start)
+        directory = parent
+
+
+def _read_optional(path: str) -> bytes | None:
+    try:
+        return read_file(path)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise GuardError(f"cannot read {path}: {error.strerror}",
+                         "check the file's permissions") from None
+
+
+def lint_options_for(config: Config, paths: Sequence[str]) -> LintOptions:
+    """The top-level ``lint`` section, overridden by the section of the configured project
+    whose migrations directory holds every one of ``paths`` (repository-relative)."""
+    own: dict[str, object] = {}
+    for project in config.projects or ():
+        prefix = f"{project.migrations}/" if project.migrations else None
+        if prefix and all(p.replace(os.sep, "/").startswith(prefix) for p in paths):
+            own = dict(project.lint)
+            break
+    options = LintOptions()._replace(**{**dict(config.lint), **own})
+    from migration_guard.lint.registry import enabled_codes, exempt_tables, severities
+
+    try:
+        enabled_codes(options)
+        severities(options)
+        exempt_tables(options)
+    except GuardError as error:
+        raise GuardError(f"{config.source}: lint: {error.message}", error.hint) from None
+    return options

@@ -22,11 +22,12 @@ __all__ = ["DOCUMENT_FORMATS", "FORMATS", "display_path", "exit_code", "render"]
 
 
 def render(outcomes: Sequence[Outcome], header: str, fmt: str, out: TextIO, *,
-           summary_path: str | None = None) -> None:
+           summary_path: str | None = None, fail_on: str = "error") -> None:
     """Write ``outcomes`` to ``out`` as ``fmt``.
 
     With ``github``, ``summary_path`` (the CLI passes ``$GITHUB_STEP_SUMMARY``) gets the
-    Markdown job summary appended; other formats ignore it.
+    Markdown job summary appended; other formats ignore it. ``fail_on`` (the config's)
+    decides the exit status the json and sarif documents record.
     """
     if fmt == "github":
         from migration_guard.report.github import render_github
@@ -39,11 +40,11 @@ def render(outcomes: Sequence[Outcome], header: str, fmt: str, out: TextIO, *,
     elif fmt == "json":
         from migration_guard.report.jsondoc import render_json
 
-        render_json(outcomes, header, out)
+        render_json(outcomes, header, out, fail_on=fail_on)
     elif fmt == "sarif":
         from migration_guard.report.sarif import render_sarif
 
-        render_sarif(outcomes, header, out)
+        render_sarif(outcomes, header, out, fail_on=fail_on)
     elif fmt == "junit":
         from migration_guard.report.junit import render_junit
 

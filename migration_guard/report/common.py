@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from migration_guard.codes import GIT_CODES, Code
-from migration_guard.findings import Finding, Note, Outcome, sort_key
+from migration_guard.findings import Finding, Note, Outcome, fails, sort_key
 
 PASS = "pass"
 FAIL = "fail"
@@ -72,7 +72,8 @@ def checks_of(outcomes: Sequence[Outcome]) -> list[str]:
 
 
 def verdict(outcome: Outcome) -> str:
-    return FAIL if outcome.findings else PASS
+    """``fail`` when the outcome has an error; warnings alone do not fail a check."""
+    return FAIL if any(f.severity == "error" for f in outcome.findings) else PASS
 
 
 def rule(code: str) -> Code | None:
@@ -90,5 +91,10 @@ def title(code: str) -> str:
     return f"{code} {known.name}" if known else code
 
 
-def exit_code(outcomes: Sequence[Outcome]) -> int:
-    return 1 if any(o.findings for o in outcomes) else 0
+def exit_code(outcomes: Sequence[Outcome], fail_on: str = "error") -> int:
+    """1 when a finding fails the run: any error, or any warning under ``fail_on: warning``."""
+    return 1 if any(fails(f, fail_on) for o in outcomes for f in o.findings) else 0
+
+
+def warnings_of(findings: Sequence[Finding]) -> int:
+    return sum(f.severity == "warning" for f in findings)

@@ -24,7 +24,8 @@ def escape_property(text: str) -> str:
 
 
 def render_github(outcomes: Sequence[Outcome], header: str, out: TextIO) -> None:
-    """One ``::error`` per finding on its file and line, ``::notice`` per honoured note."""
+    """One ``::error`` (``::warning`` for a warning) per finding on its file and line,
+    ``::notice`` per honoured note."""
     out.write(f"migration-guard: {escape_data(header)}\n")
     findings = findings_of(outcomes)
     for finding in findings:
@@ -35,7 +36,7 @@ def render_github(outcomes: Sequence[Outcome], header: str, out: TextIO) -> None
                 props.append(f"col={finding.column}")
         props.append(f"title={escape_property(title(finding.code))}")
         message = finding.message + (f"\nhint: {finding.hint}" if finding.hint else "")
-        out.write(f"::error {','.join(props)}::{escape_data(message)}\n")
+        out.write(f"::{finding.severity} {','.join(props)}::{escape_data(message)}\n")
     for note in notes_of(outcomes):
         out.write(f"::notice file={escape_property(note.path)},"
                   f"title={escape_property('migration-guard exception')}::"

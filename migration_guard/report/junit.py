@@ -14,6 +14,7 @@ from typing import TextIO
 
 from migration_guard.findings import Outcome
 from migration_guard.report.common import (
+    FAIL,
     count,
     display_path,
     escape_chars,
@@ -21,6 +22,7 @@ from migration_guard.report.common import (
     notes_of,
     one_line,
     projects_of,
+    verdict,
 )
 from migration_guard.report.text import finding_lines
 
@@ -40,12 +42,15 @@ def _case(outcome: Outcome) -> ET.Element:
     case = ET.Element("testcase", classname=xml_text(outcome.project),
                       name=xml_text(outcome.check))
     findings = findings_of([outcome])
-    if findings:
+    if findings and verdict(outcome) == FAIL:
         codes = " ".join(dict.fromkeys(f.code for f in findings))
         failure = ET.SubElement(case, "failure", type=codes, message=xml_text(
             f"{count(len(findings), 'finding')}: {codes}"))
         failure.text = xml_text("".join(line + "\n" for f in findings
                                         for line in finding_lines(f)))
+    elif findings:  # warnings only: the check passed; they are shown, not failed
+        ET.SubElement(case, "system-err").text = xml_text("".join(
+            line + "\n" for f in findings for line in finding_lines(f)))
     notes = notes_of([outcome])
     if notes:
         ET.SubElement(case, "system-out").text = xml_text("".join(
@@ -55,7 +60,7 @@ def _case(outcome: Outcome) -> ET.Element:
 
 def _suite(project: str, outcomes: Sequence[Outcome]) -> ET.Element:
     suite = ET.Element("testsuite", name=xml_text(project), tests=str(len(outcomes)),
-                       failures=str(sum(bool(o.findings) for o in outcomes)),
+                       failures=str(sum(verdict(o) == FAIL for o in outcomes)),
                        errors="0", skipped="0")
     suite.extend(_case(o) for o in outcomes)
     return suite
@@ -64,7 +69,7 @@ def _suite(project: str, outcomes: Sequence[Outcome]) -> ET.Element:
 def junit_tree(outcomes: Sequence[Outcome], header: str) -> ET.Element:
     root = ET.Element("testsuites", name=xml_text(f"migration-guard: {header}"),
                       tests=str(len(outcomes)),
-                      failures=str(sum(bool(o.findings) for o in outcomes)), errors="0")
+                      failures=str(sum(verdict(o) == FAIL for o in outcomes)), errors="0")
     root.extend(_suite(p, [o for o in outcomes if o.project == p])
                 for p in projects_of(outcomes))
     return root

@@ -13,6 +13,7 @@ from migration_guard.report.common import (
     findings_of,
     notes_of,
     one_line,
+    warnings_of,
 )
 
 
@@ -27,7 +28,8 @@ def location(finding: Finding) -> str:
 
 
 def finding_lines(finding: Finding) -> list[str]:
-    lines = [f"{location(finding)}: {finding.code} {one_line(finding.message)}"]
+    level = "warning: " if finding.severity == "warning" else ""
+    lines = [f"{location(finding)}: {finding.code} {level}{one_line(finding.message)}"]
     if finding.hint:
         lines.append(f"  hint: {one_line(finding.hint)}")
     return lines
@@ -47,6 +49,9 @@ def render_text(outcomes: Sequence[Outcome], header: str, out: TextIO) -> None:
         out.write("no migration projects found: nothing to check "
                   "(configure `projects:` in .migration-guard.yaml if that is wrong)\n")
     elif findings:
-        out.write(f"{count(len(findings), 'finding')} ({scope})\n")
+        warned = warnings_of(findings)
+        of_them = f", {warned} of them {'a warning' if warned == 1 else 'warnings'}" \
+            if warned else ""
+        out.write(f"{count(len(findings), 'finding')}{of_them} ({scope})\n")
     else:
         out.write(f"no findings ({scope})\n")

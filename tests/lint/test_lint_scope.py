@@ -88,7 +88,7 @@ def test_type_and_timeout_rules_are_warnings_and_severity_is_configurable() -> N
     assert [(f.code, f.severity) for f in found] == [
         ("MG350", "warning"), ("MG309", "warning"), ("MG313", "warning")]
     raised = lint_sql(sql, "m.sql", options=LintOptions(severity=(("prefer-text", "error"),)))
-    assert [(f.code, f.severity) for f in raised.findings][0] == ("MG350", "error")
+    assert (raised.findings[0].code, raised.findings[0].severity) == ("MG350", "error")
 
 
 def test_exempt_tables_skip_one_rule_on_the_listed_tables() -> None:
