@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from migration_guard.lint.options import LintOptions
+from migration_guard.lint.source import SourceMap
 
 Node = dict[str, Any]
 
@@ -73,9 +74,9 @@ class Context:
         #: and the tables it creates policies for.
         self.rls_enabled: dict[str, int] = {}
         self.policies: set[str] = set()
-        #: The file's UTF-8 bytes and the current statement's length (0: to the end), for
-        #: the few rules that must tell an explicit clause from a default.
-        self.data = b""
+        #: The file's text and the current statement's length in bytes (0: to the end),
+        #: for the few rules that read what the parse tree does not keep.
+        self.source: SourceMap = SourceMap("")
         self.length = 0
 
     def report(self, code: str, message: str, hint: str, offset: int | None = None) -> None:
@@ -85,8 +86,9 @@ class Context:
 
     def statement_bytes(self) -> bytes:
         """The current statement's text (UTF-8)."""
-        end = self.offset + self.length if self.length else len(self.data)
-        return self.data[self.offset:end]
+        data = self.source.data
+        end = self.offset + self.length if self.length else len(data)
+        return data[self.offset:end]
 
     def on(self, *codes: str) -> bool:
         return any(code in self.enabled for code in codes)

@@ -59,9 +59,6 @@ class _Setup(NamedTuple):
     #: Codes whose severity is not "error".
     warnings: frozenset[str]
     exempt: dict[str, frozenset[str]]
-    #: Whether rules read the statement's text: names as written (MG361; the parser
-    #: truncates them) and ON DELETE NO ACTION told from no clause (MG381).
-    text: bool
 
 
 @lru_cache(maxsize=32)
@@ -70,7 +67,7 @@ def _setup(options: LintOptions) -> _Setup:
     warnings = frozenset(code for code, level in severities(options).items()
                          if level == "warning")
     return _Setup(enabled, plan_for(enabled), bool({"MG309", "MG313"} & enabled), warnings,
-                  exempt_tables(options), bool({"MG361", "MG381"} & enabled))
+                  exempt_tables(options))
 
 
 def lint_sql(
@@ -164,8 +161,7 @@ def _analyse(
     targets: dict[int, str] = {}  # statement offset -> its table, for exempt_tables
     if tree is not None:
         ctx = Context(options, enabled, created_tables or frozenset(), asked)
-        if setup.text:
-            ctx.data = source.data
+        ctx.source = source
         dispatch = plan.dispatch
         for raw in tree:
             [(node_type, node)] = raw["stmt"].items()

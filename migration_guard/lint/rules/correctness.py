@@ -4,7 +4,6 @@ values appended where nobody chose."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from migration_guard.lint.context import Context, Node, names, table_name
@@ -12,16 +11,41 @@ from migration_guard.lint.pgparser import parser as pg_parser
 
 #: PostgreSQL keeps the first NAMEDATALEN - 1 bytes of an identifier.
 MAX_IDENTIFIER_BYTES = 63
-#: A run of bytes that could be an identifier longer than PostgreSQL keeps (a cheap
-#: test before scanning the statement).
-_LONG_RUN = re.compile(rb'"[^"]{64,}"|[^\s,();."]{64,}')
+def _column_names(column: Node) -> list[str]:
+    found = [str(column.get("colname", ""))]
+    found.extend(str(c["Constraint"].get("conname", "")) for c in column.get("constraints") or []
+                 if "Constraint" in c)
+    return found
+
+
+def _element_names(element: Node) -> list[str]:
+    if "ColumnDef" in element:
+        return _column_names(element["ColumnDef"])
+    return [str(element.get("Constraint", {}).get("conname", ""))]
+
+
+def _defined_names(node: Node) -> list[str]:
+    """The names a DDL statement defines (tables, columns, constraints, indexes...)."""
+    found = [str(node.get(key) or "") for key in
+             ("idxname", "newname", "schemaname", "policy_name", "trigname")]
+    for key in ("relation", "sequence", "view"):
+        found.append(str((node.get(key) or {}).get("relname", "")))
+    found.append(str(((node.get("into") or {}).get("rel") or {}).get("relname", "")))
+    for element in node.get("tableElts") or []:
+        found.extend(_element_names(element))
+    for item in node.get("cmds") or []:
+        found.extend(_element_names(item.get("AlterTableCmd", {}).get("def") or {}))
+    return found
+
+
+#: A name truncated by the parser is at most 63 bytes, and at least 61 when a multi-byte
+#: character was cut: only then is the statement's text scanned for the name as written.
+_MAYBE_TRUNCATED = MAX_IDENTIFIER_BYTES - 2
 
 
 def _long_names(statement: bytes) -> list[str]:
     """Identifiers longer than PostgreSQL keeps, as written in a statement. The parse tree
     cannot tell: the parser has already truncated them, as the server does."""
-    if not _LONG_RUN.search(statement):
-        return []
     text = statement.decode("utf-8", errors="replace")
     try:
         tokens = pg_parser.scan(text)
@@ -38,6 +62,9 @@ def _long_names(statement: bytes) -> list[str]:
 
 
 def identifier_length(node: Node, ctx: Context) -> None:
+    if all(len(name) < _MAYBE_TRUNCATED // 4 or len(name.encode()) < _MAYBE_TRUNCATED
+           for name in _defined_names(node)):
+        return
     for name in _long_names(ctx.statement_bytes()):
         ctx.report(
             "MG361",
