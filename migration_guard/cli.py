@@ -14,10 +14,14 @@ import argparse
 import gc
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from migration_guard.errors import GuardError
 from migration_guard.report import DOCUMENT_FORMATS, FORMATS
+
+if TYPE_CHECKING:
+    from migration_guard.gitrepo import Git
 
 FORMAT_HELP = ("output format: text (default); github (annotations, plus a Markdown job "
                "summary appended to $GITHUB_STEP_SUMMARY); json, sarif, junit (one document "
@@ -216,18 +220,18 @@ def run(argv: Sequence[str] | None, environ: dict[str, str]) -> int:
     if ci is not None:
         changes = cs.ranged(git, ci.ref, "HEAD", base_ref=ci.ref, base_origin=ci.origin,
                             to_origin=ci.head_origin)
-        config = load_config(changes.candidate.read, args.config)
+        config = load_config(*_config_source(changes.candidate.read, git, args.config))
     elif args.all:
         changes = cs.whole_tree(git, args.to_ref)
-        config = load_config(changes.candidate.read, args.config)
+        config = load_config(*_config_source(changes.candidate.read, git, args.config))
     elif args.from_ref is not None:
         shallow.prepare_range(args.from_ref, args.to_ref or "HEAD", args.base)
         changes = cs.ranged(git, args.from_ref, args.to_ref or "HEAD",
                             base_ref=args.base, base_origin="--base")
-        config = load_config(changes.candidate.read, args.config)
+        config = load_config(*_config_source(changes.candidate.read, git, args.config))
     else:
         index = cs.Snapshot(git, None, "the index (staged changes)")
-        config = load_config(index.read, args.config)
+        config = load_config(*_config_source(index.read, git, args.config))
         base_ref, origin = (args.base, "--base") if args.base else (
             config.base, f"base in {config.source}")
         changes = cs.staged(git, index, base_ref=base_ref, base_origin=origin)
@@ -271,6 +275,27 @@ def _run_setup_command(args: argparse.Namespace, environ: dict[str, str]) -> int
     git = Git.discover(os.path.abspath(args.directory), environ)
     runner = {"init": init.run, "new": new.run, "projects": projects.run}[args.command]
     return runner(args, git, sys.stdout)
+
+
+def _config_source(read: Callable[[str], bytes | None], git: Git, explicit: str | None
+                   ) -> tuple[Callable[[str], bytes | None], str | None]:
+    """How to read the config: from the snapshot, unless ``--config`` names a file outside
+    the repository (a shared config), which only the file system has."""
+    if explicit is None or (not os.path.isabs(explicit) and ".." not in explicit.split("/")):
+        return read, explicit
+    path = os.path.normpath(os.path.join(git.toplevel, explicit))
+    inside = os.path.relpath(path, git.toplevel)
+    if not inside.startswith(".."):
+        return read, inside.replace(os.sep, "/")
+
+    def read_outside(name: str) -> bytes | None:
+        if name != path:
+            return read(name)
+        from migration_guard.lint_files import read_optional
+
+        return read_optional(path)
+
+    return read_outside, path
 
 
 def _summary_path(args: argparse.Namespace, environ: dict[str, str]) -> str | None:

@@ -25,7 +25,7 @@ def lint_files(files: Sequence[str], cwd: str, config_path: str | None = None
     """The findings of ``files`` (relative to ``cwd``) and the config they were linted with."""
     root = repository_root(cwd)
     explicit = os.path.join(cwd, config_path) if config_path is not None else None
-    config = load_config(lambda name: _read_optional(os.path.join(root, name)), explicit)
+    config = load_config(lambda name: read_optional(os.path.join(root, name)), explicit)
     options = lint_options_for(config, [os.path.relpath(os.path.join(cwd, f), root)
                                         for f in files])
     try:
@@ -51,7 +51,8 @@ def repository_root(start: str) -> str:
         directory = parent
 
 
-def _read_optional(path: str) -> bytes | None:
+def read_optional(path: str) -> bytes | None:
+    """A file's bytes, or ``None`` if it does not exist."""
     try:
         return read_file(path)
     except FileNotFoundError:

@@ -90,3 +90,17 @@ def test_unreadable_file_exits_2(repo: Repo) -> None:
     result = repo.mg("lint", "missing.sql")
     assert result.code == 2
     assert result.err.startswith("migration-guard: error: cannot read missing.sql")
+
+
+def test_staged_lint_reads_a_config_outside_the_repository(repo: Repo, tmp_path: Path) -> None:
+    outside = tmp_path / "team-lint.yaml"
+    outside.write_text("projects:\n  - framework: sql\n    migrations: db\n"
+                       "lint:\n  extend_select: [table-without-schema]\n")
+    repo.commit("base", "db/001_init.sql", "SELECT 1;\n")
+    repo.write("db/002_users.sql", "SET lock_timeout = '2s'; SET statement_timeout = '5s';\n"
+               "CREATE TABLE users (id bigint PRIMARY KEY);\n")
+    repo.add()
+    result = repo.mg("lint", "--config", str(outside))
+    assert result.code == 1, result.err
+    assert result.lines[1].startswith(
+        'db/002_users.sql:2:1: MG378 table "users" is named without its schema')
