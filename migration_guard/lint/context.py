@@ -68,6 +68,8 @@ class Context:
         #: once validated, their (table, column) pairs (SET NOT NULL skips its scan, 12+).
         self.pending_not_null: dict[tuple[str, str], tuple[str, ...]] = {}
         self.validated_not_null: set[tuple[str, str]] = set()
+        #: Constraints added NOT VALID in this file: (table, name).
+        self.not_valid: set[tuple[str, str]] = set()
         #: Indexes created in this file, by name (dropping them needs no CONCURRENTLY).
         self.new_indexes: set[str] = set()
         #: Tables this file enables row level security on (with the statement's offset),

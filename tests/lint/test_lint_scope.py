@@ -148,3 +148,11 @@ def test_detach_partition_flagged_only_where_concurrently_exists() -> None:
     sql = "ALTER TABLE events DETACH PARTITION events_2020;"
     assert codes(sql, select=("MG312",), pg_version=13) == []
     assert codes(sql, select=("MG312",), pg_version=14) == [("MG312", 1)]
+
+
+def test_validate_in_the_runners_transaction_keeps_the_add_constraint_lock() -> None:
+    sql = ("ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) "
+           "REFERENCES users (id) NOT VALID;\n"
+           "ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;")
+    assert codes(sql, select=("MG302",)) == []
+    assert codes(sql, select=("MG302",), in_transaction=True) == [("MG302", 2)]

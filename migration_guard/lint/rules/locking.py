@@ -137,6 +137,8 @@ def _add_constraint(table: str, constraint: Node, ctx: Context) -> None:
             f"add it with NOT VALID, then run ALTER TABLE \"{table}\" VALIDATE CONSTRAINT "
             "... in a separate statement (validation only takes a SHARE UPDATE EXCLUSIVE "
             "lock)")
+    elif contype in ("CONSTR_FOREIGN", "CONSTR_CHECK"):
+        ctx.not_valid.add((table, str(constraint.get("conname") or "")))
     elif contype in ("CONSTR_UNIQUE", "CONSTR_PRIMARY") and not constraint.get("indexname"):
         _unique(table, "PRIMARY KEY" if contype == "CONSTR_PRIMARY" else "UNIQUE", ctx)
 
@@ -167,6 +169,19 @@ def _remember_not_null_check(table: str, constraint: Node, ctx: Context) -> None
     # PostgreSQL names an unnamed one-column CHECK <table>_<column>_check.
     name = constraint.get("conname") or f"{bare}_{columns[0]}_check"
     ctx.pending_not_null[(table, str(name))] = columns
+
+
+def _validate(table: str, name: str, ctx: Context) -> None:
+    columns = ctx.pending_not_null.pop((table, name), ())
+    ctx.validated_not_null.update((table, column) for column in columns)
+    if ctx.options.in_transaction and (table, name) in ctx.not_valid:
+        ctx.report(
+            "MG302",
+            f"VALIDATE CONSTRAINT {name} runs in the same transaction as the ADD CONSTRAINT "
+            f"... NOT VALID before it, which holds its lock on \"{table}\" until the commit: "
+            "the validation scan blocks reads and writes as if NOT VALID had not been used",
+            "move VALIDATE CONSTRAINT to its own migration (the runner wraps each file in "
+            "a transaction)")
 
 
 def _set_not_null(table: str, column: str, ctx: Context) -> None:
@@ -204,8 +219,7 @@ def alter_table(node: Node, ctx: Context) -> None:
             if definition["Constraint"].get("contype") == "CONSTR_CHECK":
                 _remember_not_null_check(table, definition["Constraint"], ctx)
         elif subtype == "AT_ValidateConstraint":
-            columns = ctx.pending_not_null.pop((table, str(cmd.get("name"))), ())
-            ctx.validated_not_null.update((table, column) for column in columns)
+            _validate(table, str(cmd.get("name")), ctx)
         elif subtype == "AT_SetNotNull":
             _set_not_null(table, str(cmd.get("name")), ctx)
         elif subtype == "AT_AlterColumnType":
