@@ -29,7 +29,7 @@ def test_invalid_yaml(repo: Repo) -> None:
 def test_unknown_key(repo: Repo) -> None:
     assert error_lines(repo, "base: main\nproject:\n  - framework: sql\n") == [
         "migration-guard: error: .migration-guard.yaml:2: project: unknown key",
-        "  hint: allowed keys here: base, checks, projects, exceptions, database, lint",
+        "  hint: allowed keys here: base, checks, projects, exceptions, database, lint, fail_on",
     ]
 
 

@@ -104,3 +104,15 @@ def test_staged_lint_reads_a_config_outside_the_repository(repo: Repo, tmp_path:
     assert result.code == 1, result.err
     assert result.lines[1].startswith(
         'db/002_users.sql:2:1: MG378 table "users" is named without its schema')
+
+
+def test_bad_severity_value_is_a_config_error(repo: Repo) -> None:
+    repo.write(".migration-guard.yaml", "lint:\n  severity:\n    MG350: fatal\n")
+    repo.write("db/V2__bio.sql", NEW_COLUMN)
+    result = repo.mg("lint", "db/V2__bio.sql")
+    assert result.code == 2
+    assert result.err.splitlines() == [
+        "migration-guard: error: .migration-guard.yaml:3: lint.severity.MG350: 'fatal' is "
+        "not allowed",
+        "  hint: use one of: error, warning",
+    ]
