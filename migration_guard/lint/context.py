@@ -80,6 +80,8 @@ class Context:
         #: for the few rules that read what the parse tree does not keep.
         self.source: SourceMap = SourceMap("")
         self.length = 0
+        #: Whether the file's tree holds a name long enough to be a truncated one (MG361).
+        self.long_names = False
 
     def report(self, code: str, message: str, hint: str, offset: int | None = None) -> None:
         if code in self.enabled:

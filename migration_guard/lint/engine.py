@@ -150,7 +150,8 @@ def _analyse(
     enabled, plan = setup.enabled, setup.plan
     source = SourceMap(sql)
     findings: list[Finding] = []
-    tree = _parse(sql, path, source, findings)
+    tree, raw_json = _parse(sql, path, source, findings)
+    from_parser = bool(findings)  # MG300, MG390: made before the rules run
     has_directives = "migration-guard" in sql or "squawk-ignore" in sql
     # Statement positions cost a line lookup each: only ignore comments and callers
     # mapping statements to other sources (Alembic) need them.
@@ -162,6 +163,10 @@ def _analyse(
     if tree is not None:
         ctx = Context(options, enabled, created_tables or frozenset(), asked)
         ctx.source = source
+        # The parser truncates names to 63 bytes: only a file with a long name in its tree
+        # can hold one written longer (MG361 then reads the statement's text).
+        ctx.long_names = "MG361" in enabled and (
+            not sql.isascii() or _LONG_NAME.search(raw_json) is not None)
         dispatch = plan.dispatch
         for raw in tree:
             [(node_type, node)] = raw["stmt"].items()
@@ -179,12 +184,15 @@ def _analyse(
                 _track(node_type, node, ctx)
         for finish in plan.finishers:
             finish(ctx)
+        warnings = setup.warnings
         for raw_finding in ctx.findings:
-            if targets.get(raw_finding.offset) in setup.exempt.get(raw_finding.code, ()):
+            code = raw_finding.code
+            if targets and targets.get(raw_finding.offset) in setup.exempt.get(code, ()):
                 continue
             line, column = source.position(raw_finding.offset)
-            findings.append(Finding(raw_finding.code, path, line, raw_finding.message,
-                                    raw_finding.hint, column, "lint"))
+            findings.append(Finding(code, path, line, raw_finding.message, raw_finding.hint,
+                                    column, "lint", "",
+                                    "warning" if code in warnings else "error"))
         created = frozenset(ctx.created)
     statements = [Statement(*source.position(offset), node_type, _target(node))
                   for offset, node_type, node in kept]
@@ -195,7 +203,7 @@ def _analyse(
         findings = apply_ignores(findings, ignores, path=path, enabled=enabled,
                                  report_unused=options.report_unused_ignores)
         findings.extend(p for p in problems if p.code in enabled)
-    if setup.warnings:
+    if setup.warnings and (has_directives or from_parser):  # findings made outside the rules
         findings = [f._replace(severity="warning") if f.code in setup.warnings else f
                     for f in findings]
     findings.sort(key=sort_key)
@@ -234,24 +242,35 @@ def _track(node_type: str, node: Node, ctx: Context) -> None:
         ctx.created.append(table)
 
 
-def _parse(sql: str, path: str, source: SourceMap, findings: list[Finding]) -> Any:
-    """The statements' JSON trees, or ``None`` after adding a finding for unparsable SQL."""
+#: A defined name that may be a truncated one in an ASCII file (in other files, 63 bytes
+#: can be as few as 16 characters: every DDL statement's names are measured).
+_LONG_NAME = re.compile(
+    r'"(?:relname|colname|idxname|conname|newname|schemaname|policy_name|trigname)":"'
+    r'[^"]{61}')
+
+
+def _parse(sql: str, path: str, source: SourceMap, findings: list[Finding]
+           ) -> tuple[Any, str]:
+    """The statements' JSON trees and the JSON text, or ``(None, "")`` after adding a
+    finding for unparsable SQL."""
     if "\x00" in sql:
         line, column = source.position(source.char_to_byte(sql.index("\x00")))
         findings.append(Finding(
             "MG300", path, line, "NUL character in the file: PostgreSQL rejects it and the "
             "parser would silently stop reading there", "remove the NUL byte", column, "lint"))
-        return None
+        return None, ""
     text = sql
     try:
-        return json.loads(pg_parser.parse_sql_json(text)).get("stmts", [])
+        raw = pg_parser.parse_sql_json(text)
+        return json.loads(raw).get("stmts", []), raw
     except pg_parser.ParseError as first_error:
         error = first_error
     blanked = _blank_meta_commands(sql, path, source, findings)
     if blanked is not None:
         text = blanked
         try:
-            return json.loads(pg_parser.parse_sql_json(text)).get("stmts", [])
+            raw = pg_parser.parse_sql_json(text)
+            return json.loads(raw).get("stmts", []), raw
         except pg_parser.ParseError as second_error:
             error = second_error
     message = str(error.args[0]) if error.args else str(error)
@@ -263,7 +282,7 @@ def _parse(sql: str, path: str, source: SourceMap, findings: list[Finding]) -> A
         "(and no other rule could check it)",
         "fix the SQL at this position; the parser is PostgreSQL's own grammar", column,
         "lint"))
-    return None
+    return None, ""
 
 
 def _blank_meta_commands(

@@ -156,3 +156,10 @@ def test_validate_in_the_runners_transaction_keeps_the_add_constraint_lock() -> 
            "ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;")
     assert codes(sql, select=("MG302",)) == []
     assert codes(sql, select=("MG302",), in_transaction=True) == [("MG302", 2)]
+
+
+def test_severity_applies_to_findings_made_by_the_parser_and_the_ignores() -> None:
+    sql = "SELECT 1;\n\\set x 1\n-- migration-guard: ignore[MG999] why\nSELECT 2;"
+    options = LintOptions(severity=(("MG390", "warning"), ("MG393", "warning")))
+    found = lint_sql(sql, "m.sql", options=options).findings
+    assert [(f.code, f.severity) for f in found] == [("MG390", "warning"), ("MG393", "warning")]

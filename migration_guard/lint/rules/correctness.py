@@ -62,8 +62,8 @@ def _long_names(statement: bytes) -> list[str]:
 
 
 def identifier_length(node: Node, ctx: Context) -> None:
-    if all(len(name) < _MAYBE_TRUNCATED // 4 or len(name.encode()) < _MAYBE_TRUNCATED
-           for name in _defined_names(node)):
+    if not ctx.long_names or all(len(name.encode()) < _MAYBE_TRUNCATED
+                                 for name in _defined_names(node)):
         return
     for name in _long_names(ctx.statement_bytes()):
         ctx.report(
