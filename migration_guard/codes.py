@@ -18,6 +18,8 @@ class Code(NamedTuple):
     name: str
     check: str
     summary: str
+    #: The default severity of its findings: "error" (fails the run) or "warning".
+    severity: str = "error"
 
 
 def table(check: str, rows: list[tuple[str, str, str]]) -> dict[str, Code]:

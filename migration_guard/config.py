@@ -29,7 +29,10 @@ SHA_PATTERN = r"[0-9a-f]{40}([0-9a-f]{24})?"
 class Key(NamedTuple):
     """One allowed key: its type, default, and (for enums) the allowed values."""
 
-    kind: str  # "str" | "bool" | "int" | "strlist" | "enum" | "enumlist" | "section" | "list"
+    # "str" | "bool" | "int" | "strlist" | "enum" | "enumlist" | "section" | "list" |
+    # "names" (a list of strings, or one string: ``select: all``) | "map" (any key, each
+    # value checked against ``children["*"]``)
+    kind: str
     default: Any = None
     allowed: tuple[str, ...] = ()
     children: dict[str, "Key"] | None = None
@@ -86,12 +89,22 @@ def _regex(value: Any) -> str | None:
     return None
 
 
+def _fk_template(value: Any) -> str | None:
+    try:
+        str(value).format(table="t", columns="c")
+    except (KeyError, IndexError, ValueError):
+        return "may only use the placeholders {table} and {columns}"
+    return None
+
+
 # Mirrors migration_guard.lint.LintOptions (a test keeps them in step); spelled out here so
 # reading the config never imports the SQL parser.
+SEVERITIES = ("error", "warning")
+
 LINT_KEYS: dict[str, Key] = {
-    "select": Key("strlist", default=()),
-    "extend_select": Key("strlist", default=()),
-    "ignore": Key("strlist", default=()),
+    "select": Key("names", default=()),
+    "extend_select": Key("names", default=()),
+    "ignore": Key("names", default=()),
     "pg_version": Key("int", default=15, check=_positive),
     "in_transaction": Key("bool", default=False),
     "report_unused_ignores": Key("bool", default=False),
@@ -101,6 +114,12 @@ LINT_KEYS: dict[str, Key] = {
     "index_name_pattern": Key("str", default=r"^[a-z][a-z0-9_]*_(idx|key|pkey)$",
                               check=_regex),
     "require_plural_table_names": Key("bool", default=True),
+    "column_name_pattern": Key("str", default=r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$", check=_regex),
+    "foreign_key_name_pattern": Key("str", default="{table}_{columns}_fkey",
+                                    check=_fk_template),
+    # code or rule name -> severity; code or rule name -> tables (names checked by the lint)
+    "severity": Key("map", default=(), children={"*": Key("enum", allowed=SEVERITIES)}),
+    "exempt_tables": Key("map", default=(), children={"*": Key("strlist")}),
 }
 
 # ``linear``: strict mode asks for one unbranched Alembic chain (no merge revisions, no
@@ -157,6 +176,7 @@ TOP_KEYS: dict[str, Key] = {
     "database": Key("section", children=DATABASE_KEYS),
     "lint": Key("section", children=LINT_KEYS),
     "linear": Key("section", children=LINEAR_KEYS),
+    "fail_on": Key("enum", default="error", allowed=SEVERITIES),
 }
 
 REQUIRED = {"exceptions": ("path", "blob", "reason")}
@@ -218,6 +238,8 @@ class Config(NamedTuple):
     database: DatabaseConfig = DatabaseConfig()
     lint: tuple[tuple[str, Any], ...] = ()  # the top-level lint section, as given
     linear: tuple[tuple[str, Any], ...] = ()  # the top-level linear section, as given
+    #: The lowest severity that makes a run exit 1 ("error", or "warning": any finding).
+    fail_on: str = "error"
 
 
 DEFAULT = Config(None, None, DEFAULT_CHECKS, None, ())
@@ -365,12 +387,17 @@ def _check_mapping(
     result: dict[str, tuple[int, Any]] = {}
     for key, (line, item) in value.data.items():
         full = f"{path}.{key}" if path else key
-        spec = keys.get(key)
+        spec = keys.get(key) or keys.get("*")
         if spec is None:
             raise _fail(source, line, full, "unknown key",
                         f"allowed keys here: {', '.join(keys)}")
-        if spec.kind in ("strlist", "enumlist"):
+        if spec.kind == "names" and isinstance(item.data, str):
+            result[key] = (line, (item.data,))
+        elif spec.kind in ("strlist", "enumlist", "names"):
             result[key] = (line, _check_strlist(full, spec, item, source))
+        elif spec.kind == "map":
+            assert spec.children is not None
+            result[key] = (line, _check_mapping(full, spec.children, item, source))
         elif spec.kind == "list":
             if not isinstance(item.data, list):
                 raise _fail(source, item.line, full,
@@ -422,8 +449,14 @@ def default_project_config() -> ProjectConfig:
 
 
 def _lint(raw: dict[str, tuple[int, Any]]) -> tuple[tuple[str, Any], ...]:
-    return tuple((key, tuple(value) if isinstance(value, list) else value)
-                 for key, (_line, value) in raw.items())
+    return tuple((key, _lint_value(value)) for key, (_line, value) in raw.items())
+
+
+def _lint_value(value: Any) -> Any:
+    """A lint setting as LintOptions holds it: lists as tuples, maps as (key, value) pairs."""
+    if isinstance(value, dict):
+        return tuple((key, _lint_value(item)) for key, (_line, item) in value.items())
+    return tuple(value) if isinstance(value, list) else value
 
 
 def _database(raw: dict[str, tuple[int, Any]]) -> DatabaseConfig:
@@ -455,6 +488,7 @@ def parse_config(value: Value | None, source: str) -> Config:
         database=_database(raw["database"][1]) if "database" in raw else DatabaseConfig(),
         lint=_lint(raw["lint"][1]) if "lint" in raw else (),
         linear=_lint(raw["linear"][1]) if "linear" in raw else (),
+        fail_on=raw["fail_on"][1] if "fail_on" in raw else "error",
     )
 
 

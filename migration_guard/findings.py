@@ -13,6 +13,8 @@ class Finding(NamedTuple):
 
     ``path`` is repository-relative (``/``-separated); ``line``/``column`` are 1-based or
     ``None`` when the finding concerns the whole file (a deleted migration, say).
+    ``severity`` is ``"error"`` or ``"warning"``: warnings are shown but do not fail a run
+    unless the config says ``fail_on: warning``.
     """
 
     code: str
@@ -47,6 +49,14 @@ class Outcome(NamedTuple):
     notes: list[Note]
     #: What the trace of the apply check observed, per traced migration.
     traces: tuple[MigrationTrace, ...] = ()
+
+
+SEVERITIES = ("error", "warning")
+
+
+def fails(finding: Finding, fail_on: str) -> bool:
+    """Whether ``finding`` fails the run: errors always, warnings under ``fail_on: warning``."""
+    return finding.severity == "error" or fail_on == "warning"
 
 
 def sort_key(finding: Finding) -> tuple[str, int, int, str]:

@@ -7,6 +7,7 @@ locking), reduced to the traffic a reviewer cares about.
 
 # Annotations are evaluated, not postponed (see findings.py).
 
+import re
 from typing import NamedTuple
 
 #: What ordinary traffic takes on a table: SELECT (ACCESS SHARE), INSERT/UPDATE/DELETE
@@ -110,3 +111,20 @@ class MigrationTrace(NamedTuple):
     sample_rows: int
     trace_rows: int
     timezone: str
+
+
+# Compiled on first use (re caches it): every hook imports this module through findings.
+_DML = (r"(?is)^\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*"
+        r"(select|insert|update|delete|merge|with|copy|values|table)\b")
+
+
+def is_dml(sql: str) -> bool:
+    """Whether a statement reads or writes rows (its scans are the planner's choice) rather
+    than changing the schema (where a scan is PostgreSQL checking every row)."""
+    return re.match(_DML, sql) is not None
+
+
+def rows_of(rows: dict[str, int], relation: str) -> int:
+    """Rows the base had in a table (a partition counts its parent's)."""
+    table = relation.split(" (partition ", 1)[0]
+    return rows.get(table, 0)

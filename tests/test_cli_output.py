@@ -23,7 +23,8 @@ def staged_index(repo: Repo) -> str:
     """main with one migration and a config; staged: a new migration with an unsafe index."""
     repo.commit("base", INIT, "create table users (id bigint);\n",
                 ".migration-guard.yaml", "checks: [required, immutable, linear, lint]\n")
-    repo.write(NEW, "set lock_timeout = '2s';\ncreate index users_id on users (id);\n")
+    repo.write(NEW, "set lock_timeout = '2s'; set statement_timeout = '60s';\n"
+                    "create index users_id on users (id);\n")
     repo.add()
     base = repo.git("rev-parse", "HEAD").strip()[:12]
     return f"base: main at {base} (default branch); checked: the index (staged changes)"

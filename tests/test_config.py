@@ -29,7 +29,8 @@ def test_invalid_yaml(repo: Repo) -> None:
 def test_unknown_key(repo: Repo) -> None:
     assert error_lines(repo, "base: main\nproject:\n  - framework: sql\n") == [
         "migration-guard: error: .migration-guard.yaml:2: project: unknown key",
-        "  hint: allowed keys here: base, checks, projects, exceptions, database, lint, linear",
+        "  hint: allowed keys here: base, checks, projects, exceptions, database, lint, linear, "
+        "fail_on",
     ]
 
 

@@ -35,7 +35,8 @@ CONFIG = """projects:
     migrations: db/migrations
 """
 #: An index name with the characters a workflow command message must escape.
-INDEX_SQL = "set lock_timeout = '2s';\ncreate index \"i%:,\r\nx\" on users (id);\n"
+INDEX_SQL = ("set lock_timeout = '2s'; set statement_timeout = '5s';\n"
+             "create index \"i%:,\r\nx\" on users (id);\n")
 INDEX_MESSAGE = ('CREATE INDEX i%:,\r\nx on existing table "users" without CONCURRENTLY blocks '
                  "every INSERT, UPDATE and DELETE on it until the index is built")
 INDEX_HINT = ("use CREATE INDEX CONCURRENTLY, outside a transaction block (its own migration, "
@@ -111,7 +112,7 @@ def test_json_document_has_verdicts_findings_notes_counts_and_exit_code(
         "header": scenario.header,
         "exit_code": 1,
         "counts": {"projects": 2, "checks": 4, "verdicts": 8, "passed": 6, "failed": 2,
-                   "findings": 2, "notes": 1},
+                   "findings": 2, "warnings": 0, "notes": 1},
         "projects": [
             {"name": "web", "checks": [verdict("required"), verdict("immutable", 1),
                                        verdict("linear"), verdict("lint", 1)]},
@@ -140,7 +141,7 @@ def test_json_of_a_clean_run_exits_0_with_every_check_passed(repo: Repo) -> None
     document = json.loads(result.out)
     assert (document["exit_code"], document["findings"], document["notes"]) == (0, [], [])
     assert document["counts"] == {"projects": 1, "checks": 4, "verdicts": 4, "passed": 4,
-                                  "failed": 0, "findings": 0, "notes": 0}
+                                  "failed": 0, "findings": 0, "warnings": 0, "notes": 0}
 
 
 # -- sarif ------------------------------------------------------------------------------
@@ -230,7 +231,7 @@ def test_sarif_uri_percent_encodes_an_odd_file_name(repo: Repo) -> None:
     uris = [(r["ruleId"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"])
             for r in log["runs"][0]["results"]]
     cafe = f"{SUPA}/20240102000000_caf%C3%A9%20%231%3F.sql"
-    assert uris == [("MG309", cafe), ("MG320", cafe),
+    assert uris == [("MG309", cafe), ("MG313", cafe), ("MG320", cafe),
                     ("MG111", f"{SUPA}/we%25ird%3Ana%2Cme%0D%0Ax.sql")]
 
 
@@ -489,7 +490,8 @@ def test_job_summary_escapes_markdown_and_html_in_paths_and_messages(
         repo: Repo, tmp_path: Path) -> None:
     repo.commit("base", f"{SUPA}/20240102000000_users.sql", "create table users (id int);\n")
     repo.write(f"{SUPA}/a|b<img src=x>`c`\nd.sql", "create table t (id bigint);\n")
-    repo.write(INDEX, "set lock_timeout = '2s';\ncreate index \"x|<b>`y`\" on users (id);\n")
+    repo.write(INDEX, "set lock_timeout = '2s'; set statement_timeout = '5s';\n"
+               "create index \"x|<b>`y`\" on users (id);\n")
     repo.add()
     summary = tmp_path / "summary.md"
     repo.mg("check", "--fast", "--format", "github", env=summary_env(repo, summary))
@@ -540,7 +542,8 @@ def test_lint_of_named_files_renders_every_format(repo: Repo) -> None:
     result = repo.mg("lint", "one.sql", "--format", "sarif")
     log = json.loads(result.out)
     assert schema_errors(log) == []
-    assert [r["ruleId"] for r in log["runs"][0]["results"]] == ["MG301", "MG309"]
+    assert [(r["ruleId"], r["level"]) for r in log["runs"][0]["results"]] == [
+        ("MG301", "error"), ("MG309", "warning"), ("MG313", "warning")]
     root = ET.fromstring(repo.mg("lint", "one.sql", "--format", "junit").out)
     assert len(list(root.iter("testcase"))) == 1
 

@@ -17,7 +17,8 @@ def test_index_on_existing_table_is_flagged(repo: Repo) -> None:
     setup(repo, BY_NAME["supabase"])
     repo.branch("feature")
     repo.write(f"{SUPA}/20240105000000_idx.sql",
-               "set lock_timeout = '2s';\ncreate index users_id_idx on users (id);\n")
+               "set lock_timeout = '2s'; set statement_timeout = '5s';\n"
+               "create index users_id_idx on users (id);\n")
     repo.add()
     result = repo.mg("lint")
     assert result.code == 1, result.out + result.err
@@ -132,7 +133,8 @@ def test_lint_settings_from_config_and_project_override(repo: Repo) -> None:
     repo.commit("config")
     repo.branch("feature")
     repo.write(f"{SUPA}/20240105000000_t.sql",
-               "set lock_timeout = '2s';\ncreate index users_id_idx on users (id);\n"
+               "set lock_timeout = '2s'; set statement_timeout = '5s';\n"
+               "create index users_id_idx on users (id);\n"
                "create table logs (line text);\n")
     repo.add()
     result = repo.mg("lint")
@@ -159,7 +161,8 @@ def test_project_lint_setting_overrides_the_same_top_level_key(repo: Repo) -> No
     repo.commit("config")
     repo.branch("feature")
     repo.write(f"{SUPA}/20240105000000_t.sql",
-               "set lock_timeout = '2s';\ncreate index users_id_idx on users (id);\n")
+               "set lock_timeout = '2s'; set statement_timeout = '5s';\n"
+               "create index users_id_idx on users (id);\n")
     repo.add()
     result = repo.mg("lint")
     assert result.code == 1, result.err

@@ -241,9 +241,10 @@ def expected_output(runner: Runner, pr: PullRequest) -> list[str]:
         f"was merged (merged in {base} ({origin}); blob {old} -> {new})%0Ahint: restore it: git "
         f"restore --source={base} --staged --worktree -- {INIT} and put the change in a new "
         "migration",
-        f"::error file={NEW},line=1,col=1,title=MG309 missing-lock-timeout::",
+        f"::warning file={NEW},line=1,col=1,title=MG309 missing-lock-timeout::",
+        f"::warning file={NEW},line=1,col=1,title=MG313 missing-statement-timeout::",
         f"::error file={NEW},line=2,col=1,title=MG301 index-without-concurrently::",
-        "3 findings",
+        "4 findings",
     ]
 
 
@@ -261,9 +262,9 @@ def assert_output(output: str, expected: list[str]) -> None:
 
 def expected_summary(output: list[str], checks: list[str]) -> list[str]:
     """The job summary's first lines: heading, header, one verdict per check."""
-    verdicts = {"immutable": "❌ fail: 1 finding", "lint": "❌ fail: 2 findings"}
+    verdicts = {"immutable": "❌ fail: 1 finding", "lint": "❌ fail: 3 findings"}
     return [
-        "## migration-guard: 3 findings", "",
+        "## migration-guard: 4 findings", "",
         output[0].removeprefix("migration-guard: "), "",
         "### supabase/migrations", "",
         "| check | verdict |", "|---|---|",
@@ -271,7 +272,9 @@ def expected_summary(output: list[str], checks: list[str]) -> list[str]:
         r"- supabase/migrations/20240101000000\_init.sql: **MG102** merged-migration-edited: "
         "migration edited after it was merged",
         r"- supabase/migrations/20240110000000\_user\_names.sql:1:1: **MG309** "
-        "missing-lock-timeout: ",
+        "missing-lock-timeout (warning): ",
+        r"- supabase/migrations/20240110000000\_user\_names.sql:1:1: **MG313** "
+        "missing-statement-timeout (warning): ",
         r"- supabase/migrations/20240110000000\_user\_names.sql:2:1: **MG301** "
         "index-without-concurrently: ",
     ]
@@ -279,8 +282,10 @@ def expected_summary(output: list[str], checks: list[str]) -> list[str]:
 
 def assert_summary(path: Path, expected: list[str]) -> None:
     lines = path.read_text().splitlines()
-    assert lines[:len(expected) - 3] == expected[:-3]
-    for line, want in zip(lines[len(expected) - 3:len(expected)], expected[-3:], strict=True):
+    found = sum(want.startswith("- ") for want in expected)  # one line per finding
+    assert lines[:len(expected) - found] == expected[:-found]
+    for line, want in zip(lines[len(expected) - found:len(expected)], expected[-found:],
+                          strict=True):
         assert line.startswith(want), (line, want)
     assert lines[len(expected):] == [""]
 
@@ -432,7 +437,7 @@ def test_reusable_workflow_applies_the_migrations_on_the_service_database(
     others = [line for line in lines[:-1] if line not in applied]
     expected = expected_output(runner, pull_request)
     assert_output("\n".join(others), expected[:-1])
-    assert lines[-1] == f"{3 + len(applied)} findings"
+    assert lines[-1] == f"{4 + len(applied)} findings"
     table = runner.summaries[-1].read_text().splitlines()
     errors = [line for line in applied if line.startswith("::error")]
     verdict = "✅ pass" if not errors else f"❌ fail: {len(applied)} finding"

@@ -14,7 +14,6 @@ what was seen into findings (:mod:`migration_guard.apply.trace_findings`).
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -41,14 +40,11 @@ from migration_guard.tracing import (
     MigrationTrace,
     TracedStatement,
     blocked_by,
+    rows_of,
     strength,
 )
 
 _IDLE = psycopg.pq.TransactionStatus.IDLE
-_DML = re.compile(r"(?is)^\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*"
-                  r"(select|insert|update|delete|merge|with|copy|values|table)\b")
-
-
 class TraceSettings(NamedTuple):
     """The project's ``trace`` keys, resolved."""
 
@@ -56,12 +52,6 @@ class TraceSettings(NamedTuple):
     sample_rows: int
     trace_rows: int
     timezone: str
-
-
-def is_dml(sql: str) -> bool:
-    """Whether a statement reads or writes rows (its scans are the planner's choice) rather
-    than changing the schema (where a scan is PostgreSQL checking every row)."""
-    return _DML.match(sql) is not None
 
 
 GROWTH_MARGIN_MS = 20.0
@@ -468,12 +458,6 @@ def _holding(seen: Seen) -> tuple[tuple[str, str, int], ...]:
             best[relation] = mode
     return tuple((relation, mode, rows_of(seen.rows, relation))
                  for relation, mode in sorted(best.items()))
-
-
-def rows_of(rows: dict[str, int], relation: str) -> int:
-    """Rows the base had in a table (a partition counts its parent's)."""
-    table = relation.split(" (partition ", 1)[0]
-    return rows.get(table, 0)
 
 
 def names_in(sql: str) -> list[str]:

@@ -10,7 +10,6 @@ statement (a gap in the static rules).
 
 from __future__ import annotations
 
-from migration_guard.apply.trace import is_dml, rows_of
 from migration_guard.findings import Finding
 from migration_guard.tracing import (
     READS,
@@ -19,7 +18,9 @@ from migration_guard.tracing import (
     MigrationTrace,
     TracedStatement,
     blocked_by,
+    is_dml,
     mode_name,
+    rows_of,
     strongest,
 )
 

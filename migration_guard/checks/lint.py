@@ -14,6 +14,7 @@ from migration_guard.findings import Finding, Outcome
 from migration_guard.frameworks import runs_in_one_transaction
 from migration_guard.git.changeset import ChangeSet
 from migration_guard.lint import LintOptions, enabled_codes, lint_bytes
+from migration_guard.lint.registry import exempt_tables, severities
 from migration_guard.projects import Project
 
 CHECK = "lint"
@@ -25,6 +26,8 @@ def lint_options(project: Project, config: Config) -> LintOptions:
     options = LintOptions()._replace(**{**dict(config.lint), **own})
     try:
         enabled_codes(options)
+        severities(options)
+        exempt_tables(options)
     except GuardError as error:
         raise GuardError(f"{config.source}: lint: {error.message}", error.hint) from None
     return options

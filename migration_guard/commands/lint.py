@@ -2,8 +2,9 @@
 migrations is safe to run in production.
 
 With file names, ``lint FILE...`` lints those files as they are on disk, outside any change
-set (for editors and ad-hoc checks). Files are read as bytes (non-UTF-8 content is a
-finding, not a crash); a file that cannot be read is a GuardError (exit 2).
+set (for editors and ad-hoc checks), with the same config as every other command. Files
+are read as bytes (non-UTF-8 content is a finding, not a crash); a file that cannot be
+read is a GuardError (exit 2).
 """
 
 from __future__ import annotations
@@ -11,11 +12,15 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from migration_guard.commands.options import Commands, add_command, add_range_options
 from migration_guard.errors import GuardError
 from migration_guard.findings import Outcome
+
+if TYPE_CHECKING:
+    from migration_guard.config import Config
+    from migration_guard.lint import LintOptions
 
 SUMMARY = "the SQL of new or modified migrations is safe to run in production"
 
@@ -37,24 +42,81 @@ def run(args: argparse.Namespace, environ: dict[str, str], out: TextIO) -> int:
     # Files as named need no git, config or project layer: none of them is imported.
     from migration_guard.report import exit_code, render
 
-    outcomes = lint_files(args.files, os.path.abspath(args.directory))
+    outcomes, config = lint_files(args.files, os.path.abspath(args.directory), args.config)
     render(outcomes, f"linting {len(args.files)} file(s) as named", args.format, out,
-           summary_path=summary_path(args, environ))
-    return exit_code(outcomes)
+           summary_path=summary_path(args, environ), fail_on=config.fail_on)
+    return exit_code(outcomes, config.fail_on)
 
 
-def lint_files(files: Sequence[str], cwd: str) -> list[Outcome]:
-    """Lint ``files`` (relative to ``cwd``) with the default options, in the order given."""
-    from migration_guard.lint import LintOptions
+def lint_files(files: Sequence[str], cwd: str, config_path: str | None = None
+               ) -> tuple[list[Outcome], Config]:
+    """The findings of ``files`` (relative to ``cwd``) and the config they were linted with:
+    the repository's (the ``lint`` section, and a project's own when every file lies in its
+    migrations directory), read from the working tree since there is no snapshot here, or
+    ``--config`` (any path, inside the repository or not)."""
+    from migration_guard.config import load_config
     from migration_guard.lint.batch import UnreadableFile, lint_in_order
     from migration_guard.lint.source import read_file
 
+    root = repository_root(cwd)
+    explicit = os.path.join(cwd, config_path) if config_path is not None else None
+    config = load_config(lambda name: read_optional(os.path.join(root, name)), explicit)
+    options = lint_options_for(config, [os.path.relpath(os.path.join(cwd, f), root)
+                                        for f in files])
     try:
         results = lint_in_order(files, lambda name: read_file(os.path.join(cwd, name)),
-                                LintOptions())
+                                options)
     except UnreadableFile as error:
         raise GuardError(f"cannot read {error.name}: {error.strerror}",
                          "check the file name") from None
     findings = [f._replace(check="lint", project="files")
                 for result in results for f in result.findings]
-    return [Outcome("lint", "files", findings, [])]
+    return [Outcome("lint", "files", findings, [])], config
+
+
+def repository_root(start: str) -> str:
+    """The nearest directory at or above ``start`` holding ``.git``; ``start`` if none."""
+    directory = os.path.abspath(start)
+    while True:
+        if os.path.exists(os.path.join(directory, ".git")):
+            return directory
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return os.path.abspath(start)
+        directory = parent
+
+
+def read_optional(path: str) -> bytes | None:
+    """A file's bytes, or ``None`` if it does not exist."""
+    from migration_guard.lint.source import read_file
+
+    try:
+        return read_file(path)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise GuardError(f"cannot read {path}: {error.strerror}",
+                         "check the file's permissions") from None
+
+
+def lint_options_for(config: Config, paths: Sequence[str]) -> LintOptions:
+    """The top-level ``lint`` section, overridden by the section of the configured project
+    whose migrations directory holds every one of ``paths`` (repository-relative)."""
+    own: dict[str, object] = {}
+    for project in config.projects or ():
+        prefix = f"{project.migrations}/" if project.migrations else None
+        if prefix and all(p.replace(os.sep, "/").startswith(prefix) for p in paths):
+            own = dict(project.lint)
+            break
+    from migration_guard.lint import LintOptions
+
+    options = LintOptions()._replace(**{**dict(config.lint), **own})
+    from migration_guard.lint.registry import enabled_codes, exempt_tables, severities
+
+    try:
+        enabled_codes(options)
+        severities(options)
+        exempt_tables(options)
+    except GuardError as error:
+        raise GuardError(f"{config.source}: lint: {error.message}", error.hint) from None
+    return options

@@ -207,22 +207,24 @@ def run_in(scope: Scope, names: Sequence[str], args: argparse.Namespace,
         database=scope.config.database._replace(url=server_url(args, environ)))
     outcomes = run_named(names, scope.changes, scope.projects, config,
                          prove=getattr(args, "prove", False))
+    fail_on = scope.config.fail_on
     render(outcomes, scope.header, args.format, out,
            summary_path=summary_path(args, environ),
-           nothing_checked=_nothing_checked(scope, names))
+           nothing_checked=_nothing_checked(scope, names), fail_on=fail_on)
     for fmt, path in getattr(args, "report_file", ()):
         _write_report(outcomes, scope.header, fmt,
-                      os.path.join(os.path.abspath(args.directory), path))
-    return exit_code(outcomes)
+                      os.path.join(os.path.abspath(args.directory), path), fail_on)
+    return exit_code(outcomes, fail_on)
 
 
-def _write_report(outcomes: Sequence[Outcome], header: str, fmt: str, path: str) -> None:
+def _write_report(outcomes: Sequence[Outcome], header: str, fmt: str, path: str,
+                  fail_on: str) -> None:
     """One more document of the same run (``check --report-file FORMAT=FILE``)."""
     from migration_guard.report import render
 
     try:
         with open(path, "w", encoding="utf-8", newline="\n") as report:
-            render(outcomes, header, fmt, report)
+            render(outcomes, header, fmt, report, fail_on=fail_on)
     except OSError as exc:
         raise GuardError(f"cannot write the {fmt} report to {path}: {exc.strerror}",
                          "give --report-file a path in a directory that exists") from None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from migration_guard.lint.options import LintOptions
+from migration_guard.lint.source import SourceMap
 
 Node = dict[str, Any]
 
@@ -59,11 +60,39 @@ class Context:
         self.tx_open = options.in_transaction
         self.lock_timeout_set = False
         self.lock_timeout_reported = False
+        self.statement_timeout_set = False
+        self.statement_timeout_reported = False
+        #: BEGINs reported as nested (MG341): their COMMIT is not a stray one.
+        self.nested_begins = 0
+        #: NOT VALID ``CHECK (col IS NOT NULL)`` constraints: (table, name) -> columns;
+        #: once validated, their (table, column) pairs (SET NOT NULL skips its scan, 12+).
+        self.pending_not_null: dict[tuple[str, str], tuple[str, ...]] = {}
+        self.validated_not_null: set[tuple[str, str]] = set()
+        #: Constraints added NOT VALID in this file: (table, name).
+        self.not_valid: set[tuple[str, str]] = set()
+        #: Indexes created in this file, by name (dropping them needs no CONCURRENTLY).
+        self.new_indexes: set[str] = set()
+        #: Tables this file enables row level security on (with the statement's offset),
+        #: and the tables it creates policies for.
+        self.rls_enabled: dict[str, int] = {}
+        self.policies: set[str] = set()
+        #: The file's text and the current statement's length in bytes (0: to the end),
+        #: for the few rules that read what the parse tree does not keep.
+        self.source: SourceMap = SourceMap("")
+        self.length = 0
+        #: Whether the file's tree holds a name long enough to be a truncated one (MG361).
+        self.long_names = False
 
     def report(self, code: str, message: str, hint: str, offset: int | None = None) -> None:
         if code in self.enabled:
             self.findings.append(
                 RawFinding(code, self.offset if offset is None else offset, message, hint))
+
+    def statement_bytes(self) -> bytes:
+        """The current statement's text (UTF-8)."""
+        data = self.source.data
+        end = self.offset + self.length if self.length else len(data)
+        return data[self.offset:end]
 
     def on(self, *codes: str) -> bool:
         return any(code in self.enabled for code in codes)

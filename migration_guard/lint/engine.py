@@ -13,12 +13,12 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from migration_guard.findings import Finding, sort_key
-from migration_guard.lint.context import Context, Node, table_name
+from migration_guard.lint.context import Context, Node, names, table_name
 from migration_guard.lint.options import LintOptions
 from migration_guard.lint.pgparser import parser as pg_parser
-from migration_guard.lint.registry import enabled_codes
+from migration_guard.lint.registry import enabled_codes, exempt_tables, severities
 from migration_guard.lint.rules import Plan, plan_for
-from migration_guard.lint.rules.locking import lock_timeout
+from migration_guard.lint.rules.locking import timeouts
 from migration_guard.lint.source import SourceMap, decode, line_and_column_of_byte
 
 if TYPE_CHECKING:
@@ -57,13 +57,19 @@ class Analysis(NamedTuple):
 class _Setup(NamedTuple):
     enabled: frozenset[str]
     plan: Plan
-    lock_timeout: bool
+    timeouts: bool
+    #: Codes whose severity is not "error".
+    warnings: frozenset[str]
+    exempt: dict[str, frozenset[str]]
 
 
 @lru_cache(maxsize=32)
 def _setup(options: LintOptions) -> _Setup:
     enabled = enabled_codes(options)
-    return _Setup(enabled, plan_for(enabled), "MG309" in enabled)
+    warnings = frozenset(code for code, level in severities(options).items()
+                         if level == "warning")
+    return _Setup(enabled, plan_for(enabled), bool({"MG309", "MG313"} & enabled), warnings,
+                  exempt_tables(options))
 
 
 def lint_sql(
@@ -142,36 +148,52 @@ def _analyse(
     *,
     with_statements: bool,
 ) -> Analysis:
-    enabled, plan, check_lock_timeout = _setup(options)
+    setup = _setup(options)
+    enabled, plan = setup.enabled, setup.plan
     source = SourceMap(sql)
     findings: list[Finding] = []
-    tree = _parse(sql, path, source, findings)
-    has_directives = "migration-guard" in sql
+    tree, raw_json = _parse(sql, path, source, findings)
+    from_parser = bool(findings)  # MG300, MG390: made before the rules run
+    has_directives = "migration-guard" in sql or "squawk-ignore" in sql
     # Statement positions cost a line lookup each: only ignore comments and callers
     # mapping statements to other sources (Alembic) need them.
     keep = with_statements or has_directives
     kept: list[tuple[int, str, Node]] = []
     created: frozenset[str] = frozenset()
     asked: set[str] = set()
+    targets: dict[int, str] = {}  # statement offset -> its table, for exempt_tables
     if tree is not None:
         ctx = Context(options, enabled, created_tables or frozenset(), asked)
+        ctx.source = source
+        # The parser truncates names to 63 bytes: only a file with a long name in its tree
+        # can hold one written longer (MG361 then reads the statement's text).
+        ctx.long_names = "MG361" in enabled and (
+            not sql.isascii() or _LONG_NAME.search(raw_json) is not None)
         dispatch = plan.dispatch
-        for offset, node_type, node in _statements(tree, source):
+        for offset, length, node_type, node in _statements(tree, source):
             ctx.offset = offset
+            ctx.length = length
             if keep:
                 kept.append((offset, node_type, node))
-            if check_lock_timeout:
-                lock_timeout(node_type, node, ctx)
+            if setup.exempt:
+                targets[offset] = _target(node)
+            if setup.timeouts:
+                timeouts(node_type, node, ctx)
             for handler in dispatch.get(node_type, ()):
                 handler(node, ctx)
             if node_type in _TRACKED:
                 _track(node_type, node, ctx)
         for finish in plan.finishers:
             finish(ctx)
+        warnings = setup.warnings
         for raw_finding in ctx.findings:
+            code = raw_finding.code
+            if targets and targets.get(raw_finding.offset) in setup.exempt.get(code, ()):
+                continue
             line, column = source.position(raw_finding.offset)
-            findings.append(Finding(raw_finding.code, path, line, raw_finding.message,
-                                    raw_finding.hint, column, "lint"))
+            findings.append(Finding(code, path, line, raw_finding.message, raw_finding.hint,
+                                    column, "lint", "",
+                                    "warning" if code in warnings else "error"))
         created = frozenset(ctx.created)
     statements = [Statement(*source.position(offset), node_type, _target(node))
                   for offset, node_type, node in kept]
@@ -182,12 +204,17 @@ def _analyse(
         findings = apply_ignores(findings, ignores, path=path, enabled=enabled,
                                  report_unused=options.report_unused_ignores)
         findings.extend(p for p in problems if p.code in enabled)
+    if setup.warnings and (has_directives or from_parser):  # findings made outside the rules
+        findings = [f._replace(severity="warning") if f.code in setup.warnings else f
+                    for f in findings]
     findings.sort(key=sort_key)
     return Analysis(findings, created, statements, frozenset(asked))
 
 
-def _statements(tree: list[Any], source: SourceMap) -> Iterator[tuple[int, str, Node]]:
-    """Each statement with its byte offset; a DO block's statements in its place."""
+def _statements(tree: list[Any],
+                source: SourceMap) -> Iterator[tuple[int, int, str, Node]]:
+    """Each statement with its byte offset and length (0: not known); a DO block's
+    statements in its place."""
     for raw in tree:
         [(node_type, node)] = raw["stmt"].items()
         offset = raw.get("stmt_location", 0)
@@ -197,14 +224,22 @@ def _statements(tree: list[Any], source: SourceMap) -> Iterator[tuple[int, str, 
 
             inside = statements_in_do(node, offset, source.data)
         if inside is None:
-            yield offset, node_type, node
+            yield offset, raw.get("stmt_len", 0), node_type, node
         else:
-            yield from inside
+            yield from ((at, 0, kind, inner) for at, kind, inner in inside)
 
 
 def _target(node: Node) -> str:
-    relation = node.get("relation")
-    return table_name(relation) if isinstance(relation, dict) else ""
+    """The table a statement is about (its relation, first dropped or truncated table)."""
+    relation = node.get("relation") or node.get("table") or node.get("into", {}).get("rel")
+    if isinstance(relation, dict):
+        return table_name(relation)
+    for item in node.get("relations") or []:
+        return table_name(item.get("RangeVar", {}))
+    if node.get("removeType") == "OBJECT_TABLE" or node.get("objtype") == "OBJECT_TABLE":
+        objects = node.get("objects") or [node.get("object") or {}]
+        return ".".join(names(objects[0].get("List", {}).get("items"))).removeprefix("public.")
+    return ""
 
 
 def _track(node_type: str, node: Node, ctx: Context) -> None:
@@ -226,24 +261,35 @@ def _track(node_type: str, node: Node, ctx: Context) -> None:
         ctx.created.append(table)
 
 
-def _parse(sql: str, path: str, source: SourceMap, findings: list[Finding]) -> Any:
-    """The statements' JSON trees, or ``None`` after adding a finding for unparsable SQL."""
+#: A defined name that may be a truncated one in an ASCII file (in other files, 63 bytes
+#: can be as few as 16 characters: every DDL statement's names are measured).
+_LONG_NAME = re.compile(
+    r'"(?:relname|colname|idxname|conname|newname|schemaname|policy_name|trigname)":"'
+    r'[^"]{61}')
+
+
+def _parse(sql: str, path: str, source: SourceMap, findings: list[Finding]
+           ) -> tuple[Any, str]:
+    """The statements' JSON trees and the JSON text, or ``(None, "")`` after adding a
+    finding for unparsable SQL."""
     if "\x00" in sql:
         line, column = source.position(source.char_to_byte(sql.index("\x00")))
         findings.append(Finding(
             "MG300", path, line, "NUL character in the file: PostgreSQL rejects it and the "
             "parser would silently stop reading there", "remove the NUL byte", column, "lint"))
-        return None
+        return None, ""
     text = sql
     try:
-        return json.loads(pg_parser.parse_sql_json(text)).get("stmts", [])
+        raw = pg_parser.parse_sql_json(text)
+        return json.loads(raw).get("stmts", []), raw
     except pg_parser.ParseError as first_error:
         error = first_error
     blanked = _blank_meta_commands(sql, path, source, findings)
     if blanked is not None:
         text = blanked
         try:
-            return json.loads(pg_parser.parse_sql_json(text)).get("stmts", [])
+            raw = pg_parser.parse_sql_json(text)
+            return json.loads(raw).get("stmts", []), raw
         except pg_parser.ParseError as second_error:
             error = second_error
     message = str(error.args[0]) if error.args else str(error)
@@ -255,7 +301,7 @@ def _parse(sql: str, path: str, source: SourceMap, findings: list[Finding]) -> A
         "(and no other rule could check it)",
         "fix the SQL at this position; the parser is PostgreSQL's own grammar", column,
         "lint"))
-    return None
+    return None, ""
 
 
 def _blank_meta_commands(
@@ -299,34 +345,49 @@ def _blank_meta_commands(
 def _sql_ignores(
     sql: str, path: str, source: SourceMap, statements: list[Statement]
 ) -> tuple[list[Ignore], list[Finding]]:
-    """Ignore comments (``--`` comments found by PostgreSQL's scanner) and their targets."""
+    """Ignore comments (``--`` comments found by PostgreSQL's scanner) and their targets:
+    this tool's own, and squawk's (mapped to the codes covering the same rules)."""
     from migration_guard.lint.ignores import Directive, Ignore, parse_directive
+    from migration_guard.lint.registry import RULES
+    from migration_guard.lint.squawk import parse_squawk_comment
 
-    directives: list[Directive] = []
     try:
         tokens = pg_parser.scan(sql)
     except pg_parser.ParseError:
         return [], []
-    for token in tokens:
-        if token.name == "SQL_COMMENT":
-            text = sql[token.start:token.end + 1]
-            if re.match(r"--\s*migration-guard\s*:", text):
-                line, column = source.position(source.char_to_byte(token.start))
-                directives.append(Directive(text, line, column))
     ignores: list[Ignore] = []
     problems: list[Finding] = []
-    for directive in directives:
-        codes, whole_file, found = parse_directive(directive, path)
-        problems.extend(found)
+    every = tuple(code for code, rule in RULES.items()
+                  if not rule.mandatory and rule.family != "ignores")
+    for token in tokens:
+        if token.name != "SQL_COMMENT":
+            continue
+        text = sql[token.start:token.end + 1]
+        squawk = parse_squawk_comment(text, every) if "squawk-ignore" in text else None
+        if squawk is None and not re.match(r"--\s*migration-guard\s*:", text):
+            continue
+        line, column = source.position(source.char_to_byte(token.start))
+        if squawk is not None:
+            codes, whole_file, unknown = squawk
+            problems.extend(Finding(
+                "MG393", path, line, f"squawk-ignore names unknown rule {name!r}, so the "
+                "finding it was meant for is still reported",
+                "use a squawk rule name (docs/rules.md maps each to its code)", column, "lint")
+                for name in unknown)
+            report_unused = False
+        else:
+            named, whole_file, found = parse_directive(Directive(text, line, column), path)
+            codes = named or ()
+            problems.extend(found)
+            report_unused = True
         if not codes:
             continue
         target = None
         if not whole_file:
-            following = [s for s in statements
-                         if (s.line, s.column) > (directive.line, directive.column)]
+            following = [s for s in statements if (s.line, s.column) > (line, column)]
             if following:
                 target = (following[0].line, following[0].column)
-        ignores.append(Ignore(codes, directive.line, directive.column, whole_file, target))
+        ignores.append(Ignore(codes, line, column, whole_file, target, report_unused))
     return ignores, problems
 
 

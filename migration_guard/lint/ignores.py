@@ -32,6 +32,8 @@ class Ignore(NamedTuple):
     column: int
     whole_file: bool
     target: tuple[int, int | None] | None
+    #: False for squawk's comments (they may name rules with no counterpart here, or none).
+    report_unused: bool = True
 
 
 class Directive(NamedTuple):
@@ -148,7 +150,7 @@ def apply_ignores(
             kept.append(finding)
     if report_unused and "MG395" in enabled:
         for index, ignore in enumerate(ignores):
-            for code in ignore.codes:
+            for code in ignore.codes if ignore.report_unused else ():
                 if (index, code) not in used and code in enabled:
                     kept.append(Finding(
                         "MG395", path, ignore.line,

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 DEFAULT_INDEX_NAME_PATTERN = r"^[a-z][a-z0-9_]*_(idx|key|pkey)$"
+DEFAULT_COLUMN_NAME_PATTERN = r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$"
+#: PostgreSQL's own name for an unnamed foreign key: ``orders_user_id_fkey``.
+DEFAULT_FOREIGN_KEY_NAME_PATTERN = "{table}_{columns}_fkey"
 
 
 class LintOptions(NamedTuple):
@@ -42,3 +45,13 @@ class LintOptions(NamedTuple):
     index_name_pattern: str = DEFAULT_INDEX_NAME_PATTERN
     #: Whether MG375 also requires table names to be plural (ending in ``s``).
     require_plural_table_names: bool = True
+    #: Regular expression (matched with ``search``) new column names must match (MG379).
+    column_name_pattern: str = DEFAULT_COLUMN_NAME_PATTERN
+    #: The name every foreign key must have (MG380): ``{table}`` and ``{columns}`` (the
+    #: referencing columns joined by ``_``) are filled in.
+    foreign_key_name_pattern: str = DEFAULT_FOREIGN_KEY_NAME_PATTERN
+    #: Per-code severity overrides: (code or name, "error" | "warning") pairs.
+    severity: tuple[tuple[str, str], ...] = ()
+    #: Per-code table exemptions: (code or name, tables) pairs; a finding on a statement
+    #: whose table is listed (bare or schema-qualified) is not reported.
+    exempt_tables: tuple[tuple[str, tuple[str, ...]], ...] = ()

@@ -23,12 +23,14 @@ __all__ = ["DOCUMENT_FORMATS", "FORMATS", "display_path", "exit_code", "render"]
 
 
 def render(outcomes: Sequence[Outcome], header: str, fmt: str, out: TextIO, *,
-           summary_path: str | None = None, nothing_checked: str = "") -> None:
+           summary_path: str | None = None, nothing_checked: str = "",
+           fail_on: str = "error") -> None:
     """Write ``outcomes`` to ``out`` as ``fmt``.
 
     With ``github``, ``summary_path`` (the CLI passes ``$GITHUB_STEP_SUMMARY``) gets the
     Markdown job summary appended; other formats ignore it. ``nothing_checked`` says why
     there are no outcomes at all (the config disabled every check or every project).
+    ``fail_on`` (the config's) decides the exit status the json and sarif documents record.
     """
     if any(o.traces for o in outcomes):
         from migration_guard.report.trace import with_trace_verdicts
@@ -45,11 +47,11 @@ def render(outcomes: Sequence[Outcome], header: str, fmt: str, out: TextIO, *,
     elif fmt == "json":
         from migration_guard.report.jsondoc import render_json
 
-        render_json(outcomes, header, out)
+        render_json(outcomes, header, out, fail_on=fail_on)
     elif fmt == "sarif":
         from migration_guard.report.sarif import render_sarif
 
-        render_sarif(outcomes, header, out)
+        render_sarif(outcomes, header, out, fail_on=fail_on)
     elif fmt == "junit":
         from migration_guard.report.junit import render_junit
 

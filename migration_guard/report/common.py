@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from migration_guard.codes import GIT_CODES, Code
-from migration_guard.findings import Finding, Note, Outcome, sort_key
+from migration_guard.findings import Finding, Note, Outcome, fails, sort_key
 
 PASS = "pass"
 FAIL = "fail"
@@ -71,12 +71,14 @@ def checks_of(outcomes: Sequence[Outcome]) -> list[str]:
     return list(dict.fromkeys(o.check for o in outcomes))
 
 
-def failing(outcome: Outcome) -> bool:
-    """Whether the outcome fails: a finding of severity error (warnings are shown only)."""
-    return any(f.severity == "error" for f in outcome.findings)
+def failing(outcome: Outcome, fail_on: str = "error") -> bool:
+    """Whether the outcome fails: a finding of severity error (warnings are shown only,
+    unless ``fail_on: warning``)."""
+    return any(fails(f, fail_on) for f in outcome.findings)
 
 
 def verdict(outcome: Outcome) -> str:
+    """``fail`` when the outcome has an error; warnings alone do not fail a check."""
     return FAIL if failing(outcome) else PASS
 
 
@@ -95,5 +97,10 @@ def title(code: str) -> str:
     return f"{code} {known.name}" if known else code
 
 
-def exit_code(outcomes: Sequence[Outcome]) -> int:
-    return 1 if any(failing(o) for o in outcomes) else 0
+def exit_code(outcomes: Sequence[Outcome], fail_on: str = "error") -> int:
+    """1 when a finding fails the run: any error, or any warning under ``fail_on: warning``."""
+    return 1 if any(failing(o, fail_on) for o in outcomes) else 0
+
+
+def warnings_of(findings: Sequence[Finding]) -> int:
+    return sum(f.severity == "warning" for f in findings)

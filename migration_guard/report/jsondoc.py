@@ -22,6 +22,7 @@ from migration_guard.report.common import (
     projects_of,
     rule,
     verdict,
+    warnings_of,
 )
 
 VERSION = 1
@@ -57,7 +58,8 @@ def _projects(outcomes: Sequence[Outcome]) -> list[JSONValue]:
     ]} for project in projects_of(outcomes)]
 
 
-def document(outcomes: Sequence[Outcome], header: str) -> dict[str, JSONValue]:
+def document(outcomes: Sequence[Outcome], header: str, *,
+             fail_on: str = "error") -> dict[str, JSONValue]:
     from migration_guard import __version__
 
     findings = findings_of(outcomes)
@@ -66,7 +68,7 @@ def document(outcomes: Sequence[Outcome], header: str) -> dict[str, JSONValue]:
         "version": VERSION,
         "tool": {"name": "migration-guard", "version": __version__},
         "header": encodable(header),
-        "exit_code": exit_code(outcomes),
+        "exit_code": exit_code(outcomes, fail_on),
         "counts": {
             "projects": len(projects_of(outcomes)),
             "checks": len(checks_of(outcomes)),
@@ -74,6 +76,7 @@ def document(outcomes: Sequence[Outcome], header: str) -> dict[str, JSONValue]:
             "passed": len(outcomes) - failed,
             "failed": failed,
             "findings": len(findings),
+            "warnings": warnings_of(findings),
             "notes": sum(len(o.notes) for o in outcomes),
         },
         "projects": _projects(outcomes),
@@ -90,5 +93,6 @@ def _traces(outcomes: Sequence[Outcome]) -> list[JSONValue]:
     return cast(list[JSONValue], json_traces(outcomes))
 
 
-def render_json(outcomes: Sequence[Outcome], header: str, out: TextIO) -> None:
-    out.write(json.dumps(document(outcomes, header), indent=2) + "\n")
+def render_json(outcomes: Sequence[Outcome], header: str, out: TextIO, *,
+                fail_on: str = "error") -> None:
+    out.write(json.dumps(document(outcomes, header, fail_on=fail_on), indent=2) + "\n")

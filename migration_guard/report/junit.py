@@ -47,6 +47,9 @@ def _case(outcome: Outcome) -> ET.Element:
             f"{count(len(findings), 'finding')}: {codes}"))
         failure.text = xml_text("".join(line + "\n" for f in findings
                                         for line in finding_lines(f)))
+    elif findings:  # warnings only: the check passed; they are shown, not failed
+        ET.SubElement(case, "system-err").text = xml_text("".join(
+            line + "\n" for f in findings for line in finding_lines(f)))
     notes = notes_of([outcome])
     if findings and not failing(outcome):  # warnings only: shown, not a failure
         notes_text = "".join(line + "\n" for f in findings for line in finding_lines(f))

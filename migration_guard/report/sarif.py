@@ -87,7 +87,7 @@ def _rule(code: str, docs: dict[str, RuleDoc]) -> dict[str, JSONValue]:
     doc = docs.get(code)
     descriptor.update(_documented(code, doc) if doc else
                       _undocumented(code, known.name, known.summary, known.check))
-    descriptor["defaultConfiguration"] = {"level": "error"}
+    descriptor["defaultConfiguration"] = {"level": known.severity}
     descriptor["properties"] = {"check": known.check, "tags": ["migrations", known.check]}
     return descriptor
 
@@ -97,7 +97,7 @@ def _result(finding: Finding, index: int) -> dict[str, JSONValue]:
     result: dict[str, JSONValue] = {
         "ruleId": finding.code,
         "ruleIndex": index,
-        "level": "warning" if finding.severity == "warning" else "error",
+        "level": finding.severity,
         "message": _text(message),
     }
     if finding.path:
@@ -117,7 +117,8 @@ def _notification(note: Note) -> dict[str, JSONValue]:
     return notification
 
 
-def sarif_log(outcomes: Sequence[Outcome], header: str) -> dict[str, JSONValue]:
+def sarif_log(outcomes: Sequence[Outcome], header: str, *,
+              fail_on: str = "error") -> dict[str, JSONValue]:
     from migration_guard import __version__
 
     findings = findings_of(outcomes)
@@ -130,7 +131,7 @@ def sarif_log(outcomes: Sequence[Outcome], header: str) -> dict[str, JSONValue]:
                             "rules": [_rule(code, docs) for code in codes]}},
         "invocations": [{
             "executionSuccessful": True,
-            "exitCode": exit_code(outcomes),
+            "exitCode": exit_code(outcomes, fail_on),
             "toolExecutionNotifications": [_notification(n) for n in notes_of(outcomes)],
         }],
         "originalUriBaseIds": {SRCROOT: {"description": _text("the repository's root")}},
@@ -145,5 +146,6 @@ def sarif_log(outcomes: Sequence[Outcome], header: str) -> dict[str, JSONValue]:
     return {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
-def render_sarif(outcomes: Sequence[Outcome], header: str, out: TextIO) -> None:
-    out.write(json.dumps(sarif_log(outcomes, header), indent=2) + "\n")
+def render_sarif(outcomes: Sequence[Outcome], header: str, out: TextIO, *,
+                 fail_on: str = "error") -> None:
+    out.write(json.dumps(sarif_log(outcomes, header, fail_on=fail_on), indent=2) + "\n")

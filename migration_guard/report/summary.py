@@ -61,8 +61,8 @@ def _verdict(outcome: Outcome) -> str:
 def _finding(finding: Finding) -> str:
     known = rule(finding.code)
     name = f" {known.name}" if known else ""
-    label = " (warning)" if finding.severity == "warning" else ""
-    line = (f"- {markdown_text(location(finding))}: **{finding.code}**{name}{label}: "
+    level = " (warning)" if finding.severity == "warning" else ""
+    line = (f"- {markdown_text(location(finding))}: **{finding.code}**{name}{level}: "
             f"{markdown_text(finding.message)}")
     if finding.hint:
         line += f"<br>hint: {markdown_text(finding.hint)}"

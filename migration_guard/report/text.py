@@ -13,6 +13,7 @@ from migration_guard.report.common import (
     findings_of,
     notes_of,
     one_line,
+    warnings_of,
 )
 
 
@@ -26,19 +27,9 @@ def location(finding: Finding) -> str:
     return where
 
 
-def findings_count(findings: list[Finding]) -> str:
-    """``3 findings``, or ``3 findings (1 error, 2 warnings)`` when some are warnings."""
-    warnings = sum(f.severity == "warning" for f in findings)
-    text = count(len(findings), "finding")
-    if warnings:
-        text += (f" ({count(len(findings) - warnings, 'error')}, "
-                 f"{count(warnings, 'warning')})")
-    return text
-
-
 def finding_lines(finding: Finding) -> list[str]:
-    label = " warning:" if finding.severity == "warning" else ""
-    lines = [f"{location(finding)}: {finding.code}{label} {one_line(finding.message)}"]
+    level = "warning: " if finding.severity == "warning" else ""
+    lines = [f"{location(finding)}: {finding.code} {level}{one_line(finding.message)}"]
     if finding.hint:
         lines.append(f"  hint: {one_line(finding.hint)}")
     return lines
@@ -63,6 +54,9 @@ def render_text(outcomes: Sequence[Outcome], header: str, out: TextIO, *,
         out.write((nothing_checked or "no migration projects found: nothing to check "
                    "(configure `projects:` in .migration-guard.yaml if that is wrong)") + "\n")
     elif findings:
-        out.write(f"{findings_count(findings)} ({scope})\n")
+        warned = warnings_of(findings)
+        of_them = f", {warned} of them {'a warning' if warned == 1 else 'warnings'}" \
+            if warned else ""
+        out.write(f"{count(len(findings), 'finding')}{of_them} ({scope})\n")
     else:
         out.write(f"no findings ({scope})\n")

@@ -87,7 +87,7 @@ def test_edited_merged_migration_is_not_run_again_on_the_upgrade_path(apply_repo
     result = apply_repo.mg("apply")
     assert (result.code, result.err) == (0, ""), result.out
     # Only the trace's warning about the new ALTER's lock: no failure replaying 001.
-    assert result.lines[-1] == "1 finding (0 errors, 1 warning) (apply over 1 project)"
+    assert result.lines[-1] == "1 finding, 1 of them a warning (apply over 1 project)"
 
 
 def test_failing_cast_on_rows_fails_the_upgrade_path(apply_repo: Repo) -> None:

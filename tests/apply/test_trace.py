@@ -78,7 +78,7 @@ def test_brief_access_exclusive_is_a_warning_and_apply_passes(apply_repo: Repo) 
     assert findings(result) == [
         f"{NEW}:1: MG240 warning: traced: took ACCESS EXCLUSIVE (blocks reads and writes and "
         "ddl) on public.parent (3 rows in the base) [static lint MG309 predicted this]"]
-    assert result.lines[-1] == "1 finding (0 errors, 1 warning) (apply over 1 project)"
+    assert result.lines[-1] == "1 finding, 1 of them a warning (apply over 1 project)"
 
 
 def test_create_index_blocks_writes_concurrently_only_ddl(apply_repo: Repo) -> None:

@@ -31,7 +31,7 @@ def test_first_revision_skips_version_table_and_creates_users() -> None:
 
 
 def test_op_execute_raw_sql_maps_to_call_lines_and_python_ignore_applies() -> None:
-    assert _lint("0002", "0002_raw_sql.py") == [("MG303", 14), ("MG301", 17)]
+    assert _lint("0002", "0002_raw_sql.py") == [("MG313", 11), ("MG303", 14), ("MG301", 17)]
 
 
 def test_python_ignore_counts_as_used() -> None:

@@ -16,8 +16,8 @@ def _codes_at(sql: str) -> list[tuple[str, int | None, int | None]]:
 def test_statement_inside_a_do_block_is_linted_at_its_own_line() -> None:
     wrapped = ("CREATE TABLE t (id int);\n--> statement-breakpoint\nDO $$ BEGIN\n  " + FK
                + "\nEXCEPTION\n WHEN duplicate_object THEN null;\nEND $$;\n")
-    assert _codes_at(wrapped) == [("MG302", 4, 3), ("MG309", 4, 3)]
-    assert _codes_at(FK) == [("MG302", 1, 1), ("MG309", 1, 1)]
+    assert _codes_at(wrapped) == [("MG302", 4, 3), ("MG309", 4, 3), ("MG313", 4, 3)]
+    assert _codes_at(FK) == [("MG302", 1, 1), ("MG309", 1, 1), ("MG313", 1, 1)]
 
 
 def test_do_block_without_an_exception_handler_stays_one_statement() -> None:

@@ -42,7 +42,7 @@ def test_rules_enabled_by_default_report_together() -> None:
            "CREATE INDEX users_name_idx ON users (name);\n"
            "CREATE INDEX orders_user_idx ON orders (user_id);\n")
     assert codes(sql) == [("MG350", 1), ("MG351", 1), ("MG353", 1), ("MG301", 3),
-                          ("MG309", 3)]
+                          ("MG309", 3), ("MG313", 3)]
 
 
 def test_index_message_states_consequence() -> None:

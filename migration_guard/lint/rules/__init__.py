@@ -16,6 +16,7 @@ from typing import NamedTuple
 from migration_guard.lint.context import Context, Node
 from migration_guard.lint.rules import (
     conventions,
+    correctness,
     destructive,
     locking,
     transactions,
@@ -25,7 +26,7 @@ from migration_guard.lint.rules import (
 Handler = Callable[[Node, Context], None]
 Finisher = Callable[[Context], None]
 
-_FAMILIES = (transactions, locking, destructive, types, conventions)
+_FAMILIES = (transactions, locking, destructive, types, correctness, conventions)
 
 
 class Plan(NamedTuple):

@@ -1,5 +1,6 @@
 """Opt-in team conventions for new tables (primary key, timestamps, tenant column, RLS,
-indexed foreign keys, naming, comments) and idempotent DDL.
+indexed foreign keys, naming, comments), foreign keys (name, ON DELETE), schema-qualified
+table names, and idempotent DDL.
 
 Whole-table conventions are judged at the end of the file, so a later ``ALTER TABLE ...
 ENABLE ROW LEVEL SECURITY``, ``COMMENT ON TABLE`` or ``CREATE INDEX`` in the same file
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from migration_guard.lint.context import Context, NewTable, Node, names, table_name
 
 _SNAKE = r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$"
+_ON_DELETE = re.compile(rb"\bON\s+DELETE\b", re.IGNORECASE)
 
 
 def _not_idempotent(what: str, fix: str, ctx: Context) -> None:
@@ -31,11 +33,13 @@ def create_table(node: Node, ctx: Context) -> None:
         _not_idempotent(f"CREATE TABLE \"{table}\" without IF NOT EXISTS",
                         "write CREATE TABLE IF NOT EXISTS", ctx)
     new = NewTable(table, ctx.offset)
+    _schema_named(relation, ctx)
     for element in node.get("tableElts") or []:
         column = element.get("ColumnDef")
         constraint = element.get("Constraint")
         if column:
             new.columns.append(str(column.get("colname")))
+            _column_name(table, str(column.get("colname")), ctx)
             for item in column.get("constraints") or []:
                 inline = item.get("Constraint", {})
                 if inline.get("contype") == "CONSTR_PRIMARY":
@@ -44,7 +48,7 @@ def create_table(node: Node, ctx: Context) -> None:
                 elif inline.get("contype") == "CONSTR_UNIQUE":
                     ctx.indexes.setdefault(table, []).append((str(column.get("colname")),))
                 elif inline.get("contype") == "CONSTR_FOREIGN":
-                    ctx.foreign_keys.append((table, (str(column.get("colname")),), ctx.offset))
+                    _inline_foreign_key(table, str(column.get("colname")), inline, ctx)
         elif constraint:
             _table_constraint(table, constraint, ctx)
             if constraint.get("contype") == "CONSTR_PRIMARY":
@@ -79,7 +83,57 @@ def _table_constraint(table: str, constraint: Node, ctx: Context) -> None:
     if contype in ("CONSTR_PRIMARY", "CONSTR_UNIQUE") and constraint.get("keys"):
         ctx.indexes.setdefault(table, []).append(names(constraint.get("keys")))
     elif contype == "CONSTR_FOREIGN":
-        ctx.foreign_keys.append((table, names(constraint.get("fk_attrs")), ctx.offset))
+        _foreign_key(table, names(constraint.get("fk_attrs")), constraint, ctx)
+
+
+def _inline_foreign_key(table: str, column: str, constraint: Node, ctx: Context) -> None:
+    _foreign_key(table, (column,), constraint, ctx)
+
+
+def _foreign_key(table: str, columns: tuple[str, ...], constraint: Node, ctx: Context) -> None:
+    ctx.foreign_keys.append((table, columns, ctx.offset))
+    bare = table.rpartition(".")[2]
+    if ctx.on("MG380"):
+        # PostgreSQL names an unnamed foreign key <table>_<columns>_fkey.
+        actual = str(constraint.get("conname") or f"{bare}_{'_'.join(columns)}_fkey")
+        expected = ctx.options.foreign_key_name_pattern.format(
+            table=bare, columns="_".join(columns))
+        if actual != expected:
+            ctx.report(
+                "MG380",
+                f"foreign key \"{actual}\" on \"{table}\" ({', '.join(columns)}) is not "
+                f"named \"{expected}\" (pattern {ctx.options.foreign_key_name_pattern!r}): "
+                "constraints named off-pattern are hard to find, and to drop by name later",
+                f"name it: CONSTRAINT {expected} FOREIGN KEY ...")
+    if ctx.on("MG381") and constraint.get("fk_del_action", "a") == "a" \
+            and not _ON_DELETE.search(ctx.statement_bytes()):
+        ctx.report(
+            "MG381",
+            f"foreign key ({', '.join(columns)}) on \"{table}\" says nothing about ON DELETE: "
+            "deleting a referenced row then fails while rows point at it, a choice nobody "
+            "made explicitly",
+            "write the intended action: ON DELETE CASCADE, SET NULL, RESTRICT or NO ACTION")
+
+
+def _schema_named(relation: Node, ctx: Context) -> None:
+    if ctx.on("MG378") and not relation.get("schemaname") \
+            and relation.get("relpersistence") != "t":
+        ctx.report(
+            "MG378",
+            f"table \"{relation.get('relname')}\" is named without its schema: it resolves "
+            "through search_path, which differs between roles, tools and connection poolers",
+            f"qualify it: public.{relation.get('relname')} (or the schema it belongs to)")
+
+
+def _column_name(table: str, column: str, ctx: Context) -> None:
+    pattern = ctx.options.column_name_pattern
+    if ctx.on("MG379") and not re.search(pattern, column):
+        ctx.report(
+            "MG379",
+            f"column \"{table}\".\"{column}\" does not match the project's pattern "
+            f"{pattern!r}: off-pattern names need quoting in every query and drift from "
+            "the rest of the schema",
+            "rename the column to match the pattern (see the column_name_pattern setting)")
 
 
 def alter_table(node: Node, ctx: Context) -> None:
@@ -95,14 +149,48 @@ def alter_table(node: Node, ctx: Context) -> None:
             _table_constraint(table, definition["Constraint"], ctx)
             if new and definition["Constraint"].get("contype") == "CONSTR_PRIMARY":
                 new.has_primary_key = True
-        elif subtype == "AT_AddColumn" and new and "ColumnDef" in definition:
-            new.columns.append(str(definition["ColumnDef"].get("colname")))
+        elif subtype == "AT_AddColumn" and "ColumnDef" in definition:
+            _added_column(table, new, definition["ColumnDef"], ctx)
         if subtype == "AT_AddColumn" and not cmd.get("missing_ok"):
             _not_idempotent(f"ADD COLUMN on \"{table}\" without IF NOT EXISTS",
                             "write ADD COLUMN IF NOT EXISTS", ctx)
         elif subtype == "AT_DropColumn" and not cmd.get("missing_ok"):
             _not_idempotent(f"DROP COLUMN on \"{table}\" without IF EXISTS",
                             "write DROP COLUMN IF EXISTS", ctx)
+
+
+def _added_column(table: str, new: NewTable | None, column: Node, ctx: Context) -> None:
+    name = str(column.get("colname"))
+    if new:
+        new.columns.append(name)
+    _column_name(table, name, ctx)
+    for item in column.get("constraints") or []:
+        inline = item.get("Constraint", {})
+        if inline.get("contype") == "CONSTR_FOREIGN":
+            _inline_foreign_key(table, name, inline, ctx)
+
+
+def alter_table_schema(node: Node, ctx: Context) -> None:
+    if node.get("objtype", "OBJECT_TABLE") == "OBJECT_TABLE":
+        _schema_named(node.get("relation") or {}, ctx)
+
+
+def relation_schema(node: Node, ctx: Context) -> None:
+    """CREATE INDEX ... ON t, TRUNCATE t, DROP TABLE t: the table's schema is named."""
+    for relation in [node.get("relation")] + [r.get("RangeVar") for r in
+                                              node.get("relations") or []]:
+        if relation:
+            _schema_named(relation, ctx)
+    if node.get("removeType") == "OBJECT_TABLE":
+        for obj in node.get("objects") or []:
+            parts = names(obj.get("List", {}).get("items"))
+            if len(parts) == 1:
+                _schema_named({"relname": parts[0]}, ctx)
+
+
+def rename_column(node: Node, ctx: Context) -> None:
+    if node.get("renameType") == "OBJECT_COLUMN" and node.get("newname"):
+        _column_name(table_name(node.get("relation") or {}), str(node["newname"]), ctx)
 
 
 def index(node: Node, ctx: Context) -> None:
@@ -201,12 +289,15 @@ def _finish_table(new: NewTable, ctx: Context) -> None:
 #: Every code this family reports: with none of them enabled, the engine skips it.
 CODES = frozenset({
     "MG360", "MG370", "MG371", "MG372", "MG373", "MG374", "MG375", "MG376", "MG377",
+    "MG378", "MG379", "MG380", "MG381",
 })
 HANDLERS: dict[str, list[Callable[[Node, Context], None]]] = {
     "CreateStmt": [create_table],
-    "AlterTableStmt": [alter_table],
-    "IndexStmt": [index],
-    "DropStmt": [drop],
+    "AlterTableStmt": [alter_table, alter_table_schema],
+    "IndexStmt": [index, relation_schema],
+    "DropStmt": [drop, relation_schema],
+    "TruncateStmt": [relation_schema],
+    "RenameStmt": [rename_column],
     "CommentStmt": [comment],
 }
 FINISHERS = [finish]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from migration_guard.lint.context import Context, Node, names, table_name
+from migration_guard.lint.context import Context, Node, names, table_name, type_name
 
 _EXPAND_CONTRACT = ("ship code that no longer uses it first, then remove it in a later "
                     "migration (expand/contract); if nothing uses it, ignore this finding "
@@ -69,12 +69,18 @@ def truncate(node: Node, ctx: Context) -> None:
     old = [t for t in tables if not ctx.is_new(t)]
     if not old:
         return
-    cascade = node.get("behavior") == "DROP_CASCADE"
-    extra = (", and CASCADE also empties every table with a foreign key to it"
-             if cascade else "")
+    if node.get("behavior") == "DROP_CASCADE":
+        ctx.report(
+            "MG332",
+            f"TRUNCATE {', '.join(old)} CASCADE also empties every table with a foreign key "
+            "to it, and every table referencing those, tables this statement never names: "
+            "their data is gone for good",
+            "truncate only the tables you mean, listed by name without CASCADE (it then "
+            "fails instead of reaching further), or delete with a bounded DELETE ... WHERE")
+        return
     ctx.report(
         "MG326",
-        f"TRUNCATE {', '.join(old)} deletes every row for good{extra}; it also takes an "
+        f"TRUNCATE {', '.join(old)} deletes every row for good; it also takes an "
         "ACCESS EXCLUSIVE lock",
         "delete the rows you mean to delete with a bounded DELETE ... WHERE, or move the "
         "data out first")
@@ -122,6 +128,8 @@ def alter_table(node: Node, ctx: Context) -> None:
                 "the column as never null, so it can crash on the first NULL",
                 "ship code that handles NULL first, then drop the constraint; if it "
                 "already does, ignore this finding with that reason")
+        elif subtype == "AT_AddColumn" and "ColumnDef" in (cmd.get("def") or {}):
+            _required_column(table, cmd["def"]["ColumnDef"], ctx)
         elif subtype == "AT_ColumnDefault" and not cmd.get("def"):
             ctx.report(
                 "MG330",
@@ -130,10 +138,37 @@ def alter_table(node: Node, ctx: Context) -> None:
                 "ship code that always sets the column first, then drop the default")
 
 
+#: Constraints that give every existing row a value (or make the column nullable again).
+_FILLED = {"CONSTR_DEFAULT", "CONSTR_GENERATED", "CONSTR_IDENTITY"}
+_SERIAL = {"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"}
+
+
+def _required_column(table: str, column: Node, ctx: Context) -> None:
+    """ADD COLUMN ... NOT NULL (or PRIMARY KEY) with nothing to fill existing rows."""
+    constraints = [c["Constraint"] for c in column.get("constraints") or []
+                   if "Constraint" in c]
+    contypes = {c.get("contype") for c in constraints}
+    defaults = [c for c in constraints if c.get("contype") == "CONSTR_DEFAULT"]
+    null_default = all(c.get("raw_expr", {}).get("A_Const", {}).get("isnull")
+                       for c in defaults)
+    kind = type_name(column.get("typeName") or {})
+    if not {"CONSTR_NOTNULL", "CONSTR_PRIMARY"} & contypes or kind in _SERIAL:
+        return
+    if (_FILLED - {"CONSTR_DEFAULT"}) & contypes or (defaults and not null_default):
+        return
+    ctx.report(
+        "MG331",
+        f"ADD COLUMN \"{column.get('colname')}\" NOT NULL without a DEFAULT fails on "
+        f"\"{table}\" as soon as it has a row, and inserts by the application version "
+        "still running (which does not set the column) fail too",
+        "add the column nullable (or with a DEFAULT), backfill it, then add the NOT NULL "
+        "constraint (CHECK ... NOT VALID, VALIDATE, SET NOT NULL)")
+
+
 #: Every code this family reports: with none of them enabled, the engine skips it.
 CODES = frozenset({
     "MG320", "MG321", "MG322", "MG323", "MG324", "MG325", "MG326", "MG327", "MG328",
-    "MG329", "MG330",
+    "MG329", "MG330", "MG331", "MG332",
 })
 HANDLERS: dict[str, list[Callable[[Node, Context], None]]] = {
     "DropStmt": [drop],

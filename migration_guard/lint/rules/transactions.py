@@ -1,4 +1,5 @@
-"""Transaction misuse: CONCURRENTLY inside a transaction block, nested BEGIN, no COMMIT."""
+"""Transaction misuse: CONCURRENTLY inside a transaction block, nested BEGIN, no COMMIT,
+COMMIT or ROLLBACK with no BEGIN."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ from collections.abc import Callable
 from migration_guard.lint.context import Context, Node
 
 _BEGIN = {"TRANS_STMT_BEGIN", "TRANS_STMT_START"}
-_END = {"TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_PREPARE",
-        "TRANS_STMT_COMMIT_PREPARED", "TRANS_STMT_ROLLBACK_PREPARED"}
+_END = {"TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_PREPARE"}
 
 
 def _where(ctx: Context) -> str:
@@ -21,6 +21,7 @@ def transaction(node: Node, ctx: Context) -> None:
     kind = node.get("kind")
     if kind in _BEGIN:
         if ctx.tx_open:
+            ctx.nested_begins += 1
             ctx.report(
                 "MG341",
                 f"BEGIN {_where(ctx)} does not start a new transaction: PostgreSQL only "
@@ -32,8 +33,30 @@ def transaction(node: Node, ctx: Context) -> None:
             ctx.begin_offset = ctx.offset
         ctx.tx_open = True
     elif kind in _END:
+        if ctx.nested_begins:
+            ctx.nested_begins -= 1
+        elif ctx.begin_offset is None:
+            _stray_end(kind, ctx)
         ctx.tx_open = False
         ctx.begin_offset = None
+
+
+def _stray_end(kind: str, ctx: Context) -> None:
+    """COMMIT or ROLLBACK with no BEGIN of this file open."""
+    verb = "ROLLBACK" if "ROLLBACK" in kind else "COMMIT"
+    if ctx.tx_open:
+        ctx.report(
+            "MG343",
+            f"{verb} ends the transaction the migration runner wraps this file in: the "
+            "statements after it run outside any transaction (a failure there leaves the "
+            f"migration half-applied), and the runner's own COMMIT finds none open",
+            f"remove the {verb}; the runner commits the file as a whole")
+    else:
+        ctx.report(
+            "MG343",
+            f"{verb} with no transaction open: PostgreSQL only warns, so the statements "
+            "before it were never in one transaction, whatever the file suggests",
+            f"add the BEGIN the block was meant to start, or remove the {verb}")
 
 
 def _concurrently(what: str, ctx: Context) -> None:
@@ -89,7 +112,7 @@ def finish(ctx: Context) -> None:
 
 #: Every code this family reports: with none of them enabled, the engine skips it.
 CODES = frozenset({
-    "MG340", "MG341", "MG342",
+    "MG340", "MG341", "MG342", "MG343",
 })
 HANDLERS: dict[str, list[Callable[[Node, Context], None]]] = {
     "TransactionStmt": [transaction],

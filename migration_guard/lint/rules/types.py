@@ -1,5 +1,6 @@
-"""Column types that cost a rewrite or an outage later: varchar(n), int keys, timestamp,
-serial. Checked on CREATE TABLE and ADD COLUMN, new tables included."""
+"""Column types that cost a rewrite or an outage later: varchar(n), char(n), int keys (and,
+opt-in, any int), timestamp, serial. Checked on CREATE TABLE and ADD COLUMN (text types
+also on ALTER COLUMN TYPE), new tables included."""
 
 from __future__ import annotations
 
@@ -23,19 +24,29 @@ def _key_columns(elements: list[Node]) -> set[str]:
     return keys
 
 
+def _text_types(where: str, type_node: Node, ctx: Context) -> None:
+    kind = type_name(type_node)
+    if kind == "varchar" and type_node.get("typmods"):
+        ctx.report(
+            "MG350",
+            f"column {where} is varchar(n): the length limit rejects longer values at "
+            "insert time, and raising it past what was planned is a migration of its own",
+            "use text, with a CHECK (char_length(col) <= n) constraint if you need a limit")
+    elif kind == "bpchar":
+        ctx.report(
+            "MG354",
+            f"column {where} is char(n): values are padded with spaces to the length, so "
+            "comparisons, lengths and client code see text nobody wrote, and longer values "
+            "are rejected",
+            "use text (with a CHECK constraint on the length if the value is fixed-size)")
+
+
 def _column(table: str, column: Node, keys: set[str], ctx: Context) -> None:
     type_node = column.get("typeName") or {}
     kind = type_name(type_node)
     name = column.get("colname", "?")
     where = f"\"{table}\".\"{name}\""
-    if (kind == "varchar" and type_node.get("typmods")) or kind == "bpchar":
-        shown = "char(n)" if kind == "bpchar" else "varchar(n)"
-        ctx.report(
-            "MG350",
-            f"column {where} is {shown}: the length limit rejects longer values at insert "
-            "time, and raising it later is an ALTER COLUMN TYPE under an exclusive lock "
-            "(char(n) also pads with spaces)",
-            "use text, with a CHECK (char_length(col) <= n) constraint if you need a limit")
+    _text_types(where, type_node, ctx)
     if kind == "timestamp":
         ctx.report(
             "MG352",
@@ -57,6 +68,12 @@ def _column(table: str, column: Node, keys: set[str], ctx: Context) -> None:
             "(smallint) values, and widening it later rewrites the table and every table "
             "that references it",
             "use bigint for primary and foreign key columns")
+    elif kind in _SMALL_INTS:
+        ctx.report(
+            "MG355",
+            f"column {where} is {kind}: counters and amounts outgrow 2,147,483,647 (int) or "
+            "32,767 (smallint), and widening the column later rewrites the table",
+            "use bigint (the 4 bytes saved per row rarely matter)")
 
 
 def create_table(node: Node, ctx: Context) -> None:
@@ -75,11 +92,15 @@ def alter_table(node: Node, ctx: Context) -> None:
         definition = cmd.get("def") or {}
         if cmd.get("subtype") == "AT_AddColumn" and "ColumnDef" in definition:
             _column(table, definition["ColumnDef"], set(), ctx)
+        elif cmd.get("subtype") == "AT_AlterColumnType" and "ColumnDef" in definition:
+            column = definition["ColumnDef"]
+            _text_types(f"\"{table}\".\"{cmd.get('name')}\"", column.get("typeName") or {},
+                        ctx)
 
 
 #: Every code this family reports: with none of them enabled, the engine skips it.
 CODES = frozenset({
-    "MG350", "MG351", "MG352", "MG353",
+    "MG350", "MG351", "MG352", "MG353", "MG354", "MG355",
 })
 HANDLERS: dict[str, list[Callable[[Node, Context], None]]] = {
     "CreateStmt": [create_table],
