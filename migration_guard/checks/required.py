@@ -124,4 +124,9 @@ def judge(project: Project, changeset: ChangeSet, config: Config, *, prove: bool
         )
         for change in changed
     ]
-    return Outcome(CHECK, project.name, findings, notes)
+    # The fast rule would fail: let a generator judge it where there is one (a configured
+    # generate_check, the framework's own generator).
+    from migration_guard.checks.generate_check import judge as judge_by_generator
+
+    judged = judge_by_generator(project, changeset, findings)
+    return judged._replace(notes=notes + judged.notes)
