@@ -22,6 +22,7 @@ from migration_guard.config import (
     DEFAULT,
     EXCEPTION_KEYS,
     LINT_KEYS,
+    POSTGRES_KEYS,
     PROJECT_KEYS,
     TOP_KEYS,
     DatabaseConfig,
@@ -57,7 +58,9 @@ def test_config_template_as_shipped_is_the_zero_config() -> None:
     config = load_config(_reader(CONFIG_TEMPLATE.read_text()))
     assert config._replace(source=None, lint=()) == DEFAULT
     assert config.database == DatabaseConfig()
-    assert dict(config.lint) == {k: _normal(spec.default) for k, spec in LINT_KEYS.items()}
+    # lint.pg_version is postgres.version now: the template leaves it commented out
+    assert dict(config.lint) == {k: _normal(spec.default) for k, spec in LINT_KEYS.items()
+                                 if k != "pg_version"}
 
 
 def test_config_template_with_every_key_uncommented_loads() -> None:
@@ -76,6 +79,7 @@ def test_config_template_lists_every_key_of_the_config_schema() -> None:
     missing += _missing(PROJECT_KEYS, document["projects"][0], "projects[].")
     missing += _missing(EXCEPTION_KEYS, document["exceptions"][0], "exceptions[].")
     missing += _missing(DATABASE_KEYS, document["database"], "database.")
+    missing += _missing(POSTGRES_KEYS, document["postgres"], "postgres.")
     missing += _missing(LINT_KEYS, document["lint"], "lint.")
     assert missing == []
 
@@ -93,6 +97,7 @@ def test_config_template_values_are_the_defaults() -> None:
     wrong = _not_at_default(TOP_KEYS, document, "")
     wrong += _not_at_default(PROJECT_KEYS, example, "projects[].")
     wrong += _not_at_default(DATABASE_KEYS, document["database"], "database.")
+    wrong += _not_at_default(POSTGRES_KEYS, document["postgres"], "postgres.")
     wrong += _not_at_default(LINT_KEYS, document["lint"], "lint.")
     assert wrong == []
 

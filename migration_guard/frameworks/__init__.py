@@ -10,6 +10,9 @@ and Drizzle add their own graph and journal checks (``alembic``, ``drizzle``).
 
 from typing import NamedTuple
 
+#: Frameworks whose server-side setup the apply check can provide (``postgres.preset``).
+SERVER_PRESETS = ("supabase",)
+
 
 class Version(NamedTuple):
     """Where a migration sorts (``key``) and how its version reads (``text``)."""
