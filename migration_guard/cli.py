@@ -254,9 +254,11 @@ def run(argv: Sequence[str] | None, environ: dict[str, str]) -> int:
     if unknown:
         raise GuardError(f"check not available yet: {', '.join(unknown)}",
                          f"run any of: {', '.join(ALL_CHECKS)}")
-    outcomes = run_checks(names, changes, projects, config)
+    outcomes, failure = run_checks(names, changes, projects, config)
     render(outcomes, changes.summary, args.format, sys.stdout,
            summary_path=_summary_path(args, environ))
+    if failure is not None:
+        raise failure  # after the findings of the checks that ran: exit 2
     return exit_code(outcomes)
 
 

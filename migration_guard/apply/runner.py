@@ -17,6 +17,7 @@ from migration_guard.apply.sources import Unit
 from migration_guard.config import DatabaseConfig
 from migration_guard.db.base import Database, Server
 from migration_guard.db.execute import (
+    RunLimit,
     Session,
     apply_chunks,
     apply_sql,
@@ -28,10 +29,13 @@ from migration_guard.findings import Finding
 CHECK = "apply"
 
 
-def open_session(conninfo: str, database: DatabaseConfig) -> Session:
+def open_session(conninfo: str, database: DatabaseConfig,
+                 deadline: Deadline | None = None) -> Session:
     return Session(conninfo, statement_timeout_s=database.statement_timeout,
                    lock_timeout_s=database.lock_timeout,
-                   connect_timeout_s=database.connect_timeout)
+                   connect_timeout_s=database.connect_timeout,
+                   run_limit=None if deadline is None else RunLimit(deadline.seconds,
+                                                                    deadline.end))
 
 
 def run_timeout_finding(path: str, deadline: Deadline) -> Finding:
@@ -106,7 +110,7 @@ def build_template(server: Server, setup: Callable[[Database], list[Finding]]
 
 def apply_in(conninfo: str, units: list[Unit], framework: str, database: DatabaseConfig,
              deadline: Deadline) -> list[Finding]:
-    with open_session(conninfo, database) as session:
+    with open_session(conninfo, database, deadline) as session:
         return apply_units(session, units, framework, database, deadline)
 
 
@@ -129,7 +133,7 @@ def tables_named(units: list[Unit]) -> set[str] | None:
     for unit in units:
         try:
             tree = json.loads(parser.parse_sql_json(unit.text))
-        except parser.ParseError:
+        except (parser.ParseError, UnicodeError):
             return None
         _collect_relnames(tree, names)
     return names

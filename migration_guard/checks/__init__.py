@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 
 from migration_guard.changeset import ChangeSet
 from migration_guard.config import Config
+from migration_guard.errors import GuardError
 from migration_guard.findings import Outcome
 from migration_guard.projects import Project
 
@@ -34,11 +35,18 @@ def get(name: str) -> CheckFunction:
 
 def run_checks(
     names: Sequence[str], changeset: ChangeSet, projects: Sequence[Project], config: Config
-) -> list[Outcome]:
+) -> tuple[list[Outcome], GuardError | None]:
+    """Every outcome, and the first check that could not run: the others still run and
+    their findings are still reported (the caller exits 2 after rendering them)."""
     outcomes: list[Outcome] = []
+    failure: GuardError | None = None
     if len(projects) > 1 and set(names) & {"immutable", "linear", "required"}:
         changeset.prefetch_base([p.migrations for p in projects])
     for name in names:
         function = get(name)
-        outcomes.extend(function(project, changeset, config) for project in projects)
-    return outcomes
+        for project in projects:
+            try:
+                outcomes.append(function(project, changeset, config))
+            except GuardError as error:
+                failure = failure or error
+    return outcomes, failure

@@ -151,8 +151,10 @@ class UrlServer:
 
     def _require_createrole(self) -> None:
         row = self._admin().execute(
-            "SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user"
-        ).fetchone()
+            "SELECT rolsuper OR rolcreaterole, rolsuper OR rolcreatedb FROM pg_roles "
+            "WHERE rolname = current_user").fetchone()
+        if row is not None and not row[1]:
+            return  # creating the database fails first, and says so
         if row is None or not row[0]:
             raise GuardError(
                 redact_with(f"the role {self.user!r} of {self.url} cannot create the role the "
