@@ -253,16 +253,19 @@ def reachable_install(bindir: Bindir, run_as: RunAs | None, key: str,
                           and all(reachable_by(p, run_as) for p in _share_dirs(root))):
         return bindir
     target = shared / key
-    if not _has_server(target / "bin"):
-        _copy_install(root, target)
-    return bindir._replace(path=target / "bin")
+    inside = Path(root.parent.name) / root.name  # keeps relative RPATHs of a wheel working
+    if not _has_server(target / inside / "bin"):
+        _copy_install(root, target, inside)
+    return bindir._replace(path=target / inside / "bin")
 
 
 def _share_dirs(root: Path) -> list[Path]:
     return [p for p in (root / "share",) if p.exists()]
 
 
-def _copy_install(root: Path, target: Path) -> None:
+def _copy_install(root: Path, target: Path, inside: Path) -> None:
+    """Copy the installation to ``target/inside``, with the libraries a wheel vendors
+    beside its package (``<package>.libs``, found through ``$ORIGIN/../../../``)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     for directory in [target.parent, *target.parent.parents]:
         if directory == Path("/"):
@@ -272,12 +275,15 @@ def _copy_install(root: Path, target: Path) -> None:
             directory.chmod(stat.S_IMODE(mode) | 0o755)
     staging = target.with_name(f"tmp-{target.name}-{secrets.token_hex(4)}")
     try:
-        shutil.copytree(root, staging, symlinks=True,
+        shutil.copytree(root, staging / inside, symlinks=True,
                         ignore=shutil.ignore_patterns("include", "doc", "*.a"))
+        vendored = root.parent.parent / f"{root.parent.name}.libs"
+        if vendored.is_dir():
+            shutil.copytree(vendored, staging / vendored.name, symlinks=True)
         _open_up(staging)
         staging.rename(target)
     except OSError:
-        if not _has_server(target / "bin"):  # else a concurrent run published it
+        if not _has_server(target / inside / "bin"):  # else a concurrent run published it
             raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -336,6 +336,8 @@ def _run(session: Session, statements: list[Statement], *, path: str,
         if exc.sqlstate is None or session.conn.closed:
             raise _server_lost(exc, path, statements[0]) from None
         _rollback(session)
+        if session.expired:  # a diagnostic re-run would only wait again
+            return [_run_limit_finding(session, path, None, "")]
         located = _run_stepwise(session, statements, path=path, transactional=True,
                                 diagnose=True)
         return located or [_failure(exc, path, statements[0], session, position=False)]
@@ -383,13 +385,8 @@ def _failure(exc: psycopg.Error, path: str, statement: Statement, session: Sessi
     line = statement.line
     if position:
         line += _newlines_before(statement.text, diag.statement_position)
-    if exc.sqlstate == "57014" and session.expired and session.run_limit is not None:
-        return Finding(
-            "MG208", path, line,
-            f"stopped: the whole run exceeded its limit of {session.run_limit.seconds:g} s "
-            f"(client-side cancel): {_first_line(statement.text)}",
-            "make the migrations faster, or raise database.run_timeout in the config",
-            check="apply")
+    if exc.sqlstate == "57014" and session.expired:
+        return _run_limit_finding(session, path, line, _first_line(statement.text))
     if exc.sqlstate == "22021" and _has_raw_bytes(statement.text):
         line = statement.line + statement.text[:_first_raw_byte(statement.text)].count("\n")
     timeout = _timeout_kind(exc.sqlstate, primary)
@@ -407,6 +404,17 @@ def _failure(exc: psycopg.Error, path: str, statement: Statement, session: Sessi
         redact_url(f"migration failed to apply: {primary} [SQLSTATE {exc.sqlstate}]{details}"),
         redact_url(diag.message_hint or "fix the statement so that it applies on top of the "
                    "migrations before it"), check="apply")
+
+
+def _run_limit_finding(session: Session, path: str, line: int | None,
+                       statement: str) -> Finding:
+    limit = session.run_limit.seconds if session.run_limit is not None else 0.0
+    return Finding(
+        "MG208", path, line,
+        f"stopped: the whole run exceeded its limit of {limit:g} s (cancelled from the "
+        f"client side)" + (f": {statement}" if statement else ""),
+        "make the migrations faster, or raise database.run_timeout in the config",
+        check="apply")
 
 
 def _newlines_before(text: str, position: str | None) -> int:

@@ -256,6 +256,9 @@ class LocalServer:
         """
         self._wait()
         admin = self._admin()
+        # What a migration did to the server's settings stays out of the cache.
+        admin.execute(b"ALTER SYSTEM RESET ALL")
+        admin.execute(b"SELECT pg_reload_conf()")
         admin.execute(f'DROP DATABASE IF EXISTS "{SNAPSHOT_DB}" WITH (FORCE)'.encode())
         # A pooled engine left behind by user code (an env.py) would block the rename.
         admin.execute(
@@ -399,7 +402,12 @@ class LocalServer:
                 raise GuardError(f"the temporary PostgreSQL server exited at start "
                                  f"(code {self.process.returncode}): {self._log_tail()}")
             try:
-                return psycopg.connect(conninfo, autocommit=True, connect_timeout=2)
+                admin = psycopg.connect(conninfo, autocommit=True, connect_timeout=2)
+                # A session's own settings outrank the config files a migration may have
+                # changed with ALTER SYSTEM: our own statements must still run.
+                admin.execute(b"SET default_transaction_read_only = off; "
+                              b"SET statement_timeout = 0; SET lock_timeout = 0")
+                return admin
             except psycopg.OperationalError:
                 if time.monotonic() > deadline:
                     raise GuardError(
