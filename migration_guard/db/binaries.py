@@ -70,17 +70,27 @@ def _package_dirs(name: str) -> list[Path]:
     return [Path(location) for location in spec.submodule_search_locations]
 
 
-def machine_bindirs(major: int | None) -> list[Path]:
-    """PostgreSQL installed on the machine, the wanted major's directory first."""
-    found: list[Path] = []
-    if major is not None:
-        found.append(MACHINE_ROOT / str(major) / "bin")
-    found += [p for p in (_pg_config_bindir(), _path_bindir()) if p is not None]
-    with contextlib.suppress(OSError):
-        found += sorted((d / "bin" for d in MACHINE_ROOT.iterdir() if d.name.isdigit()),
-                        key=lambda p: -int(p.parent.name))
-    unique = dict.fromkeys(Path(os.path.realpath(p)) for p in found if _has_server(p))
-    return list(unique)
+def machine_bindirs(major: int | None) -> Iterator[Path]:
+    """PostgreSQL installed on the machine, the wanted major's directory first (lazily:
+    ``pg_config`` is run only when that directory does not do)."""
+    seen: set[Path] = set()
+
+    def candidates() -> Iterator[Path | None]:
+        if major is not None:
+            yield MACHINE_ROOT / str(major) / "bin"
+        yield _pg_config_bindir()
+        yield _path_bindir()
+        with contextlib.suppress(OSError):
+            yield from sorted((d / "bin" for d in MACHINE_ROOT.iterdir() if d.name.isdigit()),
+                              key=lambda p: -int(p.parent.name))
+
+    for candidate in candidates():
+        if candidate is None or not _has_server(candidate):
+            continue
+        real = Path(os.path.realpath(candidate))
+        if real not in seen:
+            seen.add(real)
+            yield real
 
 
 def _path_bindir() -> Path | None:
