@@ -78,11 +78,11 @@ def machine_bindirs(major: int | None) -> Iterator[Path]:
     def candidates() -> Iterator[Path | None]:
         if major is not None:
             yield MACHINE_ROOT / str(major) / "bin"
+        else:  # any major: the packaged ones need no program run to be found
+            yield from _packaged_bindirs()
         yield _pg_config_bindir()
         yield _path_bindir()
-        with contextlib.suppress(OSError):
-            yield from sorted((d / "bin" for d in MACHINE_ROOT.iterdir() if d.name.isdigit()),
-                              key=lambda p: -int(p.parent.name))
+        yield from _packaged_bindirs()
 
     for candidate in candidates():
         if candidate is None or not _has_server(candidate):
@@ -91,6 +91,15 @@ def machine_bindirs(major: int | None) -> Iterator[Path]:
         if real not in seen:
             seen.add(real)
             yield real
+
+
+def _packaged_bindirs() -> list[Path]:
+    """``/usr/lib/postgresql/<major>/bin``, the newest major first."""
+    try:
+        return sorted((d / "bin" for d in MACHINE_ROOT.iterdir() if d.name.isdigit()),
+                      key=lambda p: -int(p.parent.name))
+    except OSError:
+        return []
 
 
 def _path_bindir() -> Path | None:
