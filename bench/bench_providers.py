@@ -94,8 +94,29 @@ def bench_preset() -> None:
               f"median {figures['auto'] * 1000:6.1f} ms: +{extra:.1f} ms (target <= 50)")
 
 
+def bench_preset_in_process() -> None:
+    """The preset's own per-run work in a cached run (its schemas are in the snapshot):
+    the roles block the server's administrator runs, beside a bare ``SELECT 1``."""
+    from migration_guard.db.provider import open_server
+    from migration_guard.frameworks.supabase_preset import roles_sql
+
+    with tempfile.TemporaryDirectory() as cache, open_server(cache_dir=Path(cache)) as server:
+        server.run_admin_sql(roles_sql())
+        roles, floor = [], []
+        for _ in range(15):
+            started = time.perf_counter()
+            server.run_admin_sql(roles_sql())
+            roles.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            server.run_admin_sql("SELECT 1")
+            floor.append(time.perf_counter() - started)
+    print(f"preset roles block per run: median {statistics.median(roles) * 1000:.2f} ms "
+          f"(SELECT 1: {statistics.median(floor) * 1000:.2f} ms; target for the preset <= 50)")
+
+
 if __name__ == "__main__":
     print(f"providers in order (no major asked): "
           f"{[b.kind for b in installs(default_cache_dir(), Wants().major)]}")
     bench_provider_start_stop()
+    bench_preset_in_process()
     bench_preset()
