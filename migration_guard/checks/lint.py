@@ -25,7 +25,8 @@ def lint_options(project: Project, config: Config) -> LintOptions:
     """The config's lint section, overridden by the project's own; the server major is
     ``postgres.version`` (a project's own ``lint.pg_version`` still overrides it)."""
     own = dict(project.config.lint) if project.config is not None else {}
-    shared = {**dict(config.lint), "pg_version": config.pg_version or LintOptions.pg_version}
+    shared = {**dict(config.lint),
+              "pg_version": config.pg_version or LintOptions._field_defaults["pg_version"]}
     options = LintOptions()._replace(**{**shared, **own})
     try:
         enabled_codes(options)
