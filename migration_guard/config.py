@@ -162,6 +162,33 @@ DATABASE_KEYS: dict[str, Key] = {  # seconds, except sample_rows
     "cache": Key("bool", default=True),
 }
 
+URL_ROLES = ("contained", "full", "as-given")
+
+
+def _preset_name(value: Any) -> str | None:
+    from migration_guard.frameworks import SERVER_PRESETS
+
+    allowed = ("auto", "none", *SERVER_PRESETS)
+    return None if value in allowed else f"is not one of: {', '.join(allowed)}"
+
+
+def _stand_in(value: Any) -> str | None:
+    from migration_guard.frameworks.supabase_preset import PLATFORM_EXTENSIONS
+
+    return None if value in PLATFORM_EXTENSIONS else \
+        f"has no stand-in; stand-ins exist for: {', '.join(PLATFORM_EXTENSIONS)}"
+
+
+# The server the migrations run on: production's major (the lint uses it too) and how the
+# throwaway server may be set up.
+POSTGRES_KEYS: dict[str, Key] = {
+    "version": Key("int", default=None, check=_positive),
+    "strict": Key("bool", default=False),
+    "url_role": Key("enum", default="contained", allowed=URL_ROLES),
+    "preset": Key("str", default="auto", check=_preset_name),
+    "stand_ins": Key("strlist", default=(), check=_stand_in),
+}
+
 EXCEPTION_KEYS: dict[str, Key] = {
     "path": Key("str", check=_relative_path),
     "blob": Key("str", check=_blob_id),
@@ -174,6 +201,7 @@ TOP_KEYS: dict[str, Key] = {
     "projects": Key("list", children=PROJECT_KEYS),
     "exceptions": Key("list", default=(), children=EXCEPTION_KEYS),
     "database": Key("section", children=DATABASE_KEYS),
+    "postgres": Key("section", children=POSTGRES_KEYS),
     "lint": Key("section", children=LINT_KEYS),
     "linear": Key("section", children=LINEAR_KEYS),
     "fail_on": Key("enum", default="error", allowed=SEVERITIES),
@@ -229,6 +257,23 @@ class DatabaseConfig(NamedTuple):
     url: str | None = None  # never from the file: --database-url / the environment
 
 
+class PostgresConfig(NamedTuple):
+    """The ``postgres`` section: which server the migrations must run on.
+
+    ``version`` None: not configured (the lint assumes 15, apply takes the first provider).
+    ``url_role``: on a server URL, the migrations run as a role made for the run that owns
+    only the throwaway database (``contained``), as the URL's role on a server holding no
+    other database (``full``), or as the URL's role anywhere (``as-given``, opt-in).
+    ``preset``: the server-side setup of a framework (``auto``: the project's own).
+    """
+
+    version: int | None = None
+    strict: bool = False
+    url_role: str = "contained"
+    preset: str = "auto"
+    stand_ins: tuple[str, ...] = ()
+
+
 class Config(NamedTuple):
     source: str | None  # the file it came from, None for zero config
     base: str | None
@@ -240,6 +285,13 @@ class Config(NamedTuple):
     linear: tuple[tuple[str, Any], ...] = ()  # the top-level linear section, as given
     #: The lowest severity that makes a run exit 1 ("error", or "warning": any finding).
     fail_on: str = "error"
+    postgres: PostgresConfig = PostgresConfig()
+
+    @property
+    def pg_version(self) -> int | None:
+        """Production's major, as configured (``postgres.version``, else the older
+        top-level ``lint.pg_version``); None when neither is set."""
+        return self.postgres.version or dict(self.lint).get("pg_version")
 
 
 DEFAULT = Config(None, None, DEFAULT_CHECKS, None, ())
@@ -463,10 +515,31 @@ def _database(raw: dict[str, tuple[int, Any]]) -> DatabaseConfig:
     return DatabaseConfig(**{key: value for key, (_line, value) in raw.items()})
 
 
+def _postgres(raw: dict[str, tuple[int, Any]]) -> PostgresConfig:
+    values: dict[str, Any] = {key: tuple(value) if isinstance(value, list) else value
+                              for key, (_line, value) in raw.items()}
+    return PostgresConfig(**values)
+
+
+def _one_version(raw: dict[str, tuple[int, Any]], source: str) -> None:
+    """``postgres.version`` and the older ``lint.pg_version`` name one thing: both set to
+    different majors is a contradiction, not an override."""
+    postgres = raw["postgres"][1] if "postgres" in raw else {}
+    lint = raw["lint"][1] if "lint" in raw else {}
+    if "version" in postgres and "pg_version" in lint \
+            and postgres["version"][1] != lint["pg_version"][1]:
+        raise _fail(source, lint["pg_version"][0], "lint.pg_version",
+                    f"{lint['pg_version'][1]} contradicts postgres.version "
+                    f"{postgres['version'][1]} (line {postgres['version'][0]})",
+                    "remove lint.pg_version: postgres.version names production's major "
+                    "for the lint and the apply check alike")
+
+
 def parse_config(value: Value | None, source: str) -> Config:
     if value is None:
         return DEFAULT._replace(source=source)
     raw = _check_mapping("", TOP_KEYS, value, source)
+    _one_version(raw, source)
     projects = None
     if "projects" in raw:
         projects = tuple(_project(line, entry) for line, entry in raw["projects"][1])
@@ -489,6 +562,7 @@ def parse_config(value: Value | None, source: str) -> Config:
         lint=_lint(raw["lint"][1]) if "lint" in raw else (),
         linear=_lint(raw["linear"][1]) if "linear" in raw else (),
         fail_on=raw["fail_on"][1] if "fail_on" in raw else "error",
+        postgres=_postgres(raw["postgres"][1]) if "postgres" in raw else PostgresConfig(),
     )
 
 

@@ -29,8 +29,8 @@ def test_invalid_yaml(repo: Repo) -> None:
 def test_unknown_key(repo: Repo) -> None:
     assert error_lines(repo, "base: main\nproject:\n  - framework: sql\n") == [
         "migration-guard: error: .migration-guard.yaml:2: project: unknown key",
-        "  hint: allowed keys here: base, checks, projects, exceptions, database, lint, linear, "
-        "fail_on",
+        "  hint: allowed keys here: base, checks, projects, exceptions, database, postgres, lint, "
+        "linear, fail_on",
     ]
 
 
@@ -192,4 +192,22 @@ def test_linear_strict_must_be_a_boolean(repo: Repo) -> None:
         "migration-guard: error: .migration-guard.yaml:2: linear.strict: expected a boolean, "
         "got a string",
         "  hint: set linear.strict to a boolean",
+    ]
+
+
+def test_postgres_version_and_lint_pg_version_must_agree(repo: Repo) -> None:
+    assert error_lines(repo, "postgres:\n  version: 15\nlint:\n  pg_version: 16\n") == [
+        "migration-guard: error: .migration-guard.yaml:4: lint.pg_version: 16 contradicts "
+        "postgres.version 15 (line 2)",
+        "  hint: remove lint.pg_version: postgres.version names production's major for the "
+        "lint and the apply check alike",
+    ]
+
+
+def test_unknown_stand_in_is_refused(repo: Repo) -> None:
+    assert error_lines(repo, "postgres:\n  stand_ins: [pg_foo]\n") == [
+        "migration-guard: error: .migration-guard.yaml:2: postgres.stand_ins: 'pg_foo' has no "
+        "stand-in; stand-ins exist for: pg_cron, pg_net, http, wrappers, pg_graphql, pgsodium, "
+        "supabase_vault, pgjwt",
+        "  hint: correct postgres.stand_ins",
     ]

@@ -167,3 +167,14 @@ def test_project_lint_setting_overrides_the_same_top_level_key(repo: Repo) -> No
     result = repo.mg("lint")
     assert result.code == 1, result.err
     assert lint_codes(result.out) == [f"{SUPA}/20240105000000_t.sql:2:1 MG301"]
+
+
+def test_postgres_version_is_the_lints_server_major(repo: Repo) -> None:
+    setup(repo, BY_NAME["sql"])
+    repo.write("db/migrations/006_b.sql", "alter table a add column b int default 0;\n")
+    repo.add()
+    before = lint_codes(repo.mg("lint").out)
+    assert "db/migrations/006_b.sql:1:1 MG305" not in before
+    repo.write(".migration-guard.yaml", "postgres:\n  version: 10\n")
+    repo.add()
+    assert "db/migrations/006_b.sql:1:1 MG305" in lint_codes(repo.mg("lint").out)

@@ -23,6 +23,7 @@ from migration_guard.config import (
     EXCEPTION_KEYS,
     LINEAR_KEYS,
     LINT_KEYS,
+    POSTGRES_KEYS,
     PROJECT_KEYS,
     TOP_KEYS,
     DatabaseConfig,
@@ -60,7 +61,9 @@ def test_config_template_as_shipped_is_the_zero_config() -> None:
     config = load_config(_reader(CONFIG_TEMPLATE.read_text()))
     assert config._replace(source=None, lint=(), linear=()) == DEFAULT
     assert config.database == DatabaseConfig()
-    assert dict(config.lint) == {k: _normal(spec.default) for k, spec in LINT_KEYS.items()}
+    # lint.pg_version is postgres.version now: the template leaves it commented out
+    assert dict(config.lint) == {k: _normal(spec.default) for k, spec in LINT_KEYS.items()
+                                 if k != "pg_version"}
     assert dict(config.linear) == {k: spec.default for k, spec in LINEAR_KEYS.items()}
 
 
@@ -80,6 +83,7 @@ def test_config_template_lists_every_key_of_the_config_schema() -> None:
     missing += _missing(PROJECT_KEYS, document["projects"][0], "projects[].")
     missing += _missing(EXCEPTION_KEYS, document["exceptions"][0], "exceptions[].")
     missing += _missing(DATABASE_KEYS, document["database"], "database.")
+    missing += _missing(POSTGRES_KEYS, document["postgres"], "postgres.")
     missing += _missing(LINT_KEYS, document["lint"], "lint.")
     missing += _missing(LINEAR_KEYS, document["linear"], "linear.")
     assert missing == []
@@ -98,6 +102,7 @@ def test_config_template_values_are_the_defaults() -> None:
     wrong = _not_at_default(TOP_KEYS, document, "")
     wrong += _not_at_default(PROJECT_KEYS, example, "projects[].")
     wrong += _not_at_default(DATABASE_KEYS, document["database"], "database.")
+    wrong += _not_at_default(POSTGRES_KEYS, document["postgres"], "postgres.")
     wrong += _not_at_default(LINT_KEYS, document["lint"], "lint.")
     wrong += _not_at_default(LINEAR_KEYS, document["linear"], "linear.")
     assert wrong == []

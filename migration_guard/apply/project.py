@@ -15,9 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from migration_guard.apply import alembic_plan
+from migration_guard.apply.server_needs import platform_hint
 from migration_guard.apply.settings import Deadline, Settings
 from migration_guard.apply.sources import fingerprint
+from migration_guard.db.base import Wants
 from migration_guard.db.provider import default_cache_dir, open_server
+from migration_guard.errors import GuardError
 from migration_guard.findings import Finding, Note, Outcome
 from migration_guard.git.changeset import ChangeSet
 from migration_guard.projects import Project
@@ -34,6 +37,9 @@ def run_apply(project: Project, changeset: ChangeSet, settings: Settings, *,
     deadline = Deadline(settings.database.run_timeout)
     cache_root = cache_dir or default_cache_dir()
     tracer: Tracer | None = None  # for Alembic, made once the plan names the new revisions
+    wants = Wants(major=settings.postgres.version, strict=settings.postgres.strict,
+                  url_role=settings.postgres.url_role)
+    extension_hint = ""
     if project.fw.python:
         key = alembic_plan.cache_key(project, changeset, settings)
     else:
@@ -44,12 +50,15 @@ def run_apply(project: Project, changeset: ChangeSet, settings: Settings, *,
             if sql_plan.prefix else None
         every = {u.path for u in [*sql_plan.prefix, *sql_plan.rest]}
         tracer = _tracer(settings, [u.path for u in sql_plan.new], every.__contains__)
+        wants = sql_plan.wants
+        extension_hint = platform_hint(wants, sql_plan.preset)
     database = settings.database
-    with _fewer_collections(), \
+    with _fewer_collections(), _hinted(extension_hint), \
             open_server(database_url=database.url, cache_dir=cache_root,
                         snapshot_key=key if database.cache else None,
                         connect_timeout_s=database.connect_timeout,
-                        start_timeout_s=database.start_timeout, background=True) as server:
+                        start_timeout_s=database.start_timeout, background=True,
+                        wants=wants) as server:
         if project.fw.python:
             # The server boots meanwhile: importing alembic and SQLAlchemy, planning and
             # importing the revision files overlap it.
@@ -64,6 +73,11 @@ def run_apply(project: Project, changeset: ChangeSet, settings: Settings, *,
         else:
             findings, notes = sql_project.run_sql_project(project, server, sql_plan, settings,
                                                          deadline, tracer=tracer)
+            if not findings:
+                notes += [Note(project.migrations, text)
+                          for text in sql_project.preset_notes(sql_plan)]
+        notes = [Note(project.migrations, f"server: {server.description}; {server.mode}"),
+                 *(Note(project.migrations, text) for text in server.notes), *notes]
     return _outcome(project, findings, notes, tracer)
 
 
@@ -74,6 +88,17 @@ def _tracer(settings: Settings, new: list[str],
     from migration_guard.apply.trace import tracer_for
 
     return tracer_for(settings, new, is_migration)
+
+
+@contextlib.contextmanager
+def _hinted(hint: str) -> Iterator[None]:
+    """A server missing a platform-only extension: say the platform's ways to get it."""
+    try:
+        yield
+    except GuardError as error:
+        if hint and "extension" in error.message:
+            raise GuardError(error.message, hint) from None
+        raise
 
 
 @contextlib.contextmanager

@@ -18,6 +18,7 @@ from migration_guard.config import DatabaseConfig
 from migration_guard.db.base import Database, Server
 from migration_guard.db.execute import (
     Chunk,
+    RunLimit,
     Session,
     StatementObserver,
     apply_chunks,
@@ -31,10 +32,13 @@ from migration_guard.frameworks import Framework, Section
 CHECK = "apply"
 
 
-def open_session(conninfo: str, database: DatabaseConfig) -> Session:
+def open_session(conninfo: str, database: DatabaseConfig,
+                 deadline: Deadline | None = None) -> Session:
     return Session(conninfo, statement_timeout_s=database.statement_timeout,
                    lock_timeout_s=database.lock_timeout,
-                   connect_timeout_s=database.connect_timeout)
+                   connect_timeout_s=database.connect_timeout,
+                   run_limit=None if deadline is None else RunLimit(deadline.seconds,
+                                                                    deadline.end))
 
 
 def run_timeout_finding(path: str, deadline: Deadline) -> Finding:
@@ -142,7 +146,7 @@ def apply_in(conninfo: str, units: list[Unit], framework: Framework | None,
              database: DatabaseConfig, deadline: Deadline,
              observer: StatementObserver | None = None, *,
              one_transaction: bool = False) -> list[Finding]:
-    with open_session(conninfo, database) as session:
+    with open_session(conninfo, database, deadline) as session:
         return apply_units(session, units, framework, database, deadline, observer,
                            one_transaction=one_transaction)
 
@@ -176,7 +180,7 @@ def tables_named(units: list[Unit]) -> set[str] | None:
     for unit in units:
         try:
             tree = json.loads(parser.parse_sql_json(unit.text))
-        except parser.ParseError:
+        except (parser.ParseError, UnicodeError):
             return None
         _collect_relnames(tree, names)
     return names

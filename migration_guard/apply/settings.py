@@ -5,21 +5,30 @@ from __future__ import annotations
 import time
 from typing import Any, NamedTuple
 
-from migration_guard.config import Config, DatabaseConfig, ProjectConfig, default_project_config
+from migration_guard.config import (
+    Config,
+    DatabaseConfig,
+    PostgresConfig,
+    ProjectConfig,
+    default_project_config,
+)
 from migration_guard.projects import Project
 
 
 class Settings(NamedTuple):
     """What one project's apply run is told: its config entry (the apply options are read
-    from it; a detected project gets every key at its default) and the database section."""
+    from it; a detected project gets every key at its default), the database section and
+    the server's (``postgres.version`` filled from the older ``lint.pg_version``)."""
 
     options: ProjectConfig
     database: DatabaseConfig = DatabaseConfig()
     lint: tuple[tuple[str, Any], ...] = ()  # the top-level lint section (the trace lints)
+    postgres: PostgresConfig = PostgresConfig()
 
 
 def settings_for(config: Config, project: Project) -> Settings:
-    return Settings(project.config or default_project_config(), config.database, config.lint)
+    return Settings(project.config or default_project_config(), config.database, config.lint,
+                    config.postgres._replace(version=config.pg_version))
 
 
 class Deadline:

@@ -27,7 +27,9 @@ class Unit(NamedTuple):
 
 
 def decode(data: bytes) -> str:
-    return data.decode("utf-8-sig", errors="replace")
+    """The file's text; bytes that are not UTF-8 are kept (as surrogates) so that the
+    server sees them as they are and refuses them, as it would from ``psql``."""
+    return data.decode("utf-8-sig", errors="surrogateescape")
 
 
 def _excluded(project: Project, path: str) -> bool:
@@ -81,6 +83,7 @@ def fingerprint(*parts: Iterable[Unit] | str) -> str:
             digest.update(part.encode() + b"\0")
             continue
         for unit in part:
-            digest.update(unit.path.encode() + b"\0" + unit.text.encode() + b"\1")
+            digest.update(unit.path.encode() + b"\0"
+                          + unit.text.encode("utf-8", "surrogateescape") + b"\1")
         digest.update(b"\2")
     return digest.hexdigest()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from migration_guard.config import Config
+from migration_guard.errors import GuardError
 from migration_guard.findings import Note, Outcome
 from migration_guard.git.changeset import ChangeSet
 from migration_guard.projects import Project
@@ -35,10 +36,13 @@ def get(name: str) -> CheckFunction:
 def run_checks(
     names: Sequence[str], changeset: ChangeSet, projects: Sequence[Project], config: Config,
     *, prove: bool = False,
-) -> list[Outcome]:
-    """``prove``: ``required`` judges model changes on a database where the file rule alone
+) -> tuple[list[Outcome], GuardError | None]:
+    """Every outcome, and the first check that could not run: the others still run and
+    their findings are still reported (the caller exits 2 after rendering them).
+    ``prove``: ``required`` judges model changes on a database where the file rule alone
     would fail (``required --prove``, or when ``apply`` runs too: a database is at hand)."""
     outcomes: list[Outcome] = []
+    failure: GuardError | None = None
     if len(projects) > 1 and set(names) & {"immutable", "linear", "required"}:
         changeset.prefetch_base([p.migrations for p in projects])
     for name in names:
@@ -50,8 +54,12 @@ def run_checks(
             from migration_guard.checks.required import check_proven
 
             function = check_proven
-        outcomes.extend(function(project, changeset, config) for project in present)
-    return _with_detection_notes(outcomes, projects)
+        for project in present:
+            try:
+                outcomes.append(function(project, changeset, config))
+            except GuardError as error:
+                failure = failure or error
+    return _with_detection_notes(outcomes, projects), failure
 
 
 def _with_detection_notes(outcomes: list[Outcome], projects: Sequence[Project]

@@ -21,9 +21,12 @@ CHECK = "lint"
 
 
 def lint_options(project: Project, config: Config) -> LintOptions:
-    """The config's lint section, overridden by the project's own."""
+    """The config's lint section, overridden by the project's own; the server major is
+    ``postgres.version`` (a project's own ``lint.pg_version`` still overrides it)."""
     own = dict(project.config.lint) if project.config is not None else {}
-    options = LintOptions()._replace(**{**dict(config.lint), **own})
+    shared = {**dict(config.lint),
+              "pg_version": config.pg_version or LintOptions._field_defaults["pg_version"]}
+    options = LintOptions()._replace(**{**shared, **own})
     try:
         enabled_codes(options)
         severities(options)

@@ -9,7 +9,8 @@ checkout: the index is the commit). JSON shape, one line::
                   "pg_version": ... | null}]}
 
 ``root`` is the directory the framework's own commands run in (``.`` for the repository
-root); ``pg_version`` is the lint's ``pg_version`` when the config sets it, else null.
+root); ``pg_version`` is the configured major (``postgres.version``, a lint
+``pg_version``), else null.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def _listed(project: Project, index: Snapshot, config: Config) -> Listed:
     settings = dict(config.lint)
     if project.config is not None:
         settings.update(project.config.lint)
-    version = settings.get("pg_version")
+    version = settings.get("pg_version", config.pg_version)
     return Listed(project, schema, origin, version if isinstance(version, int) else None)
 
 

@@ -205,8 +205,8 @@ def run_in(scope: Scope, names: Sequence[str], args: argparse.Namespace,
 
     config = scope.config._replace(
         database=scope.config.database._replace(url=server_url(args, environ)))
-    outcomes = run_named(names, scope.changes, scope.projects, config,
-                         prove=getattr(args, "prove", False))
+    outcomes, failure = run_named(names, scope.changes, scope.projects, config,
+                                  prove=getattr(args, "prove", False))
     fail_on = scope.config.fail_on
     render(outcomes, scope.header, args.format, out,
            summary_path=summary_path(args, environ),
@@ -214,6 +214,8 @@ def run_in(scope: Scope, names: Sequence[str], args: argparse.Namespace,
     for fmt, path in getattr(args, "report_file", ()):
         _write_report(outcomes, scope.header, fmt,
                       os.path.join(os.path.abspath(args.directory), path), fail_on)
+    if failure is not None:
+        raise failure  # after the findings of the checks that ran: exit 2
     return exit_code(outcomes, fail_on)
 
 

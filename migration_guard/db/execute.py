@@ -8,8 +8,10 @@ reported at its own line (pglast slices are character offsets into the text).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import threading
 import time
 from collections.abc import Iterable
 from typing import Any, NamedTuple, Protocol
@@ -36,6 +38,13 @@ _NON_TX_NODES = frozenset({
     "DropTableSpaceStmt", "CreateSubscriptionStmt", "DropSubscriptionStmt",
     "AlterSubscriptionStmt", "TransactionStmt",
 })
+
+
+class RunLimit(NamedTuple):
+    """The whole run's limit: its length and its end (``time.monotonic()``)."""
+
+    seconds: float
+    end: float
 
 
 class Statement(NamedTuple):
@@ -87,11 +96,29 @@ class Session:
 
     def __init__(self, conninfo: str, *, statement_timeout_s: float = DEFAULT_STATEMENT_TIMEOUT_S,
                  lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
-                 connect_timeout_s: float = 10.0) -> None:
+                 connect_timeout_s: float = 10.0, run_limit: RunLimit | None = None) -> None:
         self.conn = connect(conninfo, connect_timeout_s=connect_timeout_s)
         self.timeouts: tuple[float, float] = (0.0, 0.0)
         self.version = self.conn.info.server_version
         self.set_timeouts(statement_timeout_s, lock_timeout_s)
+        self.run_limit = run_limit
+        self.expired = False
+        self._watchdog: threading.Timer | None = None
+        if run_limit is not None:
+            self._arm(run_limit)
+
+    def _arm(self, run_limit: RunLimit) -> None:
+        """Cancel whatever runs when the whole-run limit passes: a migration may lift
+        ``statement_timeout`` itself (``SET statement_timeout = 0``)."""
+        self._watchdog = threading.Timer(max(0.0, run_limit.end - time.monotonic()),
+                                         self._expire)
+        self._watchdog.daemon = True
+        self._watchdog.start()
+
+    def _expire(self) -> None:
+        self.expired = True
+        with contextlib.suppress(psycopg.Error):
+            self.conn.cancel_safe()
 
     def set_timeouts(self, statement_timeout_s: float, lock_timeout_s: float) -> None:
         if (statement_timeout_s, lock_timeout_s) == self.timeouts:
@@ -104,6 +131,8 @@ class Session:
         self.timeouts = (statement_timeout_s, lock_timeout_s)
 
     def close(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         self.conn.close()
 
     def __enter__(self) -> Session:
@@ -213,6 +242,8 @@ def split_statements(sql_text: str, start_line: int = 1) -> tuple[list[Statement
     When pglast cannot parse the text (a newer or older server's syntax), its scanner still
     splits it and the server gets the final word on the syntax.
     """
+    if _has_raw_bytes(sql_text):  # not UTF-8: the server is to see it whole, as it is
+        return [Statement(sql_text, start_line)], None
     try:
         slices = parser.split(sql_text, with_parser=True, only_slices=True)
     except parser.ParseError:
@@ -221,6 +252,24 @@ def split_statements(sql_text: str, start_line: int = 1) -> tuple[list[Statement
             return [], _meta_finding(sql_text, meta, start_line)
         slices = _scanner_split(sql_text)
     return _with_lines(sql_text, slices, start_line), None
+
+
+def _has_raw_bytes(text: str) -> bool:
+    """Whether ``text`` carries bytes that were not UTF-8 (kept as surrogates)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _first_raw_byte(text: str) -> int:
+    return next(i for i, char in enumerate(text) if "\udc80" <= char <= "\udcff")
+
+
+def _wire(text: str) -> bytes:
+    """The bytes to send: the file's own, including any that are not UTF-8."""
+    return text.encode("utf-8", "surrogateescape")
 
 
 def _scanner_split(sql_text: str) -> tuple[slice, ...]:
@@ -287,7 +336,7 @@ def runs_in_transaction(sql_text: str, statements: list[Statement], *,
     for statement in statements:
         try:
             parsed = json.loads(parser.parse_sql_json(statement.text))
-        except parser.ParseError:
+        except (parser.ParseError, UnicodeError):
             continue
         for raw in parsed.get("stmts", []):
             if _refuses_transaction(raw.get("stmt", {}), server_version):
@@ -337,11 +386,13 @@ def _run(session: Session, statements: list[Statement], *, path: str,
         return _run_stepwise(session, statements, path=path, transactional=False)
     batch = "BEGIN;\n" + ";\n".join(s.text for s in statements) + ";\nCOMMIT"
     try:
-        session.conn.execute(batch.encode())
+        session.conn.execute(_wire(batch))
     except psycopg.Error as exc:
         if exc.sqlstate is None or session.conn.closed:
             raise _server_lost(exc, path, statements[0]) from None
         _rollback(session)
+        if session.expired:  # a diagnostic re-run would only wait again
+            return [_run_limit_finding(session, path, None, "")]
         located = _run_stepwise(session, statements, path=path, transactional=True,
                                 diagnose=True)
         return located or [_failure(exc, path, statements[0], session, position=False)]
@@ -356,7 +407,7 @@ def _run_stepwise(session: Session, statements: list[Statement], *, path: str,
         if transactional:
             conn.execute(b"BEGIN")
         for current in statements:
-            conn.execute(current.text.encode())
+            conn.execute(_wire(current.text))
         if transactional:
             conn.execute(b"ROLLBACK" if diagnose else b"COMMIT")
     except psycopg.Error as exc:
@@ -450,6 +501,10 @@ def _failure(exc: psycopg.Error, path: str, statement: Statement, session: Sessi
     line = statement.line
     if position:
         line += _newlines_before(statement.text, diag.statement_position)
+    if exc.sqlstate == "57014" and session.expired:
+        return _run_limit_finding(session, path, line, _first_line(statement.text))
+    if exc.sqlstate == "22021" and _has_raw_bytes(statement.text):
+        line = statement.line + statement.text[:_first_raw_byte(statement.text)].count("\n")
     timeout = _timeout_kind(exc.sqlstate, primary)
     if timeout is not None:
         limit = session.timeouts[0] if timeout == "statement_timeout" else session.timeouts[1]
@@ -465,6 +520,17 @@ def _failure(exc: psycopg.Error, path: str, statement: Statement, session: Sessi
         redact_url(f"migration failed to apply: {primary} [SQLSTATE {exc.sqlstate}]{details}"),
         redact_url(diag.message_hint or "fix the statement so that it applies on top of the "
                    "migrations before it"), check="apply")
+
+
+def _run_limit_finding(session: Session, path: str, line: int | None,
+                       statement: str) -> Finding:
+    limit = session.run_limit.seconds if session.run_limit is not None else 0.0
+    return Finding(
+        "MG208", path, line,
+        f"stopped: the whole run exceeded its limit of {limit:g} s (cancelled from the "
+        f"client side)" + (f": {statement}" if statement else ""),
+        "make the migrations faster, or raise database.run_timeout in the config",
+        check="apply")
 
 
 def _newlines_before(text: str, position: str | None) -> int:

@@ -26,7 +26,14 @@ import psycopg
 
 from migration_guard.db import tempdirs
 from migration_guard.db.base import Database
-from migration_guard.db.binaries import Bindir, ChildSetup, RunAs, child_env, chown_tree
+from migration_guard.db.binaries import (
+    Bindir,
+    ChildSetup,
+    RunAs,
+    build_key,
+    child_env,
+    chown_tree,
+)
 from migration_guard.errors import GuardError
 
 RUN_PREFIX = "mg-"
@@ -58,7 +65,13 @@ def default_run_parent() -> Path:
 
 
 class LocalServer:
-    """One private server; use :func:`migration_guard.db.provider.open_server` to get one."""
+    """One private server; use :func:`migration_guard.db.provider.open_server` to get one.
+
+    The migrations run as its superuser: the cluster is ours alone and thrown away, and
+    what they change outside their database (``ALTER SYSTEM``) never reaches the cache.
+    """
+
+    mode = "full privileges (a private server of its own)"
 
     def __init__(self, bindir: Bindir, *, cache_dir: Path, run_as: RunAs | None,
                  snapshot_key: str | None = None, run_parent: Path | None = None,
@@ -70,7 +83,7 @@ class LocalServer:
         self.run_parent = run_parent or default_run_parent()
         self.start_timeout_s = start_timeout_s
         self.owner = tempdirs.current_owner(secrets.token_hex(8))
-        self.build_key: str | None = _build_key(bindir.path)
+        self.build_key: str | None = build_key(bindir.path)
         self.snapshot_key = snapshot_key
         self._snapshot_template: str | None = None
         self.version = 0
@@ -78,6 +91,7 @@ class LocalServer:
         self.process: subprocess.Popen[bytes] | None = None
         self.admin: psycopg.Connection[tuple[object, ...]] | None = None
         self.pending_drops: list[Database] = []
+        self.notes: list[str] = []
         self._spare: Database | None = None  # a clone of the snapshot made while booting
         self._keeper: threading.Thread | None = None
         self._ready = threading.Event()
@@ -126,6 +140,23 @@ class LocalServer:
         self._snapshot_template = value
 
     def _boot(self) -> None:
+        """Start the server; a failure of the machine (permissions, a missing program, a
+        full disk) is a GuardError of one line, never a traceback."""
+        try:
+            self._boot_steps()
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise GuardError(
+                f"cannot start the temporary PostgreSQL server from {self.bindir}: "
+                f"{type(exc).__name__}: {exc}",
+                hint="see `migration-guard apply --help` for the servers it can use; as "
+                     "root, the server runs as the user migration-guard and must reach "
+                     "its binaries") from None
+
+    @property
+    def description(self) -> str:
+        return f"PostgreSQL {version_text(self.version)} ({self.kind}: {self.bindir})"
+
+    def _boot_steps(self) -> None:
         tempdirs.reap_stale_dirs(self.run_parent, RUN_PREFIX)
         tempdirs.reap_stale_dirs(self.cache_dir, CACHE_TMP_PREFIX)
         self.run_dir = tempdirs.make_owned_dir(self.run_parent, RUN_PREFIX, self.owner)
@@ -195,6 +226,10 @@ class LocalServer:
         self._admin().execute(sql.encode())
         return Database(name, self._conninfo(name))
 
+    def run_admin_sql(self, sql: str) -> None:
+        self._wait()
+        self._admin().execute(sql.encode())
+
     def drop_database(self, database: Database) -> None:
         """Drop ``database``, or, while few are pending, leave it to go with the data
         directory at stop (dropping a large database costs as much as creating it)."""
@@ -221,6 +256,9 @@ class LocalServer:
         """
         self._wait()
         admin = self._admin()
+        # What a migration did to the server's settings stays out of the cache.
+        admin.execute(b"ALTER SYSTEM RESET ALL")
+        admin.execute(b"SELECT pg_reload_conf()")
         admin.execute(f'DROP DATABASE IF EXISTS "{SNAPSHOT_DB}" WITH (FORCE)'.encode())
         # A pooled engine left behind by user code (an env.py) would block the rename.
         admin.execute(
@@ -299,7 +337,9 @@ class LocalServer:
             packed = staging / target.name
             subprocess.run(["tar", "-c", "--numeric-owner", "-f", str(packed), "-C",
                             str(source), "--exclude=./postmaster.pid",
-                            "--exclude=./postmaster.opts", "."],
+                            "--exclude=./postmaster.opts",
+                            # ALTER SYSTEM by a migration stays in the run that made it
+                            "--exclude=./postgresql.auto.conf", "."],
                            capture_output=True, timeout=300, check=True)
             packed.rename(target)
             os.utime(target)  # eviction goes by publish time
@@ -324,8 +364,9 @@ class LocalServer:
                                 preexec_fn=ChildSetup(self.run_as), env=child_env(),
                                 cwd=str(datadir.parent), check=False)
         if result.returncode != 0:
+            lines = [line for line in result.stderr.splitlines() if line.strip()]
             raise GuardError(
-                f"initdb failed (exit {result.returncode}): {result.stderr.strip()[-2000:]}",
+                f"initdb failed (exit {result.returncode}): {' | '.join(lines[-3:])}",
                 hint=f"run `{' '.join(args)}` by hand to see why",
             )
 
@@ -361,7 +402,12 @@ class LocalServer:
                 raise GuardError(f"the temporary PostgreSQL server exited at start "
                                  f"(code {self.process.returncode}): {self._log_tail()}")
             try:
-                return psycopg.connect(conninfo, autocommit=True, connect_timeout=2)
+                admin = psycopg.connect(conninfo, autocommit=True, connect_timeout=2)
+                # A session's own settings outrank the config files a migration may have
+                # changed with ALTER SYSTEM: our own statements must still run.
+                admin.execute(b"SET default_transaction_read_only = off; "
+                              b"SET statement_timeout = 0; SET lock_timeout = 0")
+                return admin
             except psycopg.OperationalError:
                 if time.monotonic() > deadline:
                     raise GuardError(
@@ -370,11 +416,13 @@ class LocalServer:
                 time.sleep(0.003)
 
     def _log_tail(self) -> str:
+        """The server log's last lines, as one line."""
         assert self.run_dir is not None
         try:
-            return (self.run_dir / "postgres.log").read_text(errors="replace")[-2000:].strip()
+            text = (self.run_dir / "postgres.log").read_text(errors="replace")[-2000:]
         except OSError:
             return "(no server log)"
+        return " | ".join(line.strip() for line in text.splitlines()[-3:] if line.strip())
 
     def _stop_process(self, *, discard: bool = False) -> None:
         """Fast shutdown (SIGINT), or immediate (SIGQUIT) when the data is thrown away;
@@ -391,12 +439,11 @@ class LocalServer:
                 return
 
 
-def _build_key(bindir: Path) -> str:
-    """Identify the server build: path, size and mtime of ``postgres`` (no exec needed)."""
-    binary = bindir / "postgres"
-    st = binary.stat()
-    ident = f"{os.path.realpath(binary)}\0{st.st_size}\0{st.st_mtime_ns}"
-    return hashlib.sha256(ident.encode()).hexdigest()[:16]
+def version_text(version: int) -> str:
+    """``150020`` as ``15.20`` (``90624`` as ``9.6.24``)."""
+    if version >= 100000:
+        return f"{version // 10000}.{version % 10000}"
+    return f"{version // 10000}.{version // 100 % 100}.{version % 100}"
 
 
 def _mtime(path: Path) -> float:

@@ -9,6 +9,16 @@ table), pid and the pid's start time, and a random part. A run killed with SIGKI
 drop its databases; the next run on the same machine drops every database whose marker
 names this process table and an owner that is no longer alive. Markers from other
 machines, containers or older versions are never touched: their owner cannot be checked.
+
+Containment (``postgres.url_role``): by default the migrations run as a role made for the
+run (``mg_run_<random>``, LOGIN with a random password, no SUPERUSER, CREATEDB, CREATEROLE,
+REPLICATION or BYPASSRLS, member of nothing) that owns only the throwaway databases; so
+``DROP DATABASE`` of another database, ``ALTER SYSTEM`` and ``COPY ... TO PROGRAM`` fail
+inside the run. Extensions the server does not mark trusted are created by the URL's role
+before handing over (a migration's ``CREATE EXTENSION IF NOT EXISTS`` then passes; a plain
+``CREATE EXTENSION`` of one fails as "already exists"). ``full`` runs them as the URL's
+role, only on a server that holds no database but ``postgres``, the templates and ours
+(a CI service container); ``as-given`` does so on any server, by explicit opt-in.
 """
 
 from __future__ import annotations
@@ -29,6 +39,8 @@ from migration_guard.db.redact import redact_with
 from migration_guard.errors import GuardError
 
 MARKER_PREFIX = "migration-guard:"
+RUN_ROLE_PREFIX = "mg_run_"
+SERVER_DATABASES = ("postgres", "template0", "template1")
 
 
 class Marker(NamedTuple):
@@ -93,8 +105,14 @@ class UrlServer:
     kind = "url"
     build_key: str | None = None
 
-    def __init__(self, url: str, *, connect_timeout_s: float = 10.0) -> None:
+    def __init__(self, url: str, *, connect_timeout_s: float = 10.0,
+                 url_role: str = "contained", extensions: frozenset[str] = frozenset()) -> None:
         self.url = url
+        self.url_role = url_role
+        self.wanted_extensions = extensions
+        self.extensions: frozenset[str] = frozenset()  # what the server offers
+        self.notes: list[str] = []
+        self.run_role: tuple[str, str] | None = None  # name, password
         self.connect_timeout_s = connect_timeout_s
         self.marker = own_marker()
         self.token = self.marker.render()
@@ -109,6 +127,57 @@ class UrlServer:
         self.version = self.admin.info.server_version
         self.user = self.admin.info.user
         self.reap_stale_databases()
+        self.extensions = frozenset(str(row[0]) for row in self.admin.execute(
+            "SELECT name FROM pg_available_extensions").fetchall())
+        if self.url_role == "contained":
+            self._require_createrole()
+        elif self.url_role == "full":
+            self._require_empty_server()
+
+    @property
+    def description(self) -> str:
+        from migration_guard.db.local import version_text
+
+        return redact_with(f"PostgreSQL {version_text(self.version)} (server URL: {self.url})",
+                           self.url)
+
+    @property
+    def mode(self) -> str:
+        if self.url_role == "contained":
+            return "contained: the migrations run as a role owning only the throwaway database"
+        if self.url_role == "full":
+            return (f"full privileges as {self.user!r} (the server holds no other database)")
+        return f"not contained: the migrations run as {self.user!r} (postgres.url_role: as-given)"
+
+    def _require_createrole(self) -> None:
+        row = self._admin().execute(
+            "SELECT rolsuper OR rolcreaterole, rolsuper OR rolcreatedb FROM pg_roles "
+            "WHERE rolname = current_user").fetchone()
+        if row is not None and not row[1]:
+            return  # creating the database fails first, and says so
+        if row is None or not row[0]:
+            raise GuardError(
+                redact_with(f"the role {self.user!r} of {self.url} cannot create the role the "
+                            "migrations run as (it lacks CREATEROLE): run as "
+                            f"{self.user!r} they could reach every database on that server",
+                            self.url),
+                hint=f'grant it: ALTER ROLE "{self.user}" CREATEROLE; or, for a server that '
+                     "holds nothing else, set postgres.url_role: as-given in the config")
+
+    def _require_empty_server(self) -> None:
+        rows = self._admin().execute(
+            "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database "
+            "ORDER BY datname").fetchall()
+        others = [str(name) for name, comment in rows if name not in SERVER_DATABASES
+                  and parse_marker(comment if isinstance(comment, str) else None) is None]
+        if others:
+            raise GuardError(
+                redact_with(f"postgres.url_role is full, but {self.url} holds other databases "
+                            f"({', '.join(others[:5])}{', ...' if len(others) > 5 else ''}): "
+                            "full privileges are only given on a server that holds nothing "
+                            "else", self.url),
+                hint="use a fresh server (a CI service container), or set postgres.url_role: "
+                     "contained")
 
     def reap_stale_databases(self) -> list[str]:
         """Drop the databases left by runs of this machine that died (SIGKILL, power
@@ -134,6 +203,11 @@ class UrlServer:
         for database in reversed(self.created):
             with contextlib.suppress(psycopg.Error):
                 self.drop_database(database)
+        if self.run_role is not None:
+            with contextlib.suppress(psycopg.Error):
+                self.admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(
+                    sql.Identifier(self.run_role[0])))
+            self.run_role = None
         with contextlib.suppress(psycopg.Error):
             self.admin.close()
         self.admin = None
@@ -151,11 +225,67 @@ class UrlServer:
         except psycopg.Error as exc:
             raise GuardError(redact_with(f"cannot create a throwaway database on "
                                          f"{self.url}: {exc}", self.url)) from None
-        database = Database(name, make_conninfo(self.url, name))
-        self.created.append(database)
+        self.created.append(Database(name, make_conninfo(self.url, name)))
         admin.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(
             sql.Identifier(name), sql.Literal(MARKER_PREFIX + self.token)))
+        database = Database(name, self._hand_over(name))
+        self.created[-1] = database
         return database
+
+    def admin_conninfo(self, database: Database) -> str:
+        """The URL's own role on ``database`` (for setting it up before handing over)."""
+        return make_conninfo(self.url, database.name)
+
+    def _hand_over(self, name: str) -> str:
+        """The conninfo the migrations get: the run's contained role, owner of ``name``
+        (with the non-trusted extensions they create already there), or the URL's own."""
+        if self.url_role != "contained":
+            return make_conninfo(self.url, name)
+        role, password = self._run_role()
+        self._admin().execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
+            sql.Identifier(name), sql.Identifier(role)))
+        self._precreate_untrusted(name)
+        try:
+            return psycopg.conninfo.make_conninfo(self.url, dbname=name, user=role,
+                                                  password=password)
+        except psycopg.Error as exc:
+            raise GuardError(redact_with(f"invalid database URL {self.url}: {exc}",
+                                         self.url)) from None
+
+    def _run_role(self) -> tuple[str, str]:
+        if self.run_role is None:
+            admin = self._admin()
+            role = RUN_ROLE_PREFIX + secrets.token_hex(6)
+            password = secrets.token_urlsafe(24)
+            admin.execute(sql.SQL(
+                "CREATE ROLE {} LOGIN PASSWORD {} NOSUPERUSER NOCREATEDB NOCREATEROLE "
+                "NOREPLICATION NOBYPASSRLS").format(sql.Identifier(role), sql.Literal(password)))
+            self.run_role = (role, password)
+            # A non-superuser may give a database to a role only when it may SET ROLE to it.
+            with contextlib.suppress(psycopg.Error):
+                admin.execute(sql.SQL("GRANT {} TO CURRENT_USER").format(sql.Identifier(role)))
+        return self.run_role
+
+    def _precreate_untrusted(self, name: str) -> None:
+        if not self.wanted_extensions:
+            return
+        with connect(make_conninfo(self.url, name),
+                     connect_timeout_s=self.connect_timeout_s) as conn:
+            trusted = {str(row[0]) for row in conn.execute(
+                "SELECT DISTINCT name FROM pg_available_extension_versions WHERE trusted"
+            ).fetchall()} if self.version >= 130000 else set()
+            for extension in sorted(self.wanted_extensions - trusted):
+                conn.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {} CASCADE").format(
+                    sql.Identifier(extension)))
+
+    def run_admin_sql(self, sql_text: str) -> None:
+        try:
+            self._admin().execute(sql_text.encode())
+        except psycopg.Error as exc:
+            raise GuardError(
+                redact_with(f"cannot set up the server at {self.url} as {self.user!r}: {exc}",
+                            self.url),
+                hint="the preset creates roles: the URL's role needs CREATEROLE") from None
 
     def drop_database(self, database: Database) -> None:
         """Drop ``database`` if, and only if, it carries our marker."""
@@ -179,7 +309,8 @@ class UrlServer:
         """The template database itself, for a caller that needs no further clones of it."""
         if template == self.snapshot_template:
             self.snapshot_template = None
-        return Database(template, make_conninfo(self.url, template))
+        mine = [d for d in self.created if d.name == template]
+        return mine[0] if mine else Database(template, make_conninfo(self.url, template))
 
     def save_snapshot(self, database: Database) -> str:
         """Make ``database`` the template for this run (not persisted across runs); it is

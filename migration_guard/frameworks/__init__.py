@@ -30,6 +30,9 @@ Reader = Callable[[str], bytes | None]
 NAMES = ("alembic", "drizzle", "prisma", "supabase", "flyway", "golang-migrate", "dbmate",
          "sql")
 
+#: Frameworks whose server-side setup the apply check can provide (``postgres.preset``).
+SERVER_PRESETS = ("supabase",)
+
 
 class Version(NamedTuple):
     """Where a migration sorts (``key``) and how its version reads (``text``)."""

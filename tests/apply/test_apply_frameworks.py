@@ -138,7 +138,7 @@ def test_prelude_and_seed_run_around_the_migrations(apply_repo: Repo) -> None:
     result = apply_repo.mg("apply")
     assert result.code == 1, result.out + result.err
     assert result.lines[1].startswith(
-        'db/seed.sql:2: MG201 migration failed to apply: relation "missing" does not exist')
+        'db/seed.sql:2: MG201 seed failed to apply: relation "missing" does not exist')
 
 
 def test_whole_run_limit_is_a_failure(apply_repo: Repo) -> None:

@@ -16,6 +16,7 @@ from migration_guard.db import tempdirs
 from migration_guard.db.base import Server
 from migration_guard.db.local import LocalServer
 from migration_guard.db.provider import open_server
+from migration_guard.errors import GuardError
 
 REPO = Path(__file__).resolve().parents[2]
 HOLD_SERVER = """
@@ -122,9 +123,12 @@ def test_server_booted_in_the_background_goes_with_its_run(cache_dir: Path, sig:
 def test_background_boot_failure_is_raised_at_first_use(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("")
-    with pytest.raises(OSError), \
+    with pytest.raises(GuardError) as raised, \
             open_server(cache_dir=blocker / "cache", background=True) as server:
         server.create_database()
+    assert raised.value.message.startswith("cannot start the temporary PostgreSQL server from ")
+    assert raised.value.message.endswith(f"NotADirectoryError: [Errno 20] Not a directory: "
+                                         f"'{blocker / 'cache'}'")
 
 
 def test_sigkilled_run_loses_its_server_and_the_next_run_reaps_its_dir(cache_dir: Path) -> None:

@@ -163,3 +163,50 @@ def test_a_dead_owner_on_this_machine_is_stale_and_a_reused_pid_too() -> None:
     assert is_stale(mine._replace(pid=2**22 + 1), mine)
     assert parse_marker(MARKER_PREFIX + mine.render()) == mine
     assert parse_marker(f"{MARKER_PREFIX}1234:abcdef") is None  # an older marker: left alone
+
+
+@pytest.fixture
+def other_database(local_url: str) -> Iterator[str]:
+    name = f"mg_test_other_{secrets.token_hex(4)}"
+    with psycopg.connect(local_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    yield name
+    with psycopg.connect(local_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+
+
+def test_contained_role_cannot_drop_another_database_or_alter_the_system(
+        local_url: str, other_database: str) -> None:
+    from migration_guard.db.execute import Session, apply_sql
+
+    with open_server(database_url=local_url) as server:
+        database = server.create_database()
+        role = psycopg.conninfo.conninfo_to_dict(database.conninfo)["user"]
+        assert str(role).startswith("mg_run_")
+        with Session(database.conninfo) as session:
+            dropped = apply_sql(session, f'DROP DATABASE "{other_database}";', path="m.sql")
+            altered = apply_sql(session, "ALTER SYSTEM SET work_mem = '1GB';", path="m.sql")
+            program = apply_sql(session, "COPY (SELECT 1) TO PROGRAM 'true';", path="m.sql")
+            created = apply_sql(session, "CREATE TABLE t (id int); CREATE EXTENSION pgcrypto;",
+                                path="m.sql")
+        assert [f.code for f in dropped + altered + program] == ["MG201"] * 3
+        assert "must be owner of database" in dropped[0].message
+        assert created == []
+        assert server.mode == ("contained: the migrations run as a role owning only the "
+                               "throwaway database")
+    assert database_exists(local_url, other_database)
+    with psycopg.connect(local_url) as conn:
+        leftover = conn.execute("SELECT count(*) FROM pg_roles WHERE rolname = %s",
+                                [role]).fetchone()
+    assert leftover == (0,)
+
+
+def test_full_privileges_are_refused_on_a_server_holding_other_databases(
+        local_url: str, other_database: str) -> None:
+    from migration_guard.db.base import Wants
+
+    with pytest.raises(GuardError) as raised, \
+            open_server(database_url=local_url, wants=Wants(url_role="full")):
+        pass
+    assert "postgres.url_role is full, but" in raised.value.message
+    assert other_database in raised.value.message
