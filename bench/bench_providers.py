@@ -20,7 +20,7 @@ from pathlib import Path
 from migration_guard.db.base import Wants
 from migration_guard.db.binaries import installs, service_account
 from migration_guard.db.local import LocalServer
-from migration_guard.db.provider import default_cache_dir
+from migration_guard.db.tempdirs import default_cache_dir
 
 MIGRATION = """\
 create extension if not exists "uuid-ossp";

@@ -23,9 +23,10 @@ from migration_guard.apply.sources import migration_paths, read_listed, read_uni
 from migration_guard.config import Config
 from migration_guard.db import catalog
 from migration_guard.db.base import Database, Server
-from migration_guard.db.provider import default_cache_dir, open_server
+from migration_guard.db.provider import open_server
 from migration_guard.db.redact import redact_url
 from migration_guard.db.remote import connect
+from migration_guard.db.tempdirs import default_cache_dir
 from migration_guard.errors import GuardError
 from migration_guard.findings import Finding, Outcome
 from migration_guard.frameworks.alembic import Revision, build_graph, parse_revision

@@ -19,7 +19,8 @@ from migration_guard.apply.server_needs import platform_hint
 from migration_guard.apply.settings import Deadline, Settings
 from migration_guard.apply.sources import fingerprint
 from migration_guard.db.base import Wants
-from migration_guard.db.provider import default_cache_dir, open_server
+from migration_guard.db.provider import open_server
+from migration_guard.db.tempdirs import default_cache_dir
 from migration_guard.errors import GuardError
 from migration_guard.findings import Finding, Note, Outcome
 from migration_guard.git.changeset import ChangeSet

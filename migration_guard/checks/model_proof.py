@@ -37,7 +37,8 @@ from migration_guard.apply.settings import Deadline, settings_for
 from migration_guard.config import Config
 from migration_guard.db import catalog
 from migration_guard.db.base import Database, Server
-from migration_guard.db.provider import default_cache_dir, open_server
+from migration_guard.db.provider import open_server
+from migration_guard.db.tempdirs import default_cache_dir
 from migration_guard.errors import GuardError
 from migration_guard.findings import Finding, Note
 from migration_guard.git.changeset import ChangeSet, Snapshot

@@ -68,3 +68,10 @@ class Server(Protocol):
         cache under the key the server was opened with); return the template's name. The
         database is the caller's no more: it may be renamed, and is dropped at stop."""
         ...
+
+
+def version_text(version: int) -> str:
+    """``150020`` as ``15.20`` (``90624`` as ``9.6.24``)."""
+    if version >= 100000:
+        return f"{version // 10000}.{version % 10000}"
+    return f"{version // 10000}.{version // 100 % 100}.{version % 100}"

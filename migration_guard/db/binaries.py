@@ -167,7 +167,7 @@ def installs(cache_dir: Path, major: int | None) -> Iterator[Bindir]:
 
 def find_bindir() -> Bindir | None:
     """The first installation of any major (the cache location is the default one)."""
-    from migration_guard.db.provider import default_cache_dir
+    from migration_guard.db.tempdirs import default_cache_dir
 
     return next(installs(default_cache_dir(), None), None)
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import psycopg
 
 from migration_guard.db import tempdirs
-from migration_guard.db.base import Database
+from migration_guard.db.base import Database, version_text
 from migration_guard.db.binaries import (
     Bindir,
     ChildSetup,
@@ -437,13 +437,6 @@ class LocalServer:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(wait_s)
                 return
-
-
-def version_text(version: int) -> str:
-    """``150020`` as ``15.20`` (``90624`` as ``9.6.24``)."""
-    if version >= 100000:
-        return f"{version // 10000}.{version % 10000}"
-    return f"{version // 10000}.{version // 100 % 100}.{version % 100}"
 
 
 def _mtime(path: Path) -> float:

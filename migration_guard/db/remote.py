@@ -136,7 +136,7 @@ class UrlServer:
 
     @property
     def description(self) -> str:
-        from migration_guard.db.local import version_text
+        from migration_guard.db.base import version_text
 
         return redact_with(f"PostgreSQL {version_text(self.version)} (server URL: {self.url})",
                            self.url)

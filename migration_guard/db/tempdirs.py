@@ -167,3 +167,13 @@ def process_stat_state(pid: int) -> str | None:
         return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
     except OSError:
         return None
+
+
+def default_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/migration-guard``, else ``~/.cache/migration-guard``.
+
+    (The one place this package reads the environment: the cache location is the
+    platform's convention, not configuration.)
+    """
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "migration-guard"

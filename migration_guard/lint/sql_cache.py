@@ -24,7 +24,7 @@ _VERSION = re.compile(r"""^__version__\s*(?::\s*str\s*)?=\s*["']([^"']+)["']""",
 
 
 def default_directory() -> Path:
-    """Beside the database cache of :func:`migration_guard.db.provider.default_cache_dir`
+    """Beside the database cache of :func:`migration_guard.db.tempdirs.default_cache_dir`
     (not imported: that module loads the database stack)."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "migration-guard" / "lint-sql"
