@@ -66,7 +66,7 @@ def _env_name(value: Any) -> str | None:
         "must be an environment variable name (letters, digits, _)"
 
 
-ROUNDTRIP_MODES = ("off", "new", "all")
+ROUNDTRIP_MODES = ("off", "new", "all", "downgrades")
 
 
 def _regex(value: Any) -> str | None:

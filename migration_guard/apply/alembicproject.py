@@ -1,8 +1,9 @@
 """The apply check for Alembic projects: from empty, upgrade path, round trips, drift.
 
 The plan (:mod:`migration_guard.apply.alembic_plan`) says which revisions are new and what
-the base's heads are; alembic itself then runs in process on the exported files, with
-one ScriptDirectory for the whole run. The state "base heads applied" is a template cached
+the base's heads are; alembic itself then runs on the exported files in one child process
+(:mod:`migration_guard.apply.alembic_child`, which the run's limit can end), with one
+ScriptDirectory for the whole run. The state "base heads applied" is a template cached
 under a hash of the base revisions, ``alembic.ini``, ``env.py`` and the prelude; the
 server restores it while the plan is made and the revision files are imported.
 """
@@ -11,12 +12,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic.config import Config as AlembicConfig
-
 from migration_guard.apply import bytecode, catalog
+from migration_guard.apply.alembic_child import AlembicChild
 from migration_guard.apply.alembic_plan import AlembicPlan, names_in_strings
-from migration_guard.apply.alembic_run import Workspace, sqlalchemy_url
+from migration_guard.apply.alembic_run import Handover
 from migration_guard.apply.drift import alembic_drift, schema_of
+from migration_guard.apply.driver import project_driver
 from migration_guard.apply.roundtrip import roundtrip_all, roundtrip_new
 from migration_guard.apply.runner import apply_in, build_template, throwaway
 from migration_guard.apply.settings import Deadline, Settings
@@ -31,7 +32,7 @@ from migration_guard.projects import Project
 class AlembicRun:
     """One apply run of one Alembic project on one server."""
 
-    def __init__(self, ws: Workspace, server: Server, work: AlembicPlan, settings: Settings,
+    def __init__(self, ws: AlembicChild, server: Server, work: AlembicPlan, settings: Settings,
                  deadline: Deadline, *, cache_root: Path | None = None) -> None:
         self.ws = ws
         self.cache_root = cache_root
@@ -41,12 +42,12 @@ class AlembicRun:
         self.deadline = deadline
         self.notes: list[Note] = []
 
-    def config(self, db: Database) -> AlembicConfig:
+    def config(self, db: Database) -> Handover:
         database = self.settings.database
-        return self.ws.config(sqlalchemy_url(
+        return self.ws.config(
             db.conninfo, statement_timeout_s=self.deadline.statement_timeout(
                 database.statement_timeout),
-            lock_timeout_s=database.lock_timeout))
+            lock_timeout_s=database.lock_timeout)
 
     def sql(self, db: Database, units: list[Unit]) -> list[Finding]:
         return apply_in(db.conninfo, units, "sql", self.settings.database, self.deadline)
@@ -90,9 +91,12 @@ class AlembicRun:
             found, self.notes = roundtrip_new(self.ws, cfg, db.conninfo, self.work.new)
         empty = schema_of(db.conninfo) if roundtrip == "all" and not template else None
         found = found or self.ws.upgrade(cfg, "heads")
-        if not found and roundtrip == "all":
-            found = roundtrip_all(self.ws, cfg, db.conninfo, empty or self._empty_schema(),
-                                  self.ws.project.migrations)
+        if not found and roundtrip in ("all", "downgrades"):
+            found, notes = roundtrip_all(
+                self.ws, cfg, db.conninfo,
+                (empty or self._empty_schema()) if roundtrip == "all" else None,
+                self.ws.project.migrations)
+            self.notes += notes
         return found or self.sql(db, self.work.seed)
 
     def _empty_schema(self) -> catalog.Snapshot:
@@ -106,8 +110,9 @@ def run_alembic_project(project: Project, changeset: ChangeSet, server: Server,
                         cache_root: Path | None = None) -> tuple[list[Finding], list[Note]]:
     """``cache_root``: where compiled revision files and models' schemas are kept."""
     bytecode_cache = bytecode.cache_dir_for(cache_root) if cache_root else None
-    with Workspace(project, changeset.candidate, env_var=settings.options.database_url_env,
-                   bytecode_cache=bytecode_cache) as ws:
-        ws.preload()  # before the first use of the server, which may still be booting
+    driver = project_driver(project, changeset.candidate)
+    # The child imports the revision files while the server may still be booting.
+    with AlembicChild(project, changeset.candidate, env_var=settings.options.database_url_env,
+                      deadline=deadline, driver=driver, bytecode_cache=bytecode_cache) as ws:
         runner = AlembicRun(ws, server, work, settings, deadline, cache_root=cache_root)
         return runner.run(), runner.notes

@@ -1,0 +1,274 @@
+"""Alembic in a child process, so that the whole-run limit can end it.
+
+A revision's Python may never return (a loop, a sleep, a lock taken in Python): in this
+process nothing could stop it short of the user's patience. So the run's one
+:class:`~migration_guard.apply.alembic_run.Workspace` lives in a child forked once per
+run (the libraries are already imported: forking costs milliseconds), and every alembic
+command is one request over a pipe, answered with findings. The parent waits for an
+answer no longer than the run has left; then it asks the child to stop (SIGTERM raises
+in the Python being run, so the finding names the revision line that was running), and
+kills it after a short grace. The parent then drops the throwaway databases and stops
+the server as after any other finding.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import traceback
+from multiprocessing.connection import Connection
+from types import FrameType
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import sql
+
+from migration_guard.apply import catalog
+from migration_guard.apply.alembic_models import Models, ModelsInfo
+from migration_guard.apply.alembic_run import DEFAULT_DRIVER, Handover, Workspace, handover
+from migration_guard.apply.runner import run_timeout_finding
+from migration_guard.apply.settings import Deadline
+from migration_guard.changeset import Snapshot
+from migration_guard.errors import GuardError
+from migration_guard.findings import Finding
+from migration_guard.projects import Project
+
+GRACE_S = 2.0  # how long a child asked to stop may take to say where it was
+T = TypeVar("T")
+
+
+class RunLimitReached(Exception):
+    """Raised in the child when the parent's whole-run limit is up."""
+
+    def __str__(self) -> str:
+        return "the whole run's time limit was reached here"
+
+
+class _Ended(Exception):
+    """The child is gone: every later request is answered by this finding."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.message)
+        self.finding = finding
+
+
+class AlembicChild:
+    """The parent's side: each method is one alembic command run by the child."""
+
+    def __init__(self, project: Project, snapshot: Snapshot, *, env_var: str,
+                 deadline: Deadline, driver: str = DEFAULT_DRIVER,
+                 bytecode_cache: Any = None) -> None:
+        self.project = project
+        self.deadline = deadline
+        self.driver = driver
+        self._ended: Finding | None = None
+        self.ws = Workspace(project, snapshot, env_var=env_var, bytecode_cache=bytecode_cache)
+        try:
+            context = multiprocessing.get_context("fork")
+            self._conn, child_conn = context.Pipe()
+            self._process = context.Process(target=_serve, args=(self.ws, child_conn, driver),
+                                            name="migration-guard-alembic", daemon=True)
+            self._process.start()
+            child_conn.close()
+        except BaseException:
+            self.ws.close()
+            raise
+
+    def __enter__(self) -> AlembicChild:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._process.is_alive() and self._ended is None:
+            with contextlib.suppress(OSError, ValueError):
+                self._conn.send(None)
+            self._process.join(GRACE_S)
+        self._kill()
+        self._conn.close()
+        self.ws.close()
+
+    def config(self, conninfo: str, *, statement_timeout_s: float,
+               lock_timeout_s: float) -> Handover:
+        return handover(conninfo, statement_timeout_s=statement_timeout_s,
+                        lock_timeout_s=lock_timeout_s, driver=self.driver)
+
+    # -- commands ------------------------------------------------------------------------
+
+    def upgrade(self, target: Handover, revision: str, *, code: str = "MG201",
+                doing: str = "upgrade") -> list[Finding]:
+        return self._findings("upgrade", target, revision, code, doing)
+
+    def downgrade(self, target: Handover, revision: str, *, doing: str) -> list[Finding]:
+        return self._findings("downgrade", target, revision, doing)
+
+    def models(self, target: Handover) -> tuple[ModelsInfo, list[Finding]]:
+        try:
+            info, failures = self._call("models", target)
+        except _Ended as ended:
+            return ModelsInfo(False, None), [ended.finding]
+        return info, failures
+
+    def create_all(self, url: str) -> list[Finding]:
+        return self._findings("create_all", url)
+
+    def autogenerate(self, target: Handover) -> tuple[list[str], list[Finding]]:
+        try:
+            described, failures = self._call("autogenerate", target)
+        except _Ended as ended:
+            return [], [ended.finding]
+        return described, failures
+
+    def narrow(self, expected: catalog.Snapshot, actual: catalog.Snapshot
+               ) -> tuple[catalog.Snapshot, catalog.Snapshot, list[Finding]]:
+        try:
+            narrowed_expected, narrowed_actual = self._call("narrow", expected, actual)
+        except _Ended as ended:
+            return {}, {}, [ended.finding]
+        return narrowed_expected, narrowed_actual, []
+
+    # -- the pipe --------------------------------------------------------------------------
+
+    def _findings(self, op: str, *args: Any) -> list[Finding]:
+        try:
+            found: list[Finding] = self._call(op, *args)
+        except _Ended as ended:
+            return [ended.finding]
+        return found
+
+    def _call(self, op: str, *args: Any) -> Any:
+        if self._ended is not None:
+            raise _Ended(self._ended)
+        try:
+            self._conn.send((op, args))
+        except (OSError, ValueError):
+            raise self._lost() from None
+        if not self._conn.poll(max(0.0, self.deadline.left())):
+            raise _Ended(self._stop())
+        return self._answer()
+
+    def _answer(self) -> Any:
+        try:
+            status, value = self._conn.recv()
+        except (EOFError, OSError):
+            raise self._lost() from None
+        if status == "ok":
+            return value
+        if status == "guard":
+            raise GuardError(*value)
+        raise GuardError(f"alembic's process failed: {value}",
+                         "report this with the traceback above")
+
+    def _lost(self) -> GuardError:
+        self._process.join(GRACE_S)
+        code = self._process.exitcode
+        self._ended = run_timeout_finding(self.project.migrations, self.deadline)
+        return GuardError(f"alembic's process ended unexpectedly (exit code {code}) while "
+                          f"running {self.project.alembic_ini}",
+                          "a revision or env.py ended the process (os._exit, a crash): run "
+                          "`alembic upgrade heads` locally to see it")
+
+    def _stop(self) -> Finding:
+        """The limit is up: where the child was, then the child gone."""
+        at = run_timeout_finding(self.project.migrations, self.deadline)
+        with contextlib.suppress(OSError):
+            os.kill(self._process.pid or 0, signal.SIGTERM)
+        with contextlib.suppress(EOFError, OSError, GuardError):
+            if self._conn.poll(GRACE_S):
+                answer = self._answer()
+                blamed = [f for f in answer if isinstance(f, Finding)] \
+                    if isinstance(answer, list) else []
+                if blamed and RunLimitReached.__name__ in blamed[0].message:
+                    at = at._replace(path=blamed[0].path, line=blamed[0].line)
+        self._kill()
+        self._ended = at
+        return at
+
+    def _kill(self) -> None:
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+
+
+def _serve(ws: Workspace, conn: Connection, driver: str) -> None:
+    """The child: preload the revision files, then answer requests until told to end."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it ends us
+    signal.signal(signal.SIGTERM, _raise_limit)
+    side = _ChildSide(ws, driver)
+    with contextlib.suppress(RunLimitReached):
+        ws.preload()
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError, RunLimitReached):
+            return
+        if request is None:
+            return
+        op, args = request
+        try:
+            answer: tuple[str, Any] = ("ok", getattr(side, op)(*args))
+        except GuardError as exc:
+            answer = ("guard", (exc.message, exc.hint))
+        except RunLimitReached:
+            answer = ("ok", [])
+        except BaseException as exc:  # a bug of ours: told to the parent, which exits 2
+            answer = ("crash", "".join(traceback.format_exception(exc)).strip())
+        try:
+            conn.send(answer)
+        except (OSError, ValueError, RunLimitReached):
+            return
+
+
+def _raise_limit(signum: int, frame: FrameType | None) -> None:
+    raise RunLimitReached
+
+
+class _ChildSide:
+    """The child's end: the Workspace's commands and env.py's models, by name."""
+
+    def __init__(self, ws: Workspace, driver: str) -> None:
+        self.ws = ws
+        self.driver = driver
+        self.models_of = Models()
+
+    def _config(self, target: Handover) -> Any:
+        if self.driver != DEFAULT_DRIVER:
+            _set_database_timeouts(target)
+        return self.ws.config(target)
+
+    def upgrade(self, target: Handover, revision: str, code: str,
+                doing: str) -> list[Finding]:
+        return self.ws.upgrade(self._config(target), revision, code=code, doing=doing)
+
+    def downgrade(self, target: Handover, revision: str, doing: str) -> list[Finding]:
+        return self.ws.downgrade(self._config(target), revision, doing=doing)
+
+    def models(self, target: Handover) -> tuple[ModelsInfo, list[Finding]]:
+        return self.models_of.capture(self.ws, self._config(target))
+
+    def create_all(self, url: str) -> list[Finding]:
+        try:
+            self.models_of.create_all(url)
+        except Exception as exc:  # the models' own DDL (or an event hook) failed
+            return [self.ws.finding(exc, code="MG206", doing="creating the models' schema")]
+        return []
+
+    def autogenerate(self, target: Handover) -> tuple[list[str], list[Finding]]:
+        return self.models_of.autogenerate(self.ws, self._config(target))
+
+    def narrow(self, expected: catalog.Snapshot,
+               actual: catalog.Snapshot) -> tuple[catalog.Snapshot, catalog.Snapshot]:
+        return self.models_of.narrow(expected, actual)
+
+
+def _set_database_timeouts(target: Handover) -> None:
+    """The session bounds for drivers that read no ``PGOPTIONS`` (asyncpg): set on the
+    throwaway database itself, so that every session opened on it starts with them."""
+    dbname = psycopg.conninfo.conninfo_to_dict(target.conninfo).get("dbname")
+    with psycopg.connect(target.conninfo, autocommit=True) as conn:
+        for setting, value in target.timeouts:
+            conn.execute(sql.SQL("ALTER DATABASE {} SET {} = {}").format(
+                sql.Identifier(str(dbname)), sql.Identifier(setting), sql.Literal(value)))
