@@ -229,9 +229,21 @@ def describe_diff(diff: tuple[Any, ...]) -> str:
         table, column = diff[2], diff[3]
         old, new = diff[5], diff[6]
         aspect = kind.removeprefix("modify_")
-        return (f"column '{table}.{column}' {aspect} is {new!s} in {MODELS} but {old!s} in "
-                f"{MIGRATED}")
+        return (f"column '{table}.{column}' {aspect} is {_value(new)} in {MODELS} but "
+                f"{_value(old)} in {MIGRATED}")
     return f"{MODELS} and {MIGRATED} differ: {diff!r}"[:500]
+
+
+def _value(value: Any) -> str:
+    """A compared value as written: a server default's SQL text, not its object."""
+    if isinstance(value, sa.DefaultClause):
+        value = value.arg
+    if isinstance(value, sa.TextClause):
+        return value.text
+    if isinstance(value, sa.ClauseElement):
+        return str(value.compile(dialect=sa.engine.make_url("postgresql+psycopg://")
+                                 .get_dialect()()))
+    return str(value)
 
 
 def _presence(kind: str, what: str) -> str:

@@ -33,9 +33,16 @@ def project_driver(project: Project, snapshot: Snapshot) -> str:
     if not pinned:
         return DEFAULT_DRIVER
     driver = pinned[0]
-    if importlib.util.find_spec(driver) is None:
+    if not _installed(driver):
         raise GuardError(f"project {project.name} runs on the {driver} driver "
                          f"(postgresql+{driver}), which is not installed",
                          f"install it where migration-guard runs (pip install {driver}), "
                          "e.g. in the hook's additional_dependencies")
     return driver
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a broken install is no install
+        return False
