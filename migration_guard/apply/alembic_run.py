@@ -1,4 +1,4 @@
-"""Alembic in process, on files exported from the snapshot into a private directory.
+"""Alembic on files exported from the snapshot into a private directory.
 
 The project's files (``alembic.ini``, the script directory, the Python modules ``env.py``
 imports) are written to a temporary directory, never the working tree. One
@@ -75,6 +75,10 @@ _CONNINFO_ENV = {
     "sslmode": "PGSSLMODE", "sslrootcert": "PGSSLROOTCERT", "sslcert": "PGSSLCERT",
     "sslkey": "PGSSLKEY", "sslcrl": "PGSSLCRL", "connect_timeout": "PGCONNECT_TIMEOUT",
     "application_name": "PGAPPNAME", "target_session_attrs": "PGTARGETSESSIONATTRS",
+    "service": "PGSERVICE", "gssencmode": "PGGSSENCMODE", "channel_binding": "PGCHANNELBINDING",
+    "require_auth": "PGREQUIREAUTH", "sslnegotiation": "PGSSLNEGOTIATION",
+    "sslcompression": "PGSSLCOMPRESSION", "krbsrvname": "PGKRBSRVNAME",
+    "load_balance_hosts": "PGLOADBALANCEHOSTS",
 }
 # What may stand in a URL as written: nothing there needs quoting.
 _URL_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
@@ -114,12 +118,17 @@ def handover(conninfo: str, *, statement_timeout_s: float, lock_timeout_s: float
         in_url += host + (f":{port}" if port.isdigit() else "")
     env = tuple(sorted((_CONNINFO_ENV[k], v) for k, v in params.items()
                        if k in _CONNINFO_ENV))
-    unknown = sorted(set(params) - set(_CONNINFO_ENV))
-    if unknown:
-        raise GuardError(f"cannot hand the connection setting(s) {', '.join(unknown)} to "
-                         "alembic through the environment",
-                         "remove them from the database URL in the config")
-    return Handover(f"postgresql+{driver}://{in_url}/{database}", env, conninfo, timeouts)
+    # Settings libpq reads from no variable (keepalives ...) stay in the URL, if they can
+    # without quoting.
+    query = sorted((k, v) for k, v in params.items() if k not in _CONNINFO_ENV)
+    unfit = [k for k, v in query if not (_safe(k) and _safe(v))]
+    if unfit:
+        raise GuardError(f"cannot hand the connection setting(s) {', '.join(unfit)} to "
+                         "alembic without quoting them in its URL",
+                         "remove them from the database URL given to migration-guard")
+    suffix = "?" + "&".join(f"{k}={v}" for k, v in query) if query else ""
+    return Handover(f"postgresql+{driver}://{in_url}/{database}{suffix}", env, conninfo,
+                    timeouts)
 
 
 def _safe(text: str) -> bool:

@@ -13,6 +13,7 @@ from conftest import Repo, Result
 from layouts import ENV_PY
 
 from apply.projects import alembic_base, revision, stage_revision
+from migration_guard.apply.alembic_run import handover
 from migration_guard.db import tempdirs
 from migration_guard.db.local import RUN_PREFIX, default_run_parent
 
@@ -209,9 +210,9 @@ def test_include_object_excludes_a_table_from_drift(apply_repo: Repo) -> None:
     apply_repo.add()
     result = apply_repo.mg("apply")
     assert result.code == 1, result.out + result.err
-    assert result.lines[1:3] == [
+    assert result.lines[1:] == [
         "migrations/env.py: MG206 drift: table 'legacy' is in the migrated database but not "
-        "in the models", HINT]
+        "in the models", HINT, "1 finding (apply over 1 project)"]
 
 
 def test_not_implemented_downgrade_ends_the_round_trip_with_a_note(apply_repo: Repo) -> None:
@@ -330,3 +331,34 @@ def _postgres_serving(run_dirs: set[Path]) -> list[str]:
         if any(str(d) in cmdline for d in run_dirs):
             live.append(cmdline)
     return live
+
+
+def test_version_table_in_its_own_schema_is_no_drift(apply_repo: Repo) -> None:
+    env_py = ENV_PY.replace("from sqlalchemy import engine_from_config, pool\n",
+                            "from sqlalchemy import engine_from_config, pool, text\n").replace(
+        "        context.configure(connection=connection, target_metadata=target_metadata)\n",
+        '        connection.execute(text("CREATE SCHEMA IF NOT EXISTS meta"))\n'
+        "        connection.commit()\n"
+        "        context.configure(connection=connection, target_metadata=target_metadata,\n"
+        '                          version_table_schema="meta", version_table="revs")\n')
+    alembic_base(apply_repo, config=DRIFT, env_py=env_py)
+    apply_repo.write("app/models.py", MODELS_WITH_DEFAULT.replace(
+        ', server_default=text("\'anon\'")', ""))
+    stage_revision(apply_repo, 'op.create_index("users_name", "users", ["name"])',
+                   'op.drop_index("users_name")')
+    result = apply_repo.mg("apply")
+    assert result.code == 1, result.out + result.err
+    assert result.lines[1:] == [
+        "migrations/env.py: MG206 drift: index 'users_name' on 'users' is in the migrated "
+        "database but not in the models", HINT, "1 finding (apply over 1 project)"]
+
+
+def test_handed_over_url_holds_no_percent_sign() -> None:
+    """A password that needs quoting travels in PGPASSWORD, the bounds in PGOPTIONS."""
+    target = handover("postgresql://app:p%25w%20d@127.0.0.1:5432/mg_run?sslmode=disable",
+                      statement_timeout_s=1.5, lock_timeout_s=2, driver="asyncpg")
+    assert target.url == "postgresql+asyncpg://app@127.0.0.1:5432/mg_run"
+    assert dict(target.env) == {
+        "PGHOST": "127.0.0.1", "PGPORT": "5432", "PGUSER": "app", "PGPASSWORD": "p%w d",
+        "PGSSLMODE": "disable",
+        "PGOPTIONS": "-c statement_timeout=1500 -c lock_timeout=2000"}
