@@ -14,13 +14,16 @@ the server as after any other finding.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import multiprocessing
 import os
 import signal
+import sys
 import traceback
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from types import FrameType
-from typing import Any, TypeVar
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -36,7 +39,7 @@ from migration_guard.findings import Finding
 from migration_guard.projects import Project
 
 GRACE_S = 2.0  # how long a child asked to stop may take to say where it was
-T = TypeVar("T")
+_PR_SET_PDEATHSIG = 1
 
 
 class RunLimitReached(Exception):
@@ -68,8 +71,10 @@ class AlembicChild:
         try:
             context = multiprocessing.get_context("fork")
             self._conn, child_conn = context.Pipe()
-            self._process = context.Process(target=_serve, args=(self.ws, child_conn, driver),
-                                            name="migration-guard-alembic", daemon=True)
+            args = (self.ws, child_conn, self._conn, driver, os.getpid(), _prctl())
+            # Not a daemon: a revision may start processes of its own; close() ends it.
+            self._process = context.Process(target=_serve, args=args,
+                                            name="migration-guard-alembic")
             self._process.start()
             child_conn.close()
         except BaseException:
@@ -193,8 +198,27 @@ class AlembicChild:
         self._process.join()
 
 
-def _serve(ws: Workspace, conn: Connection, driver: str) -> None:
-    """The child: preload the revision files, then answer requests until told to end."""
+def _prctl() -> Callable[..., int] | None:
+    """Linux's prctl, looked up before the fork: the child of a threaded parent should
+    call no dlsym() of its own."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return prctl
+
+
+def _serve(ws: Workspace, conn: Connection, parents_end: Connection, driver: str,
+           parent: int, prctl: Callable[..., int] | None) -> None:
+    """The child: preload the revision files, then answer requests until told to end.
+    It dies with the parent (a SIGKILLed parent leaves no child running a revision)."""
+    if prctl is not None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
+    parents_end.close()  # so that the parent's death is an EOF here
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it ends us
     signal.signal(signal.SIGTERM, _raise_limit)
     side = _ChildSide(ws, driver)
