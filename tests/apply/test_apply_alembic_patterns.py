@@ -362,3 +362,55 @@ def test_handed_over_url_holds_no_percent_sign() -> None:
         "PGHOST": "127.0.0.1", "PGPORT": "5432", "PGUSER": "app", "PGPASSWORD": "p%w d",
         "PGSSLMODE": "disable",
         "PGOPTIONS": "-c statement_timeout=1500 -c lock_timeout=2000"}
+
+
+def test_alembic_child_dies_with_a_killed_run(apply_repo: Repo, tmp_path: Path) -> None:
+    """A SIGKILLed run (a CI job cancelled) leaves no process running the revision."""
+    alembic_base(apply_repo)
+    started = tmp_path / "revision-started"
+    stage_revision(apply_repo, "import os, time; open(os.environ['REVISION_STARTED'], 'w')"
+                   ".close(); time.sleep(3600)")
+    proc = subprocess.Popen([sys.executable, "-m", "migration_guard", "apply"],
+                            cwd=apply_repo.path,
+                            env=dict(apply_repo.env, REVISION_STARTED=str(started)),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not started.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    children = _forks_of(proc.pid)
+    proc.kill()
+    proc.wait()
+    assert children, "no child process running alembic was seen"
+    gone_by = time.monotonic() + 10
+    while time.monotonic() < gone_by and any(_alive(pid) for pid in children):
+        time.sleep(0.1)
+    assert not [pid for pid in children if _alive(pid)]
+
+
+def _forks_of(pid: int) -> list[int]:
+    """Children of ``pid`` running the same command line (forks, not servers)."""
+    try:
+        own = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return []
+    found: list[int] = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            status = (proc / "status").read_text()
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if f"\nPPid:\t{pid}\n" in status and cmdline == own:
+            found.append(int(proc.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie left for a reaper."""
+    try:
+        state = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in state
