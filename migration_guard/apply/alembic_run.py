@@ -12,10 +12,9 @@ and restored afterwards, as are the working directory, ``sys.path`` and logging.
 holds no ``%`` (env.py may hand it to ``config.set_main_option``, which interpolates):
 what would need quoting (a socket directory, a password, the session's timeouts) goes in
 libpq's ``PG*`` variables instead. This module runs in the child process of
-:mod:`migration_guard.apply.alembic_child`. Modules
-imported from the export (the models) stay loaded while commands target one database
-(see :class:`Workspace`). Exceptions become findings at the revision file and line that
-raised them.
+:mod:`migration_guard.apply.alembic_child`. Modules imported from the export (the models)
+stay loaded while commands target one database (see :class:`Workspace`). Exceptions become
+findings at the revision file and line that raised them.
 """
 
 from __future__ import annotations
@@ -82,7 +81,6 @@ _CONNINFO_ENV = {
 }
 # What may stand in a URL as written: nothing there needs quoting.
 _URL_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
-_TIMEOUTS = ("statement_timeout", "lock_timeout")
 
 
 class Handover(NamedTuple):

@@ -184,6 +184,32 @@ def test_server_default_difference_is_drift_with_compare_server_default_on(
         "but None in the migrated database", HINT, "1 finding (apply over 1 project)"]
 
 
+def test_type_difference_is_no_drift_with_compare_type_off(apply_repo: Repo) -> None:
+    env_py = ENV_PY.replace(
+        "context.configure(connection=connection, target_metadata=target_metadata)",
+        "context.configure(connection=connection, target_metadata=target_metadata, "
+        "compare_type=False)")
+    alembic_base(apply_repo, config=DRIFT, env_py=env_py)
+    apply_repo.write("app/models.py", MODELS_WITH_DEFAULT.replace(
+        'String(100), server_default=text("\'anon\'")', "String(200)"))
+    stage_revision(apply_repo, 'op.create_index("users_name", "users", ["name"])',
+                   'op.drop_index("users_name")')
+    apply_repo.write("app/models.py", apply_repo.path.joinpath("app/models.py").read_text()
+                     + '    __table_args__ = (Index("users_name", "name"),)\n')
+    apply_repo.write("app/models.py", apply_repo.path.joinpath("app/models.py").read_text()
+                     .replace("from sqlalchemy import ", "from sqlalchemy import Index, "))
+    apply_repo.add()
+    result = apply_repo.mg("apply")
+    assert (result.code, result.err) == (0, ""), result.out
+    apply_repo.write("migrations/env.py", ENV_PY)
+    apply_repo.add()
+    result = apply_repo.mg("apply")
+    assert result.code == 1, result.out + result.err
+    assert result.lines[1] == (
+        "migrations/env.py: MG206 drift: column 'users.name' type is VARCHAR(200) in the "
+        "models but VARCHAR(length=100) in the migrated database")
+
+
 INCLUDE_OBJECT = """
 
 def include_object(obj, name, type_, reflected, compare_to):
