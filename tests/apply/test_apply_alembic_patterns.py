@@ -207,7 +207,7 @@ def test_type_difference_is_no_drift_with_compare_type_off(apply_repo: Repo) -> 
     assert result.code == 1, result.out + result.err
     assert result.lines[1] == (
         "migrations/env.py: MG206 drift: column 'users.name' type is VARCHAR(200) in the "
-        "models but VARCHAR(length=100) in the migrated database")
+        "models but VARCHAR(100) in the migrated database")
 
 
 INCLUDE_OBJECT = """
