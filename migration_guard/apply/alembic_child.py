@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import multiprocessing
 import os
 import signal
+import socket
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -40,6 +41,7 @@ from migration_guard.projects import Project
 
 GRACE_S = 2.0  # how long a child asked to stop may take to say where it was
 _PR_SET_PDEATHSIG = 1
+_FD_DIR = "/proc/self/fd" if os.path.isdir("/proc/self/fd") else "/dev/fd"
 
 
 class RunLimitReached(Exception):
@@ -69,17 +71,11 @@ class AlembicChild:
         self._ended: Finding | None = None
         self.ws = Workspace(project, snapshot, env_var=env_var, bytecode_cache=bytecode_cache)
         try:
-            context = multiprocessing.get_context("fork")
-            self._conn, child_conn = context.Pipe()
-            args = (self.ws, child_conn, self._conn, driver, os.getpid(), _prctl())
-            # Not a daemon: a revision may start processes of its own; close() ends it.
-            self._process = context.Process(target=_serve, args=args,
-                                            name="migration-guard-alembic")
-            self._process.start()
-            child_conn.close()
+            self.pid, self._conn = _fork(self.ws, driver)
         except BaseException:
             self.ws.close()
             raise
+        self.returncode: int | None = None
 
     def __enter__(self) -> AlembicChild:
         return self
@@ -88,10 +84,10 @@ class AlembicChild:
         self.close()
 
     def close(self) -> None:
-        if self._process.is_alive() and self._ended is None:
+        if self._alive() and self._ended is None:
             with contextlib.suppress(OSError, ValueError):
                 self._conn.send(None)
-            self._process.join(GRACE_S)
+            self._join(GRACE_S)
         self._kill()
         self._conn.close()
         self.ws.close()
@@ -168,8 +164,8 @@ class AlembicChild:
                          "report this with the traceback above")
 
     def _lost(self) -> GuardError:
-        self._process.join(GRACE_S)
-        code = self._process.exitcode
+        self._join(GRACE_S)
+        code = self.returncode
         self._ended = run_timeout_finding(self.project.migrations, self.deadline)
         return GuardError(f"alembic's process ended unexpectedly (exit code {code}) while "
                           f"running {self.project.alembic_ini}",
@@ -180,7 +176,7 @@ class AlembicChild:
         """The limit is up: where the child was, then the child gone."""
         at = run_timeout_finding(self.project.migrations, self.deadline)
         with contextlib.suppress(OSError):
-            os.kill(self._process.pid or 0, signal.SIGTERM)
+            os.kill(self.pid, signal.SIGTERM)
         with contextlib.suppress(EOFError, OSError, GuardError):
             if self._conn.poll(GRACE_S):
                 answer = self._answer()
@@ -192,10 +188,63 @@ class AlembicChild:
         self._ended = at
         return at
 
+    def _alive(self) -> bool:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                self.returncode = -1
+                return False
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode is None
+
+    def _join(self, timeout: float) -> None:
+        end = time.monotonic() + timeout
+        while self._alive() and time.monotonic() < end:
+            time.sleep(0.01)
+
     def _kill(self) -> None:
-        if self._process.is_alive():
-            self._process.kill()
-        self._process.join()
+        if self._alive():
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                _, status = os.waitpid(self.pid, 0)
+                self.returncode = os.waitstatus_to_exitcode(status)
+
+
+def _fork(ws: Workspace, driver: str) -> tuple[int, Connection]:
+    """Fork the child that serves ``ws``; its pid and the parent's end of the pipe."""
+    parents_end, childs_end = socket.socketpair()
+    parent, prctl = os.getpid(), _prctl()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        code = 1
+        try:
+            _isolate(keep=childs_end.fileno())
+            _serve(ws, Connection(childs_end.detach()), driver, parent, prctl)
+            code = 0
+        finally:
+            os._exit(code)
+    childs_end.close()
+    return pid, Connection(parents_end.detach())
+
+
+def _isolate(keep: int) -> None:
+    """Point every inherited descriptor but stdio and ``keep`` at /dev/null.
+
+    Another thread of the parent may have been starting a process when we forked: the
+    pipe it reads that process's output from must not stay open here, or it never sees
+    EOF. Pointed at /dev/null rather than closed, so that a stale object that closes
+    its descriptor later cannot close one this process has opened since.
+    """
+    null = os.open(os.devnull, os.O_RDWR)
+    fds = [int(fd) for fd in os.listdir(_FD_DIR) if fd.isdigit()] if os.path.isdir(_FD_DIR) \
+        else list(range(3, 1024))
+    for fd in fds:
+        if fd > 2 and fd not in (keep, null):
+            with contextlib.suppress(OSError):
+                os.dup2(null, fd, inheritable=False)
 
 
 def _prctl() -> Callable[..., int] | None:
@@ -210,15 +259,14 @@ def _prctl() -> Callable[..., int] | None:
     return prctl
 
 
-def _serve(ws: Workspace, conn: Connection, parents_end: Connection, driver: str,
-           parent: int, prctl: Callable[..., int] | None) -> None:
+def _serve(ws: Workspace, conn: Connection, driver: str, parent: int,
+           prctl: Callable[..., int] | None) -> None:
     """The child: preload the revision files, then answer requests until told to end.
     It dies with the parent (a SIGKILLed parent leaves no child running a revision)."""
     if prctl is not None:
         prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:
         os._exit(1)
-    parents_end.close()  # so that the parent's death is an EOF here
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it ends us
     signal.signal(signal.SIGTERM, _raise_limit)
     side = _ChildSide(ws, driver)
