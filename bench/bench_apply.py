@@ -1,11 +1,12 @@
 """Benchmark of the apply check; prints figures, asserts nothing.
 
-Run: ``python bench/bench_apply.py``. Measures (PERFORMANCE.md targets): per-migration
-cost of Alembic revisions (<= 1.2 ms) and SQL files (<= 0.6 ms) from generated projects
-of 50/200/1,000 migrations; one new migration on top of 1,000 merged ones with the cached
-base state (<= 0.5 s beyond imports); and apply + single head + drift + round trip of the
-new revision on the 200-revision project against pytest-alembic's default tests on the
-same project (<= 1/5), when ``/work/venv-pa`` (pytest-alembic, pytest < 9) exists.
+Run: ``python bench/bench_apply.py [per] [top] [pa] [sql|alembic]``. Measures
+(PERFORMANCE.md targets): per-migration cost of Alembic revisions (<= 1.2 ms) and SQL
+files (<= 0.6 ms) from generated projects of 50/200/1,000 migrations; one new migration
+on top of 1,000 merged ones with the cached base state (<= 0.5 s beyond imports); and
+apply + single head + drift + round trip of the new revision on the 200-revision project
+against pytest-alembic's default tests on the same project (<= 1/5), when
+``/work/venv-pa`` (pytest-alembic, pytest < 9) exists.
 """
 
 from __future__ import annotations
@@ -321,11 +322,13 @@ def main() -> None:
         base = Path(tmp)
         os.environ["XDG_CACHE_HOME"] = str(base / "cache")
         only = sys.argv[1:]
+        # "sql" / "alembic" narrow "per" and "top" to one kind of project.
+        kinds = [k for k in ("sql", "alembic") if k in only] or ["sql", "alembic"]
         if not only or "per" in only:
-            for kind in ("sql", "alembic"):
+            for kind in kinds:
                 per_migration(kind, base)
         if not only or "top" in only:
-            for kind in ("sql", "alembic"):
+            for kind in kinds:
                 one_on_top(kind, base)
         if not only or "pa" in only:
             versus_pytest_alembic(base)

@@ -67,7 +67,7 @@ def _env_name(value: Any) -> str | None:
         "must be an environment variable name (letters, digits, _)"
 
 
-ROUNDTRIP_MODES = ("off", "new", "all")
+ROUNDTRIP_MODES = ("off", "new", "all", "downgrades")
 # How the project's SQL is run in deploys: "framework" is the framework's own runner (for
 # one that runs all pending migrations in one transaction, so does apply); "per-file" is
 # one transaction per file, statements PostgreSQL refuses in one run in autocommit.

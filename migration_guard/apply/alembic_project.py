@@ -1,8 +1,9 @@
 """The apply check for Alembic projects: from empty, upgrade path, round trips, drift.
 
 The plan (:mod:`migration_guard.apply.alembic_plan`) says which revisions are new and what
-the base's heads are; alembic itself then runs in process on the exported files, with
-one ScriptDirectory for the whole run. The state "base heads applied" is a template cached
+the base's heads are; alembic itself then runs on the exported files in one child process
+(:mod:`migration_guard.apply.alembic_child`, which the run's limit can end), with one
+ScriptDirectory for the whole run. The state "base heads applied" is a template cached
 under a hash of the base revisions, ``alembic.ini``, ``env.py`` and the prelude; the
 server restores it while the plan is made and the revision files are imported.
 """
@@ -10,14 +11,14 @@ server restores it while the plan is made and the revision files are imported.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-from alembic.config import Config as AlembicConfig
+from typing import TYPE_CHECKING, Any
 
 from migration_guard.apply import bytecode
+from migration_guard.apply.alembic_child import AlembicChild
 from migration_guard.apply.alembic_plan import AlembicPlan, names_in_strings
-from migration_guard.apply.alembic_run import Observe, Workspace, sqlalchemy_url
+from migration_guard.apply.alembic_run import Handover
 from migration_guard.apply.drift import alembic_drift, schema_of
+from migration_guard.apply.driver import project_driver
 from migration_guard.apply.roundtrip import roundtrip_all, roundtrip_new
 from migration_guard.apply.runner import apply_in, build_template, throwaway
 from migration_guard.apply.settings import Deadline, Settings
@@ -37,9 +38,9 @@ if TYPE_CHECKING:
 class AlembicRun:
     """One apply run of one Alembic project on one server."""
 
-    def __init__(self, ws: Workspace, server: Server, work: AlembicPlan, settings: Settings,
+    def __init__(self, ws: AlembicChild, server: Server, work: AlembicPlan, settings: Settings,
                  deadline: Deadline, *, cache_root: Path | None = None,
-                 tracer: Tracer | None = None) -> None:
+                 tracer: Tracer | None = None, traced: frozenset[str] = frozenset()) -> None:
         self.ws = ws
         self.cache_root = cache_root
         self.server = server
@@ -48,13 +49,14 @@ class AlembicRun:
         self.deadline = deadline
         self.notes: list[Note] = []
         self.tracer = tracer
+        self.traced = traced  # the revision files the trace observes
 
-    def config(self, db: Database) -> AlembicConfig:
+    def config(self, db: Database) -> Handover:
         database = self.settings.database
-        return self.ws.config(sqlalchemy_url(
+        return self.ws.config(
             db.conninfo, statement_timeout_s=self.deadline.statement_timeout(
                 database.statement_timeout),
-            lock_timeout_s=database.lock_timeout))
+            lock_timeout_s=database.lock_timeout)
 
     def sql(self, db: Database, units: list[Unit]) -> list[Finding]:
         return apply_in(db.conninfo, units, None, self.settings.database, self.deadline)
@@ -65,16 +67,18 @@ class AlembicRun:
         cfg = self.config(db)
         for head in self.work.base_heads:
             found = found or self.ws.upgrade(cfg, head, doing=f"upgrade to the base's head {head}",
-                                             observe=self.observing(observer))
+                                             **self.observing(observer))
         return found
 
-    def observing(self, observer: StatementObserver | None) -> Observe | None:
-        """The hook that shows the trace each statement of a revision file."""
-        if observer is None:
-            return None
-        from migration_guard.apply.trace_alembic import statement_hook
+    def observing(self, observer: StatementObserver | None) -> dict[str, Any]:
+        """What makes the child show the trace each statement of a revision file: the
+        pass's observer and the revision files it wants."""
+        if observer is None or self.tracer is None:
+            return {}
+        from migration_guard.apply.trace import PassObserver
 
-        return statement_hook(observer, self.ws.repo_path)
+        assert isinstance(observer, PassObserver)
+        return {"trace": observer, "traced": self.traced}
 
     def run(self) -> list[Finding]:
         template: str | None = None
@@ -102,7 +106,7 @@ class AlembicRun:
 
     def upgrade_heads(self, db: Database, observer: StatementObserver | None = None
                       ) -> list[Finding]:
-        return self.ws.upgrade(self.config(db), "heads", observe=self.observing(observer))
+        return self.ws.upgrade(self.config(db), "heads", **self.observing(observer))
 
     def from_empty(self, db: Database, template: str | None) -> list[Finding]:
         found = [] if template else self.sql(db, self.work.prelude)
@@ -112,9 +116,12 @@ class AlembicRun:
             found, self.notes = roundtrip_new(self.ws, cfg, db.conninfo, self.work.new)
         empty = schema_of(db.conninfo) if roundtrip == "all" and not template else None
         found = found or self.ws.upgrade(cfg, "heads")
-        if not found and roundtrip == "all":
-            found = roundtrip_all(self.ws, cfg, db.conninfo, empty or self._empty_schema(),
-                                  self.ws.project.migrations)
+        if not found and roundtrip in ("all", "downgrades"):
+            found, notes = roundtrip_all(
+                self.ws, cfg, db.conninfo,
+                (empty or self._empty_schema()) if roundtrip == "all" else None,
+                self.ws.project.migrations)
+            self.notes += notes
         return found or self.sql(db, self.work.seed)
 
     def _empty_schema(self) -> catalog.Schema:
@@ -130,9 +137,12 @@ def run_alembic_project(project: Project, changeset: ChangeSet, server: Server,
     """``cache_root``: where compiled revision files and models' schemas are kept;
     ``tracer``: observes the new revisions' statements on the upgrade path."""
     bytecode_cache = bytecode.cache_dir_for(cache_root) if cache_root else None
-    with Workspace(project, changeset.candidate, env_var=settings.options.database_url_env,
-                   bytecode_cache=bytecode_cache) as ws:
-        ws.preload()  # before the first use of the server, which may still be booting
+    driver = project_driver(project, changeset.candidate)
+    # The child imports the revision files while the server may still be booting.
+    with AlembicChild(project, changeset.candidate, env_var=settings.options.database_url_env,
+                      deadline=deadline, driver=driver, bytecode_cache=bytecode_cache) as ws:
+        traced = frozenset(p for p in changeset.candidate.files
+                           if tracer is not None and tracer.wanted(p))
         runner = AlembicRun(ws, server, work, settings, deadline, cache_root=cache_root,
-                            tracer=tracer)
+                            tracer=tracer, traced=traced)
         return runner.run(), runner.notes

@@ -1,4 +1,4 @@
-"""Alembic in process, on files exported from the snapshot into a private directory.
+"""Alembic on files exported from the snapshot into a private directory.
 
 The project's files (``alembic.ini``, the script directory, the Python modules ``env.py``
 imports) are written to a temporary directory, never the working tree. One
@@ -8,10 +8,13 @@ imports) are written to a temporary directory, never the working tree. One
 While alembic runs, the URL it is given and the environment variable its ``env.py`` reads
 (``DATABASE_URL`` unless configured) both point at the throwaway database; ``DATABASE_URL``
 and every ``PG*`` variable are scrubbed so a real database cannot be reached by accident,
-and restored afterwards, as are the working directory, ``sys.path`` and logging. Modules
-imported from the export (the models) stay loaded while commands target one database
-(see :class:`Workspace`). Exceptions become findings at the revision file and line that
-raised them.
+and restored afterwards, as are the working directory, ``sys.path`` and logging. The URL
+holds no ``%`` (env.py may hand it to ``config.set_main_option``, which interpolates):
+what would need quoting (a socket directory, a password, the session's timeouts) goes in
+libpq's ``PG*`` variables instead. This module runs in the child process of
+:mod:`migration_guard.apply.alembic_child`. Modules imported from the export (the models)
+stay loaded while commands target one database (see :class:`Workspace`). Exceptions become
+findings at the revision file and line that raised them.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import tempfile
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 import sqlalchemy as sa
@@ -51,13 +54,86 @@ _SCRUBBED_PREFIXES = ("PG",)
 _ALWAYS_SCRUBBED = ("DATABASE_URL",)
 # Where env.py is pointed before a database exists: a socket directory that cannot exist.
 _NOWHERE = "postgresql+psycopg://nobody@/nowhere?host=/nonexistent/migration-guard"
-_URL = "migration_guard.url"  # the key of the command's URL in Config.attributes
+_URL = "migration_guard.url"  # the key of the command's Handover in Config.attributes
+# The code of a downgrade that raised NotImplementedError: the round trip ends there with a
+# note (a revision that declares it cannot be undone), never a finding of its own.
+NOT_IMPLEMENTED = "not-implemented"
 
 # What ``fn`` of an EnvironmentContext receives and returns: the database's current
 # heads and the MigrationContext env.py configured; the steps to run.
 StepsFn = Callable[[ScriptDirectory, Any, MigrationContext], Any]
 # Watches the SQLAlchemy connection alembic runs on; returns what stops the watching.
 Observe = Callable[[sa.Connection], Callable[[], None]]
+
+
+# The driver the URL names when the project names none we can use: it serves sync and
+# async engines alike.
+DEFAULT_DRIVER = "psycopg"
+# libpq conninfo keys and the environment variables libpq (and asyncpg, for those it
+# knows) read them from.
+_CONNINFO_ENV = {
+    "host": "PGHOST", "hostaddr": "PGHOSTADDR", "port": "PGPORT", "user": "PGUSER",
+    "password": "PGPASSWORD", "passfile": "PGPASSFILE", "options": "PGOPTIONS",
+    "sslmode": "PGSSLMODE", "sslrootcert": "PGSSLROOTCERT", "sslcert": "PGSSLCERT",
+    "sslkey": "PGSSLKEY", "sslcrl": "PGSSLCRL", "connect_timeout": "PGCONNECT_TIMEOUT",
+    "application_name": "PGAPPNAME", "target_session_attrs": "PGTARGETSESSIONATTRS",
+    "service": "PGSERVICE", "gssencmode": "PGGSSENCMODE", "channel_binding": "PGCHANNELBINDING",
+    "require_auth": "PGREQUIREAUTH", "sslnegotiation": "PGSSLNEGOTIATION",
+    "sslcompression": "PGSSLCOMPRESSION", "krbsrvname": "PGKRBSRVNAME",
+    "load_balance_hosts": "PGLOADBALANCEHOSTS",
+}
+# What may stand in a URL as written: nothing there needs quoting.
+_URL_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+
+
+class Handover(NamedTuple):
+    """What env.py is given for one database: a URL without ``%`` and the ``PG*``
+    variables set while it runs; ``timeouts`` for drivers that do not read them."""
+
+    url: str
+    env: tuple[tuple[str, str], ...]
+    conninfo: str
+    timeouts: tuple[tuple[str, int], ...]
+
+
+def handover(conninfo: str, *, statement_timeout_s: float, lock_timeout_s: float,
+             driver: str = DEFAULT_DRIVER) -> Handover:
+    """The URL and environment that reach ``conninfo`` through ``driver``: the database
+    (and the user and TCP host, when they need no quoting) in the URL, the rest in
+    ``PG*`` variables, the timeouts in ``PGOPTIONS``."""
+    params = {k: str(v) for k, v in psycopg.conninfo.conninfo_to_dict(conninfo).items()
+              if v is not None}
+    timeouts = (("statement_timeout", max(1, round(statement_timeout_s * 1000))),
+                ("lock_timeout", max(1, round(lock_timeout_s * 1000))))
+    params["options"] = " ".join(
+        [*filter(None, [params.get("options")]), *(f"-c {k}={v}" for k, v in timeouts)])
+    database = params.pop("dbname", "")
+    if not _safe(database):
+        raise GuardError(f"cannot hand the database name {database!r} to alembic",
+                         "report this: throwaway databases have plain names")
+    user = params.get("user", "")
+    host = params.get("host", "")
+    in_url = f"{user}@" if _safe(user) and user else ""
+    if _safe(host) and host and "," not in host:
+        port = params.get("port", "")
+        in_url += host + (f":{port}" if port.isdigit() else "")
+    env = tuple(sorted((_CONNINFO_ENV[k], v) for k, v in params.items()
+                       if k in _CONNINFO_ENV))
+    # Settings libpq reads from no variable (keepalives ...) stay in the URL, if they can
+    # without quoting.
+    query = sorted((k, v) for k, v in params.items() if k not in _CONNINFO_ENV)
+    unfit = [k for k, v in query if not (_safe(k) and _safe(v))]
+    if unfit:
+        raise GuardError(f"cannot hand the connection setting(s) {', '.join(unfit)} to "
+                         "alembic without quoting them in its URL",
+                         "remove them from the database URL given to migration-guard")
+    suffix = "?" + "&".join(f"{k}={v}" for k, v in query) if query else ""
+    return Handover(f"postgresql+{driver}://{in_url}/{database}{suffix}", env, conninfo,
+                    timeouts)
+
+
+def _safe(text: str) -> bool:
+    return set(text) <= _URL_SAFE
 
 
 def sqlalchemy_url(conninfo: str, *, statement_timeout_s: float, lock_timeout_s: float) -> str:
@@ -141,14 +217,14 @@ class Workspace:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def config(self, url: str) -> AlembicConfig:
+    def config(self, target: Handover) -> AlembicConfig:
         assert self.project.alembic_ini is not None
         cfg = AlembicConfig(str(self.dir / self.project.alembic_ini), stdout=io.StringIO())
-        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+        cfg.set_main_option("sqlalchemy.url", target.url)
         if self.project.env_py is not None:  # as detection resolved it (the ini may not say)
             cfg.set_main_option("script_location",
                                 str(self.dir / posixpath.dirname(self.project.env_py)))
-        cfg.attributes[_URL] = url
+        cfg.attributes[_URL] = target
         return cfg
 
     def repo_path(self, filename: str) -> str | None:
@@ -165,10 +241,10 @@ class Workspace:
     def environment(self, cfg: AlembicConfig) -> Iterator[io.StringIO]:
         """Environment, cwd, sys.path and logging set up for one command on ``cfg``'s
         database."""
-        url = str(cfg.attributes[_URL])
-        self._enter_database(url)
+        target: Handover = cfg.attributes[_URL]
+        self._enter_database(target.url)
         output = io.StringIO()
-        with _scrubbed_environ(self.env_var, url), _restored_process_state(), \
+        with _scrubbed_environ(self.env_var, target), _restored_process_state(), \
                 contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
             os.chdir(self.here)
             sys.path[:0] = [*self.prepended,
@@ -210,13 +286,13 @@ class Workspace:
     def preload(self) -> None:
         """Import the revision files now (say, while the server boots), against a URL that
         reaches no server. A failure is left for the first command to meet again."""
-        cfg = self.config(_NOWHERE)
+        cfg = self.config(Handover(_NOWHERE, (), "", ()))
         with self.environment(cfg), contextlib.suppress(Exception, SystemExit):
             self._script(cfg)
 
     def run_env(self, cfg: AlembicConfig, fn: StepsFn, *, code: str, doing: str,
-                destination: str | None = None, observe: Observe | None = None
-                ) -> list[Finding]:
+                destination: str | None = None, down: bool = False,
+                observe: Observe | None = None) -> list[Finding]:
         """Run env.py once with ``fn`` as the work of ``context.run_migrations()``, the way
         every ``alembic.command`` does; a raised exception becomes a finding. ``observe``
         watches the connection env.py gave alembic while the migrations run on it."""
@@ -234,6 +310,8 @@ class Workspace:
                                         destination_rev=destination):
                     script.run_env()
             except (Exception, SystemExit) as exc:  # user code (env.py) may raise anything
+                if isinstance(exc, NotImplementedError) and down:
+                    code = NOT_IMPLEMENTED
                 return [self.finding(exc, code=code, doing=doing)]
             finally:
                 for stop in stops:
@@ -254,7 +332,8 @@ class Workspace:
         def steps(script: ScriptDirectory, rev: Any, context: MigrationContext) -> Any:
             return script._downgrade_revs(target, rev)  # as alembic.command.downgrade does
 
-        return self.run_env(cfg, steps, code="MG204", doing=doing, destination=target)
+        return self.run_env(cfg, steps, code="MG204", doing=doing, destination=target,
+                            down=True)
 
     def finding(self, exc: BaseException, *, code: str, doing: str) -> Finding:
         path, line = self._blame(exc)
@@ -300,12 +379,13 @@ def _describe(exc: BaseException, code: str) -> tuple[str, str, str]:
 
 
 @contextlib.contextmanager
-def _scrubbed_environ(env_var: str, url: str) -> Iterator[None]:
+def _scrubbed_environ(env_var: str, target: Handover) -> Iterator[None]:
     saved = dict(os.environ)
     for key in list(os.environ):
         if key.startswith(_SCRUBBED_PREFIXES) or key in _ALWAYS_SCRUBBED:
             del os.environ[key]
-    os.environ[env_var] = url
+    os.environ.update(target.env)
+    os.environ[env_var] = target.url
     try:
         yield
     finally:

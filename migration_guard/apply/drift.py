@@ -10,19 +10,16 @@ way. Findings are MG206, one per object.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import psycopg
-import sqlalchemy as sa
-from alembic.autogenerate import compare_metadata
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 
 from migration_guard import frameworks
-from migration_guard.apply.alembic_run import Workspace, sqlalchemy_url
+from migration_guard.apply.alembic_child import AlembicChild
+from migration_guard.apply.alembic_models import MIGRATED, MODELS
+from migration_guard.apply.alembic_run import Handover, sqlalchemy_url
 from migration_guard.apply.runner import apply_in, throwaway
 from migration_guard.apply.settings import Deadline
 from migration_guard.apply.sources import Unit, fingerprint
@@ -30,11 +27,12 @@ from migration_guard.config import DatabaseConfig
 from migration_guard.db import catalog
 from migration_guard.db.base import Database, Server
 from migration_guard.db.remote import connect
+from migration_guard.errors import GuardError
 from migration_guard.findings import Finding
 
+__all__ = ["MIGRATED", "MODELS", "alembic_drift", "declarative_drift", "drift_finding",
+           "schema_of"]
 CHECK = "apply"
-MODELS = "the models"
-MIGRATED = "the migrated database"
 MODELS_CACHE_ENTRIES = 16
 
 
@@ -60,108 +58,73 @@ def schema_of(conninfo: str, *, skip_schemas: Iterable[str] = ()) -> catalog.Sch
 # -- Alembic ----------------------------------------------------------------------------
 
 
-def capture_models(ws: Workspace, cfg: AlembicConfig, *,
-                   compare: bool = True) -> tuple[Any, list[Any], list[Finding]]:
-    """env.py's target_metadata and (with ``compare``) autogenerate's diffs against the
-    configured database."""
-    captured: dict[str, Any] = {"metadata": None, "diffs": []}
-
-    def fn(script: ScriptDirectory, rev: Any, context: MigrationContext) -> list[Any]:
-        metadata = context.opts.get("target_metadata")
-        captured["metadata"] = metadata
-        if compare and isinstance(metadata, sa.MetaData):
-            captured["diffs"] = compare_metadata(context, metadata)
-        return []
-
-    failures = ws.run_env(cfg, fn, code="MG206", doing="comparing the models")
-    return captured["metadata"], captured["diffs"], failures
-
-
-def alembic_drift(ws: Workspace, cfg: AlembicConfig, server: Server, migrated: Database,
+def alembic_drift(child: AlembicChild, target: Handover, server: Server, migrated: Database,
                   prelude: list[Unit], database: DatabaseConfig, deadline: Deadline, *,
                   cache: Path | None = None) -> list[Finding]:
-    """The catalog of ``metadata.create_all()`` against the migrated one; where they
+    """The catalog of ``metadata.create_all()`` against the migrated one, both narrowed to
+    what env.py's ``context.configure()`` options have autogenerate compare; where they
     differ, autogenerate's own diffs first (in alembic's words), then what only the
     catalog shows. When the catalogs agree, autogenerate is not run: it compares the same
     models with the same schema."""
-    metadata, _, failures = capture_models(ws, cfg, compare=False)
+    info, failures = child.models(target)
     if failures:
         return failures
-    metadatas = [metadata] if isinstance(metadata, sa.MetaData) else [
-        m for m in (metadata or ()) if isinstance(m, sa.MetaData)]
-    if not metadatas:
-        return []
-    expected, trouble = models_schema(server, metadatas, prelude, database, deadline, cache)
+    where = child.project.env_py or child.project.migrations
+    if not info.has_metadata:
+        raise GuardError(f"drift of {child.project.name}: nothing to compare against: "
+                         f"{where} passes no target_metadata to context.configure()",
+                         "set target_metadata in env.py to the models' MetaData, or turn "
+                         "`drift` off for this project")
+    expected, trouble = models_schema(child, server, info.ddl, prelude, database, deadline,
+                                      cache)
     if trouble:
         return trouble
-    differences = catalog.compare(expected, schema_of(migrated.conninfo),
-                                  expected_label=MODELS, actual_label=MIGRATED)
+    expected, actual, trouble = child.narrow(expected, schema_of(migrated.conninfo))
+    if trouble:
+        return trouble
+    differences = catalog.compare(expected, actual, expected_label=MODELS,
+                                  actual_label=MIGRATED)
     if not differences:
         return []
-    where = ws.project.env_py or ws.project.migrations
-    hint = f"generate a migration for it: {ws.project.generate_command}"
-    diffs: list[Any] = []
-    if isinstance(metadata, sa.MetaData):
-        _, diffs, failures = capture_models(ws, cfg)
-        if failures:
-            return failures
-    findings = [drift_finding(where, describe_diff(d), hint) for d in _flatten(diffs)]
+    hint = f"generate a migration for it: {child.project.generate_command}"
+    described, failures = child.autogenerate(target)
+    if failures:
+        return failures
+    findings = [drift_finding(where, d, hint) for d in described]
     seen = " ".join(f.message for f in findings)
     findings += [drift_finding(where, d.message, hint) for d in differences
                  if not _already_reported(d, seen)]
     return findings
 
 
-def models_schema(server: Server, metadatas: Sequence[sa.MetaData], prelude: list[Unit],
-                  database: DatabaseConfig, deadline: Deadline,
+def models_schema(child: AlembicChild, server: Server, ddl: list[str] | None,
+                  prelude: list[Unit], database: DatabaseConfig, deadline: Deadline,
                   cache: Path | None) -> tuple[catalog.Schema, list[Finding]]:
     """The catalog ``create_all()`` makes after the prelude, kept in ``cache`` under a hash
     of the DDL it emits (rendered without a database), the prelude and the server version:
     unchanged models cost a rendering, not a database of their own."""
-    key = _models_key(server, metadatas, prelude) if cache is not None else None
+    key = _models_key(server, ddl, prelude) if cache is not None else None
     stored = catalog.load(cache / f"models-{key}.json") if cache and key else None
     if stored is not None:
         return stored, []
     with throwaway(server) as models_db:
         trouble = apply_in(models_db.conninfo, prelude, None, database, deadline)
+        trouble = trouble or child.create_all(sqlalchemy_url(
+            models_db.conninfo, statement_timeout_s=deadline.statement_timeout(
+                database.statement_timeout), lock_timeout_s=database.lock_timeout))
         if trouble:
             return {}, trouble
-        _create_all(models_db, metadatas, database)
         expected = schema_of(models_db.conninfo)
     if cache is not None and key is not None:
         catalog.store(cache / f"models-{key}.json", expected, keep=MODELS_CACHE_ENTRIES)
     return expected, []
 
 
-def _models_key(server: Server, metadatas: Sequence[sa.MetaData],
-                prelude: list[Unit]) -> str | None:
-    if server.build_key is None:
+def _models_key(server: Server, ddl: list[str] | None, prelude: list[Unit]) -> str | None:
+    if server.build_key is None or ddl is None:
         return None  # a server of unknown settings and extensions: nothing to reuse
-    statements: list[str] = []
-    dialect = sa.engine.make_url("postgresql+psycopg://").get_dialect()()
-
-    def record(sql: Any, *multiparams: Any, **params: Any) -> None:
-        statements.append(str(sql.compile(dialect=dialect)))
-
-    engine = sa.create_mock_engine(sa.engine.make_url("postgresql+psycopg://"), record)
-    try:
-        for metadata in metadatas:
-            metadata.create_all(engine, checkfirst=False)
-    except Exception:  # an event hook that needs a real database: no key, no cache
-        return None
     return fingerprint("models", catalog.VERSION, server.build_key, prelude,
-                       [Unit(str(i), s) for i, s in enumerate(statements)])[:32]
-
-
-def _create_all(db: Database, metadatas: Sequence[sa.MetaData], database: DatabaseConfig) -> None:
-    url = sqlalchemy_url(db.conninfo, statement_timeout_s=database.statement_timeout,
-                         lock_timeout_s=database.lock_timeout)
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    try:
-        for metadata in metadatas:
-            metadata.create_all(engine)
-    finally:
-        engine.dispose()
+                       [Unit(str(i), s) for i, s in enumerate(ddl)])[:32]
 
 
 def _already_reported(difference: catalog.Difference, seen: str) -> bool:
@@ -172,51 +135,6 @@ def _already_reported(difference: catalog.Difference, seen: str) -> bool:
     if difference.kind == "column":
         return f"'{parts[-2]}.{parts[-1]}'" in seen
     return False
-
-
-def _flatten(diffs: Iterable[Any]) -> list[tuple[Any, ...]]:
-    out: list[tuple[Any, ...]] = []
-    for diff in diffs:
-        if isinstance(diff, list):
-            out.extend(diff)
-        else:
-            out.append(diff)
-    return out
-
-
-def _table_name(schema: str | None, table: str) -> str:
-    return f"{schema}.{table}" if schema else table
-
-
-def describe_diff(diff: tuple[Any, ...]) -> str:
-    """One of autogenerate's diff tuples, in words."""
-    kind = diff[0]
-    if kind in ("add_table", "remove_table"):
-        table = diff[1]
-        return _presence(kind, f"table '{_table_name(table.schema, table.name)}'")
-    if kind in ("add_column", "remove_column"):
-        table, column = diff[2], diff[3]
-        return _presence(kind, f"column '{table}.{column.name}' ({column.type})")
-    if kind in ("add_index", "remove_index", "add_constraint", "remove_constraint",
-                "add_fk", "remove_fk"):
-        obj = diff[1]
-        what = {"index": "index", "constraint": "constraint", "fk": "foreign key"}[
-            kind.split("_", 1)[1]]
-        table = getattr(getattr(obj, "table", None), "name", "?")
-        return _presence(kind, f"{what} '{obj.name}' on '{table}'")
-    if kind.startswith("modify_"):
-        table, column = diff[2], diff[3]
-        old, new = diff[5], diff[6]
-        aspect = kind.removeprefix("modify_")
-        return (f"column '{table}.{column}' {aspect} is {new!s} in {MODELS} but {old!s} in "
-                f"{MIGRATED}")
-    return f"{MODELS} and {MIGRATED} differ: {diff!r}"[:500]
-
-
-def _presence(kind: str, what: str) -> str:
-    if kind.startswith("add"):
-        return f"{what} is in {MODELS} but not in {MIGRATED}"
-    return f"{what} is in {MIGRATED} but not in {MODELS}"
 
 
 # -- SQL frameworks ---------------------------------------------------------------------

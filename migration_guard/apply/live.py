@@ -15,8 +15,9 @@ from typing import Any, TextIO
 import psycopg
 
 from migration_guard.apply import bytecode
-from migration_guard.apply.alembic_run import Workspace, sqlalchemy_url
+from migration_guard.apply.alembic_child import AlembicChild
 from migration_guard.apply.drift import MIGRATED, drift_finding, schema_in, schema_of
+from migration_guard.apply.driver import project_driver
 from migration_guard.apply.runner import apply_in, throwaway
 from migration_guard.apply.settings import Deadline, Settings, settings_for
 from migration_guard.apply.sources import migration_paths, read_listed, read_units
@@ -168,7 +169,7 @@ def _migrated_schema(project: Project, changes: ChangeSet, settings: Settings, s
     with throwaway(server) as db:
         found = apply_in(db.conninfo, prelude, None, settings.database, deadline)
         if not found and project.fw.python:
-            found = _alembic_heads(project, changes, settings, db)
+            found = _alembic_heads(project, changes, settings, db, deadline)
         elif not found:
             paths = migration_paths(project, candidate.files, candidate.read_many)
             units = read_units([p for p in paths if applied is None or p in applied],
@@ -178,13 +179,13 @@ def _migrated_schema(project: Project, changes: ChangeSet, settings: Settings, s
 
 
 def _alembic_heads(project: Project, changes: ChangeSet, settings: Settings,
-                   db: Database) -> list[Finding]:
+                   db: Database, deadline: Deadline) -> list[Finding]:
     if project.alembic_ini is None:
         raise GuardError(f"project {project.name}: no alembic.ini", "set alembic_ini")
     cache = bytecode.cache_dir_for(default_cache_dir())
-    with Workspace(project, changes.candidate, env_var=settings.options.database_url_env,
-                   bytecode_cache=cache) as ws:
-        cfg = ws.config(sqlalchemy_url(db.conninfo,
-                                       statement_timeout_s=settings.database.statement_timeout,
-                                       lock_timeout_s=settings.database.lock_timeout))
-        return ws.upgrade(cfg, "heads")
+    with AlembicChild(project, changes.candidate, env_var=settings.options.database_url_env,
+                      deadline=deadline, driver=project_driver(project, changes.candidate),
+                      bytecode_cache=cache) as ws:
+        target = ws.config(db.conninfo, statement_timeout_s=deadline.statement_timeout(
+            settings.database.statement_timeout), lock_timeout_s=settings.database.lock_timeout)
+        return ws.upgrade(target, "heads")

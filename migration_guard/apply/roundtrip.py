@@ -2,7 +2,11 @@
 
 ``new``: each new revision in order, starting from the base state; the schema after its
 downgrade must equal the schema before its upgrade. ``all``: the whole chain, up to the
-heads, down to base (compared with the empty database), and up again.
+heads, down to base (compared with the empty database), and up again. ``downgrades``: the
+same chain, down and up, without the compare: the downgrades must run, not restore.
+
+A downgrade that raises ``NotImplementedError`` declares its revision irreversible (as
+pytest-alembic reads it): the round trip ends there with a note, never a finding.
 """
 
 from __future__ import annotations
@@ -12,9 +16,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import psycopg
-from alembic.config import Config as AlembicConfig
 
-from migration_guard.apply.alembic_run import Workspace
+from migration_guard.apply.alembic_child import AlembicChild
+from migration_guard.apply.alembic_run import NOT_IMPLEMENTED, Handover
 from migration_guard.apply.drift import schema_in, schema_of
 from migration_guard.db import catalog
 from migration_guard.db.remote import connect
@@ -33,7 +37,7 @@ def _left_behind(before: catalog.Schema, after: catalog.Schema, path: str,
             for d in differences]
 
 
-def roundtrip_new(ws: Workspace, cfg: AlembicConfig, conninfo: str,
+def roundtrip_new(ws: AlembicChild, cfg: Handover, conninfo: str,
                   revisions: Sequence[Revision]) -> tuple[list[Finding], list[Note]]:
     """Round-trip each of ``revisions`` (parents first) on a database at the base state."""
     notes: list[Note] = []
@@ -44,12 +48,16 @@ def roundtrip_new(ws: Workspace, cfg: AlembicConfig, conninfo: str,
                 notes.append(Note(revision.path, "merge revision: round trip skipped", CHECK))
                 continue
             found = _roundtrip(ws, cfg, conn, revision)
+            ends = _not_implemented(found)
+            if ends is not None:
+                notes.append(ends)
+                return [], notes
             if found:
                 return found, notes
     return [], notes
 
 
-def _roundtrip(ws: Workspace, cfg: AlembicConfig, conn: psycopg.Connection[Any],
+def _roundtrip(ws: AlembicChild, cfg: Handover, conn: psycopg.Connection[Any],
                revision: Revision) -> list[Finding]:
     target = revision.down[0] if revision.down else "base"
     before = schema_in(conn)
@@ -65,15 +73,30 @@ def _roundtrip(ws: Workspace, cfg: AlembicConfig, conn: psycopg.Connection[Any],
                                doing=f"upgrade of {revision.id} after its downgrade")
 
 
-def roundtrip_all(ws: Workspace, cfg: AlembicConfig, conninfo: str,
-                  empty: catalog.Schema, where: str) -> list[Finding]:
-    """Down to base from the heads (the database is at the heads), then up again."""
+def roundtrip_all(ws: AlembicChild, cfg: Handover, conninfo: str,
+                  empty: catalog.Schema | None, where: str) -> tuple[list[Finding], list[Note]]:
+    """Down to base from the heads (the database is at the heads), then up again; with
+    ``empty``, the schema at base must be it."""
     found = ws.downgrade(cfg, "base", doing="downgrade to base")
+    ends = _not_implemented(found)
+    if ends is not None:
+        # Where the chain stopped is up to env.py's transactions: upgrade from there.
+        return ws.upgrade(cfg, "heads", code="MG204",
+                          doing="upgrade to heads after the downgrade to base"), [ends]
     if found:
-        return found
-    found = _left_behind(empty, schema_of(conninfo), where, "the downgrade to base")
+        return found, []
+    if empty is not None:
+        found = _left_behind(empty, schema_of(conninfo), where, "the downgrade to base")
     return found + ws.upgrade(cfg, "heads", code="MG204",
-                              doing="upgrade to heads after the downgrade to base")
+                              doing="upgrade to heads after the downgrade to base"), []
+
+
+def _not_implemented(found: list[Finding]) -> Note | None:
+    """The note for a downgrade that raised NotImplementedError, if that is what failed."""
+    if not found or found[0].code != NOT_IMPLEMENTED:
+        return None
+    return Note(found[0].path, "downgrade raises NotImplementedError: round trip ends "
+                "at this revision", CHECK)
 
 
 def _blame_revision(finding: Finding, revision: Revision) -> Finding:

@@ -119,6 +119,19 @@ class PassObserver:
         self._watcher: psycopg.Connection[Any] | None = None
         self._overhead = 0.0  # seconds spent observing so far
 
+    def export(self) -> tuple[list[Seen], float | None, float]:
+        """What this pass saw, to hand to the observer of the same pass in another process
+        (alembic runs in a child)."""
+        return self.seen, self.origin, self._overhead
+
+    def absorb(self, exported: tuple[list[Seen], float | None, float]) -> None:
+        """Take in what an observer of the same pass saw in another process."""
+        seen, origin, overhead = exported
+        self.seen.extend(seen)
+        if origin is not None:
+            self.origin = origin if self.origin is None else min(self.origin, origin)
+        self._overhead += overhead
+
     # the StatementObserver protocol
 
     def before(self, conn: psycopg.Connection[Any], path: str,

@@ -16,22 +16,14 @@ rule would fail, and imports the database stack only then.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Sequence
-from typing import Any
-
-import sqlalchemy as sa
+from collections.abc import Sequence
 
 from migration_guard.apply import alembic_plan, bytecode
+from migration_guard.apply.alembic_child import AlembicChild
+from migration_guard.apply.alembic_models import MIGRATED, MODELS
 from migration_guard.apply.alembic_project import AlembicRun
-from migration_guard.apply.alembic_run import Workspace
-from migration_guard.apply.drift import (
-    MIGRATED,
-    MODELS,
-    capture_models,
-    describe_diff,
-    models_schema,
-    schema_of,
-)
+from migration_guard.apply.drift import models_schema, schema_of
+from migration_guard.apply.driver import project_driver
 from migration_guard.apply.runner import throwaway
 from migration_guard.apply.settings import Deadline, settings_for
 from migration_guard.config import Config
@@ -81,9 +73,13 @@ class _Proof:
         self.cache_root = default_cache_dir()
         self.work = alembic_plan.plan(project, changeset, self.settings)
 
-    def workspace(self, snapshot: Snapshot) -> Workspace:
-        return Workspace(self.project, snapshot, env_var=self.settings.options.database_url_env,
-                         bytecode_cache=bytecode.cache_dir_for(self.cache_root))
+    def workspace(self, snapshot: Snapshot) -> AlembicChild:
+        """alembic in a child process on ``snapshot``'s files (the run limit can end it)."""
+        return AlembicChild(self.project, snapshot,
+                            env_var=self.settings.options.database_url_env,
+                            deadline=self.deadline,
+                            driver=project_driver(self.project, snapshot),
+                            bytecode_cache=bytecode.cache_dir_for(self.cache_root))
 
     def differences(self) -> list[tuple[str, str]]:
         """What differs between the changed models and the migrated schema, less what
@@ -94,7 +90,6 @@ class _Proof:
                          start_timeout_s=database.start_timeout, background=True) as server, \
                 contextlib.ExitStack() as candidate:
             ws = candidate.enter_context(self.workspace(self.changeset.candidate))
-            ws.preload()  # while the server boots
             runner = AlembicRun(ws, server, self.work, self.settings, self.deadline,
                                 cache_root=self.cache_root)
             with throwaway(server) as migrated:
@@ -124,29 +119,33 @@ class _Proof:
             except GuardError:
                 return []
 
-    def compare(self, ws: Workspace, runner: AlembicRun, server: Server, migrated: Database,
+    def compare(self, ws: AlembicChild, runner: AlembicRun, server: Server, migrated: Database,
                 *, required: bool) -> list[tuple[str, str]]:
         """(table, difference in words) between env.py's target_metadata and the migrated
-        schema: autogenerate's first, then what only the catalog compare shows."""
-        metadata, diffs, failures = capture_models(ws, runner.config(migrated))
+        schema: autogenerate's first, then what only the catalog compare shows (both
+        narrowed to what env.py's ``context.configure()`` options compare)."""
+        target = runner.config(migrated)
+        info, failures = ws.models(target)
         if failures:
             if required:
                 _require_none(failures)
             return []
-        metadatas = [metadata] if isinstance(metadata, sa.MetaData) else [
-            m for m in (metadata or ()) if isinstance(m, sa.MetaData)]
-        if not metadatas:
+        if not info.has_metadata:
             raise GuardError(
                 f"cannot prove the model change: {self.project.env_py} gives no "
                 "target_metadata, so there is nothing to compare the migrations with",
                 "set target_metadata in env.py, or drop --prove")
-        expected, trouble = models_schema(server, metadatas, self.work.prelude,
+        expected, trouble = models_schema(ws, server, info.ddl, self.work.prelude,
                                           self.settings.database, self.deadline,
                                           self.cache_root)
         _require_none(trouble)
-        found = catalog.compare(expected, schema_of(migrated.conninfo),
-                                expected_label=MODELS, actual_label=MIGRATED)
-        described = [(_table_of(d), describe_diff(d)) for d in _flatten(diffs)]
+        expected, actual, trouble = ws.narrow(expected, schema_of(migrated.conninfo))
+        _require_none(trouble)
+        found = catalog.compare(expected, actual, expected_label=MODELS,
+                                actual_label=MIGRATED)
+        diffs, failures = ws.autogenerate(target)
+        _require_none(failures)
+        described = [(_table_in(text), text) for text in diffs]
         seen = " ".join(text for _, text in described)
         described += [(d.name.split(".")[-2] if d.kind != "table" and "." in d.name
                        else d.name.split(".")[-1], d.message)
@@ -172,21 +171,14 @@ def _require_none(trouble: list[Finding]) -> None:
                          "apply, or drop --prove")
 
 
-def _flatten(diffs: Iterable[Any]) -> list[tuple[Any, ...]]:
-    """autogenerate groups column modifications in lists: one tuple each."""
-    out: list[tuple[Any, ...]] = []
-    for diff in diffs:
-        out.extend(diff if isinstance(diff, list) else [diff])
-    return out
+def _table_in(described: str) -> str:
+    """The table an autogenerate difference in words names: ``index 'ix' on 'users'``,
+    ``column 'users.email'``, ``table 'users'``."""
+    import re
 
-
-def _table_of(diff: tuple[Any, ...]) -> str:
-    kind = diff[0]
-    if kind in ("add_table", "remove_table"):
-        return str(diff[1].name)
-    if kind.endswith(("_column",)) or kind.startswith("modify_"):
-        return str(diff[2])
-    return str(getattr(getattr(diff[1], "table", None), "name", ""))
+    match = re.search(r" on '([^']+)'", described) or re.search(r"'([^'.]+)(?:\.[^']*)?'",
+                                                                  described)
+    return match.group(1) if match else ""
 
 
 def _named_already(difference: catalog.Difference, seen: str) -> bool:

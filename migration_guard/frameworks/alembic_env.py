@@ -140,6 +140,27 @@ def schema_sources(
     return sorted(set(globs)), f"modules behind target_metadata in {env_path}"
 
 
+_DRIVER = re.compile(rb"postgresql\+(\w+)")
+
+
+def named_drivers(ini_path: str, env_path: str, roots: list[str], files: set[str],
+                  read: Reader) -> set[str]:
+    """The PostgreSQL drivers (``postgresql+asyncpg``) that ``alembic.ini``, env.py and
+    the repository modules env.py imports name: the one the project runs on."""
+    env = read(env_path) or b""
+    sources = [read(ini_path) or b"", env]
+    try:
+        tree = ast.parse(env.decode("utf-8-sig"), env_path)
+    except (SyntaxError, UnicodeDecodeError, ValueError):
+        tree = None
+    if tree is not None:
+        resolver = _Resolver(files, roots)
+        for qualified in _imports(tree, "").values():
+            if found := resolver.resolve(qualified):
+                sources.append(read(found[0]) or b"")
+    return {m.decode() for source in sources for m in _DRIVER.findall(source)}
+
+
 def needs_application(env_text: str) -> bool:
     """Whether env.py takes its engine or metadata from a running Flask application
     (Flask-Migrate's ``current_app``), which a throwaway run cannot build by itself."""

@@ -73,7 +73,7 @@ def test_status_never_prints_a_password(apply_repo: Repo) -> None:
      "write key: value pairs"),
     ("projects:\n  - framework: sql\n    roundtrip: always\n",
      ".migration-guard.yaml:3: projects[0].roundtrip: 'always' is not allowed",
-     "use one of: off, new, all"),
+     "use one of: off, new, all, downgrades"),
     ("projects:\n  - framework: sql\n    prelude: [/etc/passwd]\n",
      ".migration-guard.yaml:3: projects[0].prelude: '/etc/passwd' must be a path relative to "
      "the repository root, without '..'", "correct projects[0].prelude"),
