@@ -41,6 +41,10 @@ def statement_hook(observer: StatementObserver, repo_path: RepoPath
 
     def observe(connection: sa.Connection) -> Callable[[], None]:
         running: list[tuple[str, Statement]] = []
+        if not isinstance(connection.connection.dbapi_connection, psycopg.Connection):
+            # An async driver: its connection cannot be asked what it holds between two
+            # statements from here, so its statements are not traced.
+            return lambda: None
 
         def before(conn: sa.Connection, cursor: Any, statement: str, *_: Any) -> None:
             path, line = locate()

@@ -207,6 +207,8 @@ def run_in(scope: Scope, names: Sequence[str], args: argparse.Namespace,
         database=scope.config.database._replace(url=server_url(args, environ)))
     outcomes, failure = run_named(names, scope.changes, scope.projects, config,
                                   prove=getattr(args, "prove", False))
+    if failure is not None and not outcomes:
+        raise failure  # nothing ran: nothing to show first
     fail_on = scope.config.fail_on
     render(outcomes, scope.header, args.format, out,
            summary_path=summary_path(args, environ),

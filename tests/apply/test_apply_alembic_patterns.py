@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from conftest import Repo, Result
 from layouts import ENV_PY
@@ -17,7 +18,7 @@ from migration_guard.apply.alembic_run import handover
 from migration_guard.db import tempdirs
 from migration_guard.db.local import RUN_PREFIX, default_run_parent
 
-DRIFT = "projects:\n  - alembic_ini: alembic.ini\n    drift: true\n"
+DRIFT = "projects:\n  - alembic_ini: alembic.ini\n    drift: true\n    trace: off\n"
 HINT = ('  hint: generate a migration for it: alembic revision --autogenerate -m "<describe '
         'the change>"')
 
@@ -60,10 +61,16 @@ DRIVER_CHECK = ('assert op.get_bind().dialect.driver == {driver!r}, '
                 'op.get_bind().dialect.driver')
 
 
+
+def shown(result: Any) -> list[str]:
+    """The output without the note naming the server, which depends on the machine."""
+    return [line for line in result.lines if ": note: server: " not in line]
+
+
 def test_env_py_setting_the_url_from_the_environment_applies(apply_repo: Repo) -> None:
     """``config.set_main_option("sqlalchemy.url", os.environ[...])``: the URL handed over
     survives configparser's interpolation (it holds no ``%``)."""
-    alembic_base(apply_repo, config="projects:\n  - alembic_ini: alembic.ini\n"
+    alembic_base(apply_repo, config="projects:\n  - alembic_ini: alembic.ini\n    trace: off\n"
                  "    database_url_env: APP_DB\n", env_py=ENV_SETS_MAIN_OPTION)
     stage_revision(apply_repo, 'op.add_column("users", sa.Column("age", sa.Integer))')
     result = apply_repo.mg("apply")
@@ -71,20 +78,20 @@ def test_env_py_setting_the_url_from_the_environment_applies(apply_repo: Repo) -
     failing = stage_revision(apply_repo, 'op.execute("select * from nowhere")')
     result = apply_repo.mg("apply")
     assert result.code == 1, result.out + result.err
-    assert result.lines[1] == (
+    assert shown(result)[1] == (
         f'{failing}:12: MG201 upgrade failed: relation "nowhere" does not exist '
         "[SQLSTATE 42P01]; statement: select * from nowhere")
 
 
 def test_env_py_url_keeps_the_statement_timeout(apply_repo: Repo) -> None:
     """The session bounds reach the server without being in the URL."""
-    alembic_base(apply_repo, config="projects:\n  - alembic_ini: alembic.ini\n"
+    alembic_base(apply_repo, config="projects:\n  - alembic_ini: alembic.ini\n    trace: off\n"
                  "    database_url_env: APP_DB\ndatabase:\n  statement_timeout: 1\n",
                  env_py=ENV_SETS_MAIN_OPTION)
     path = stage_revision(apply_repo, 'op.execute("select pg_sleep(5)")')
     result = apply_repo.mg("apply")
     assert result.code == 1, result.out + result.err
-    assert result.lines[1] == (
+    assert shown(result)[1] == (
         f"{path}:12: MG202 upgrade failed: statement hit statement_timeout: "
         "select pg_sleep(5)")
 
@@ -106,8 +113,8 @@ def test_async_env_py_on_asyncpg_gets_asyncpg(apply_repo: Repo) -> None:
     path = stage_revision(apply_repo, 'op.execute("select * from nowhere")')
     result = apply_repo.mg("apply")
     assert result.code == 1, result.out + result.err
-    assert result.lines[1].startswith(f"{path}:12: MG201 upgrade failed: ")
-    assert 'relation "nowhere" does not exist' in result.lines[1]
+    assert shown(result)[1].startswith(f"{path}:12: MG201 upgrade failed: ")
+    assert 'relation "nowhere" does not exist' in shown(result)[1]
 
 
 def test_async_env_py_on_psycopg_applies(apply_repo: Repo) -> None:
@@ -179,7 +186,7 @@ def test_server_default_difference_is_drift_with_compare_server_default_on(
     _default_project(apply_repo, ", compare_server_default=True")
     result = apply_repo.mg("apply")
     assert result.code == 1, result.out + result.err
-    assert result.lines[1:] == [
+    assert shown(result)[1:] == [
         "migrations/env.py: MG206 drift: column 'users.name' default is 'anon' in the models "
         "but None in the migrated database", HINT, "1 finding (apply over 1 project)"]
 
@@ -205,7 +212,7 @@ def test_type_difference_is_no_drift_with_compare_type_off(apply_repo: Repo) -> 
     apply_repo.add()
     result = apply_repo.mg("apply")
     assert result.code == 1, result.out + result.err
-    assert result.lines[1] == (
+    assert shown(result)[1] == (
         "migrations/env.py: MG206 drift: column 'users.name' type is VARCHAR(200) in the "
         "models but VARCHAR(100) in the migrated database")
 
@@ -236,41 +243,41 @@ def test_include_object_excludes_a_table_from_drift(apply_repo: Repo) -> None:
     apply_repo.add()
     result = apply_repo.mg("apply")
     assert result.code == 1, result.out + result.err
-    assert result.lines[1:] == [
+    assert shown(result)[1:] == [
         "migrations/env.py: MG206 drift: table 'legacy' is in the migrated database but not "
         "in the models", HINT, "1 finding (apply over 1 project)"]
 
 
 def test_not_implemented_downgrade_ends_the_round_trip_with_a_note(apply_repo: Repo) -> None:
-    alembic_base(apply_repo, config="projects:\n  - alembic_ini: alembic.ini\n"
+    alembic_base(apply_repo, config="projects:\n  - alembic_ini: alembic.ini\n    trace: off\n"
                  "    roundtrip: new\n")
     path = stage_revision(apply_repo, 'op.add_column("users", sa.Column("age", sa.Integer))',
                           "raise NotImplementedError")
     result = apply_repo.mg("apply")
     assert (result.code, result.err) == (0, ""), result.out
-    assert result.lines[1] == (f"{path}: note: downgrade raises NotImplementedError: round "
+    assert shown(result)[1] == (f"{path}: note: downgrade raises NotImplementedError: round "
                                "trip ends at this revision")
 
 
 def test_not_implemented_downgrade_in_the_whole_chain(apply_repo: Repo) -> None:
-    alembic_base(apply_repo, config="projects:\n  - alembic_ini: alembic.ini\n"
+    alembic_base(apply_repo, config="projects:\n  - alembic_ini: alembic.ini\n    trace: off\n"
                  "    roundtrip: all\n")
     path = stage_revision(apply_repo, 'op.add_column("users", sa.Column("age", sa.Integer))',
                           "raise NotImplementedError")
     result = apply_repo.mg("apply")
     assert (result.code, result.err) == (0, ""), result.out
-    assert result.lines[1] == (f"{path}: note: downgrade raises NotImplementedError: round "
+    assert shown(result)[1] == (f"{path}: note: downgrade raises NotImplementedError: round "
                                "trip ends at this revision")
 
 
 def test_other_downgrade_exception_is_still_mg204(apply_repo: Repo) -> None:
-    alembic_base(apply_repo, config="projects:\n  - alembic_ini: alembic.ini\n"
+    alembic_base(apply_repo, config="projects:\n  - alembic_ini: alembic.ini\n    trace: off\n"
                  "    roundtrip: new\n")
     path = stage_revision(apply_repo, 'op.add_column("users", sa.Column("age", sa.Integer))',
                           'raise RuntimeError("cannot go back")')
     result = apply_repo.mg("apply")
     assert result.code == 1, result.out + result.err
-    assert result.lines[1] == (f"{path}:16: MG204 downgrade of 0003 failed: RuntimeError: "
+    assert shown(result)[1] == (f"{path}:16: MG204 downgrade of 0003 failed: RuntimeError: "
                                "cannot go back")
 
 
@@ -283,7 +290,7 @@ def test_roundtrip_downgrades_runs_the_chain_without_comparing_to_empty(
         apply_repo: Repo) -> None:
     """``roundtrip: downgrades`` checks that every downgrade runs; ``all`` also that the
     chain back to base restores the empty schema (0002 leaves its table behind)."""
-    alembic_base(apply_repo, config="projects:\n  - alembic_ini: alembic.ini\n"
+    alembic_base(apply_repo, config="projects:\n  - alembic_ini: alembic.ini\n    trace: off\n"
                  "    roundtrip: downgrades\n")
     apply_repo.write("migrations/versions/0002_users.py", LEAKY_BASE)
     apply_repo.commit("a downgrade that keeps its table")
@@ -292,27 +299,28 @@ def test_roundtrip_downgrades_runs_the_chain_without_comparing_to_empty(
     result = apply_repo.mg("apply")
     assert (result.code, result.err) == (0, ""), result.out
     apply_repo.write(".migration-guard.yaml", "projects:\n  - alembic_ini: alembic.ini\n"
-                     "    roundtrip: all\n")
+                     "    trace: off\n    roundtrip: all\n")
     apply_repo.add()
     result = apply_repo.mg("apply")
     assert result.code == 1, result.out + result.err
-    assert result.lines[1] == (
+    assert shown(result)[1] == (
         "migrations/versions: MG205 the downgrade to base does not restore the schema: schema "
         "extra () is in the schema after the downgrade to base but not in the schema before "
         "the upgrade")
     stage_revision(apply_repo, 'op.add_column("users", sa.Column("age", sa.Integer))',
                    'op.drop_column("users", "nope")')
     apply_repo.write(".migration-guard.yaml", "projects:\n  - alembic_ini: alembic.ini\n"
-                     "    roundtrip: downgrades\n")
+                     "    trace: off\n    roundtrip: downgrades\n")
     apply_repo.add()
     result = apply_repo.mg("apply")
     assert result.code == 1, result.out + result.err
-    assert result.lines[1].startswith(
+    assert shown(result)[1].startswith(
         "migrations/versions/0003_change.py:16: MG204 downgrade to base failed: ")
 
 
 def test_revision_that_never_returns_ends_at_the_run_limit(apply_repo: Repo) -> None:
-    alembic_base(apply_repo, config="database:\n  run_timeout: 15\n")
+    alembic_base(apply_repo, config="database:\n  run_timeout: 15\n"
+                 "projects:\n  - alembic_ini: alembic.ini\n    trace: off\n")
     path = stage_revision(apply_repo, "import time; time.sleep(3600)")
     started = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "migration_guard", "apply"],
@@ -326,7 +334,7 @@ def test_revision_that_never_returns_ends_at_the_run_limit(apply_repo: Repo) -> 
     elapsed = time.monotonic() - started
     result = Result(proc.returncode, out.decode(), err.decode())
     assert result.code == 1, result.out + result.err
-    assert result.lines[1] == (f"{path}:12: MG208 not applied: the whole run exceeded its "
+    assert shown(result)[1] == (f"{path}:12: MG208 not applied: the whole run exceeded its "
                                "limit of 15 s")
     assert elapsed < 15 + 10, elapsed
     assert run_dirs, "the run's server directory was never seen"
@@ -374,7 +382,7 @@ def test_version_table_in_its_own_schema_is_no_drift(apply_repo: Repo) -> None:
                    'op.drop_index("users_name")')
     result = apply_repo.mg("apply")
     assert result.code == 1, result.out + result.err
-    assert result.lines[1:] == [
+    assert shown(result)[1:] == [
         "migrations/env.py: MG206 drift: index 'users_name' on 'users' is in the migrated "
         "database but not in the models", HINT, "1 finding (apply over 1 project)"]
 

@@ -153,19 +153,20 @@ def test_timestamp_to_timestamptz_rewrites_only_outside_utc(apply_repo: Repo) ->
 
 def test_trace_only_finding_shows_the_statement_no_rule_flagged(apply_repo: Repo) -> None:
     sql_project(apply_repo,
-                "alter table parent add column w int generated always as (v * 2) stored;\n")
+                "alter table parent set unlogged;\n")
     result = apply_repo.mg("apply")
     assert findings(result) == [
         f"{NEW}:1: MG241 traced: rewrote public.parent (3 rows in the base): the whole table is "
         "copied while the statement holds its lock [no static rule flagged this statement: "
-        "alter table parent add column w int generated always as (v * 2) stored]"]
+        "alter table parent set unlogged]"]
 
 
 def test_trace_off_reports_nothing_of_it(apply_repo: Repo) -> None:
     sql_project(apply_repo, "alter table parent alter column v type bigint;\n",
                 extra="    trace: off\n")
     result = apply_repo.mg("apply")
-    assert (result.code, result.lines[1:]) == (0, ["no findings (apply over 1 project)"])
+    shown = [line for line in result.lines[1:] if ": note: server: " not in line]
+    assert (result.code, shown) == (0, ["no findings (apply over 1 project)"])
 
 
 def test_alembic_revision_traced_at_its_op_line(apply_repo: Repo) -> None:
