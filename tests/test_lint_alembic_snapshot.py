@@ -12,7 +12,7 @@ from conftest import Repo
 from layouts import BY_NAME, ENV_PY, revision, setup
 
 NEW = "migrations/versions/0003_idx.py"
-TIMEOUT = "op.execute(\"set lock_timeout = '2s'\")\n    "
+TIMEOUT = "op.execute(\"set lock_timeout = '2s'; set statement_timeout = '5s'\")\n    "
 INDEX = TIMEOUT + "op.create_index('users_name_idx', 'users', ['name'])"
 SAFE = TIMEOUT + "op.add_column('users', sa.Column('bio', sa.Text))"
 FLAGGED = f"{NEW}:13:5 MG301"
