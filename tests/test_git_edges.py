@@ -110,6 +110,17 @@ def test_odd_file_names_are_compared_exactly(supa: Repo, name: str) -> None:
     shown = path.replace("\n", "\\n")
     assert result.lines[1].startswith(f"{shown}: MG102 migration edited")
     assert len(result.lines) == 4
+    run_printed_restore(supa, result.lines[2])
+    assert supa.git("status", "--porcelain", "-z") == ""
+    assert (supa.path / path).read_text() == "select 1;\n"
+
+
+def run_printed_restore(repo: Repo, hint_line: str) -> None:
+    """Run the hint's restore command in bash exactly as printed."""
+    prefix, suffix = "  hint: restore it: ", " and put the change in a new migration"
+    assert hint_line.startswith(prefix) and hint_line.endswith(suffix), hint_line
+    command = hint_line[len(prefix):-len(suffix)]
+    subprocess.run(["bash", "-c", command], cwd=repo.path, env=repo.env, check=True)
 
 
 def test_leading_dash_file_name_in_repo_root_dir(repo: Repo) -> None:
@@ -130,6 +141,11 @@ def test_non_utf8_file_name(supa: Repo) -> None:
     assert result.code == 1
     assert result.lines[1].startswith(
         "supabase/migrations/20240102000001_caf\\xe9.sql: MG103 migration deleted")
+    assert result.lines[2].endswith(
+        "-- $'supabase/migrations/20240102000001_caf\\xe9.sql' and put the change in a new "
+        "migration")
+    run_printed_restore(supa, result.lines[2])
+    assert supa.git("status", "--porcelain", "-z") == ""
 
 
 def test_binary_and_non_utf8_new_files(supa: Repo) -> None:
