@@ -62,7 +62,7 @@ GLOBS = ("services/api/app/**/*.py", "services/reports/src/entities/**/*.java",
 
 
 def paths() -> list[str]:
-    """10,000 repository paths, a few hundred of which the globs match."""
+    """10,000 repository paths, about 6,300 of which the globs match."""
     out = []
     for n in range(10_000):
         kind = n % 5

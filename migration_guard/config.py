@@ -457,6 +457,7 @@ def _database(raw: dict[str, tuple[int, Any]]) -> DatabaseConfig:
 
 
 def parse_config(value: Value | None, source: str) -> Config:
+    """The typed configuration of a value tree; every key at its default where absent."""
     if value is None:
         return DEFAULT._replace(source=source)
     raw = _check_mapping("", TOP_KEYS, value, source)

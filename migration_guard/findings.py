@@ -45,4 +45,5 @@ class Outcome(NamedTuple):
 
 
 def sort_key(finding: Finding) -> tuple[str, int, int, str]:
+    """Report order: by path, then line, column and code."""
     return (finding.path, finding.line or 0, finding.column or 0, finding.code)

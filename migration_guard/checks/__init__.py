@@ -17,6 +17,7 @@ CheckFunction = Callable[[Project, ChangeSet, Config], Outcome]
 
 
 def get(name: str) -> CheckFunction:
+    """The check function of a check name, imported only when that check runs."""
     if name == "required":
         from migration_guard.checks.required import check
     elif name == "immutable":
@@ -35,6 +36,7 @@ def get(name: str) -> CheckFunction:
 def run_checks(
     names: Sequence[str], changeset: ChangeSet, projects: Sequence[Project], config: Config
 ) -> list[Outcome]:
+    """Each named check over each project, checks in the order given: one outcome each."""
     outcomes: list[Outcome] = []
     if len(projects) > 1 and set(names) & {"immutable", "linear", "required"}:
         changeset.prefetch_base([p.migrations for p in projects])

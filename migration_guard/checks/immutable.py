@@ -38,6 +38,7 @@ def _restore_hint(base_commit: str, path: str) -> str:
 
 
 def check(project: Project, changeset: ChangeSet, config: Config) -> Outcome:
+    """MG102-MG104 for merged migrations edited, deleted, renamed or given another mode."""
     fw = project.fw
     base_commit = changeset.base.commit
     if base_commit is None:

@@ -77,7 +77,8 @@ def _check_form(ctx: _Ctx, new: dict[str, Entry]) -> None:
                     "resolve the conflict in the file and stage it again")
 
 
-def _suggest(fw: Framework, newest: Version, rel: str) -> str:
+def _suggest(newest: Version, rel: str) -> str:
+    """A name for ``rel`` that sorts after ``newest``, in the same numbering style."""
     name = rel.rsplit("/", 1)[-1]
     if len(newest.text) == 14 and newest.text.isdigit():
         stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime())
@@ -123,7 +124,7 @@ def _check_versions(ctx: _Ctx, base: dict[str, Entry], candidate: dict[str, Entr
             ctx.add("MG110", path, None,
                     f"new migration sorts before {newest_path}, the newest merged migration: "
                     "it would run out of order, or never, where that one already ran",
-                    f"rename it so it sorts last: {_suggest(fw, newest, rel)}")
+                    f"rename it so it sorts last: {_suggest(newest, rel)}")
 
 
 def _check_alembic(ctx: _Ctx, base: dict[str, Entry], candidate: dict[str, Entry],
@@ -208,6 +209,7 @@ def _check_journal(ctx: _Ctx, base: dict[str, Entry], candidate: dict[str, Entry
 
 
 def check(project: Project, changeset: ChangeSet, config: Config) -> Outcome:
+    """MG110-MG123: names, order, duplicates, form and the revision graph of new migrations."""
     ctx = _Ctx(project, changeset)
     base = _files(project, project.inside(changeset.base_files([project.migrations])))
     candidate = _files(project, changeset.candidate.below(project.migrations))

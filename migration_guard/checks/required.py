@@ -40,6 +40,7 @@ def resolve_schema(project: Project, changeset: ChangeSet) -> tuple[tuple[str, .
 
 
 def check(project: Project, changeset: ChangeSet, config: Config) -> Outcome:
+    """MG101 for schema sources changed in a change set that adds no migration."""
     fw = project.fw
     if changeset.mode == "all":
         return Outcome(CHECK, project.name, [], [])

@@ -43,6 +43,7 @@ def encodable(text: str) -> str:
 
 
 def one_line(text: str) -> str:
+    """``text`` with CR and LF escaped, for formats that give a record one line."""
     return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
@@ -68,6 +69,7 @@ def projects_of(outcomes: Sequence[Outcome]) -> list[str]:
 
 
 def checks_of(outcomes: Sequence[Outcome]) -> list[str]:
+    """Check names in the order they ran."""
     return list(dict.fromkeys(o.check for o in outcomes))
 
 
@@ -86,9 +88,11 @@ def rule(code: str) -> Code | None:
 
 
 def title(code: str) -> str:
+    """The code and its name (``MG102 merged-migration-edited``); the bare code if unknown."""
     known = rule(code)
     return f"{code} {known.name}" if known else code
 
 
 def exit_code(outcomes: Sequence[Outcome]) -> int:
+    """1 when any outcome has findings, else 0."""
     return 1 if any(o.findings for o in outcomes) else 0
