@@ -2,26 +2,29 @@
 
 Prints figures (not a test). Generates 1,000 small migration files and one
 1,000-statement file in a temp dir, then times whole processes, alternating
-``migration-guard lint FILE...`` (the command the target is about), the engine alone
-(``python -m migration_guard.lint``, no CLI layer) and squawk, and prints medians and
-ratios to squawk. The package is byte-compiled first and the runs may write bytecode, as
-an installed package's would (under PYTHONDONTWRITEBYTECODE an editable checkout would
-recompile every module on every run).
+``migration-guard lint FILE...`` and squawk (pinned, installed by the benchmark into a
+cached venv), and prints medians and ratios to squawk. A run of either that exits with
+anything but 0 or 1 (findings) stops the benchmark. The package is byte-compiled first and
+the runs may write bytecode, as an installed package's would (under
+PYTHONDONTWRITEBYTECODE an editable checkout would recompile every module on every run).
 
-    /work/venv/bin/python bench/bench_lint.py [--runs N]
+    python bench/bench_lint.py [--runs N]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from peers import PeerFailed, pinned_venv  # bench/ is on sys.path: run as a script
+
+SQUAWK_PINS = ("squawk-cli==2.70.0",)
 
 _SMALL = [
     "CREATE TABLE IF NOT EXISTS t{i} (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
@@ -50,9 +53,12 @@ def _generate(root: Path) -> tuple[list[str], str]:
 
 def _time(command: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
-    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
-                   env=env)
-    return time.perf_counter() - start
+    result = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+    elapsed = time.perf_counter() - start
+    if result.returncode not in (0, 1):
+        raise PeerFailed(f"`{' '.join(command[:3])} ...` exited {result.returncode}",
+                         result.stdout + result.stderr)
+    return elapsed
 
 
 def _compare(label: str, commands: dict[str, list[str]], runs: int,
@@ -73,13 +79,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
-    squawk = shutil.which("squawk", path=str(Path(sys.executable).parent)) or shutil.which(
-        "squawk")
+    if args.runs < 9:
+        parser.error("--runs: at least 9")
+    squawk = str(pinned_venv(SQUAWK_PINS).with_name("squawk"))
     package = Path(__file__).resolve().parent.parent / "migration_guard"
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     cli = [str(Path(sys.executable).with_name("migration-guard")), "lint"]
-    engine = [sys.executable, "-m", "migration_guard.lint"]
     os.chdir(package.parent)
     with tempfile.TemporaryDirectory() as tmp:
         files, big = _generate(Path(tmp))
@@ -87,9 +93,7 @@ def main() -> int:
         _compare("floor", {"python -c pass": [sys.executable, "-c", "pass"]}, args.runs, env)
         for label, names in (("1,000 small files", files), ("one 1,000-statement file", [big]),
                              ("one small file", files[:1])):
-            commands = {"migration-guard lint": cli + names, "engine alone": engine + names}
-            if squawk:
-                commands["squawk"] = [squawk, *names]
+            commands = {"migration-guard lint": cli + names, "squawk": [squawk, *names]}
             _compare(label, commands, args.runs, env)
     return 0
 

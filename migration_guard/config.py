@@ -336,6 +336,10 @@ def _find_line(lines: list[str], start: int, key: str) -> int:
 
 
 # -- validation -----------------------------------------------------------------------
+# Hand-written, not a JSON Schema library: bench/bench_libraries.py (2026-12-02, 11
+# alternating runs, loaded machine) put import + validation of a three-project config at
+# 409 ms over an empty process for this module, 2,306 ms with jsonschema (5.6x) and 762 ms
+# with fastjsonschema (1.9x); every fast hook reads the config. It also knows each key's line.
 
 
 def _type_name(value: Any) -> str:
