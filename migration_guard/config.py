@@ -202,7 +202,7 @@ class Value(NamedTuple):
 
 
 MAX_CONFIG_BYTES = 1024 * 1024  # a real configuration is a few kilobytes
-MAX_YAML_NODES = 100_000  # each alias counts as the nodes it expands to
+MAX_YAML_NODES = 50_000  # aliases count as what they expand to; 500 projects: ~10,000
 MAX_YAML_DEPTH = 64
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
@@ -239,15 +239,22 @@ class _YamlTree:
         self.source = source
         self.yaml = yaml
         self.visited = 0
+        self.constructor = yaml.constructor.SafeConstructor()
+        self.scalars: dict[int, Value] = {}  # by node id: an alias reuses its anchor's value
 
     def value(self, node: Any, depth: int) -> Value:
+        """The value tree of ``node``, every alias expanded."""
         self._count(node, depth)
         line = node.start_mark.line + 1
         if isinstance(node, self.yaml.MappingNode):
             return Value(self._mapping(node, depth), line)
         if isinstance(node, self.yaml.SequenceNode):
             return Value([self.value(item, depth + 1) for item in node.value], line)
-        return Value(self.yaml.constructor.SafeConstructor().construct_object(node), line)
+        scalar = self.scalars.get(id(node))
+        if scalar is None:
+            scalar = self.scalars[id(node)] = Value(self.constructor.construct_object(node),
+                                                    line)
+        return scalar
 
     def _count(self, node: Any, depth: int) -> None:
         self.visited += 1
