@@ -21,7 +21,7 @@ LAYERS = [
     {"projects", "config"},
     {"frameworks"},
     {"git", "db"},
-    {"codes", "findings", "errors", "globs", "template_files", "__init__"},
+    {"codes", "findings", "errors", "globs", "shell", "template_files", "__init__"},
 ]
 
 
