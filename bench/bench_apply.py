@@ -1,16 +1,17 @@
 """Benchmark of the apply check; prints figures, asserts nothing.
 
-Run: ``python bench/bench_apply.py [per] [top] [pa] [sql|alembic]``. Measures
-(PERFORMANCE.md targets): per-migration cost of Alembic revisions (<= 1.2 ms) and SQL
-files (<= 0.6 ms) from generated projects of 50/200/1,000 migrations; one new migration
-on top of 1,000 merged ones with the cached base state (<= 0.5 s beyond imports); and
-apply + single head + drift + round trip of the new revision on the 200-revision project
-against pytest-alembic's default tests on the same project (<= 1/5), when
-``/work/venv-pa`` (pytest-alembic, pytest < 9) exists.
+Run: ``python bench/bench_apply.py [per|top|pa] [--runs 9]``. Measures: per-migration
+cost of Alembic revisions and SQL files from generated projects of 50/200/1,000 migrations
+against stock ``alembic upgrade`` on the same server; one new migration on top of 1,000
+merged ones with the cached base state; and apply + single head + drift + round trip of the
+new revision on a 200-revision project against pytest-alembic's default tests on the same
+project. pytest-alembic is pinned (it needs pytest < 9) and installed by the benchmark into
+a cached venv; a run of ours or of the peer that fails stops the benchmark.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 import os
@@ -24,9 +25,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from peers import ROOT, PeerFailed, pinned_venv, run_checked  # bench/ is on sys.path
+
 sys.path.insert(0, str(ROOT))
-PA_PYTHON = Path("/work/venv-pa/bin/python")
+# The peer's pins: pytest-alembic 0.13.1 errors at collection under pytest 9; alembic,
+# SQLAlchemy and psycopg as this project's test environment has them.
+PA_PINS = ("pytest-alembic==0.13.1", "pytest==8.4.2", "alembic==1.20.1", "SQLAlchemy==2.1.9",
+           "psycopg[binary]==3.3.9")
 LOCAL_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 ALEMBIC_INI = "[alembic]\nscript_location = migrations\nprepend_sys_path = .\n" \
@@ -140,17 +145,15 @@ def run_cli(repo: Path, *args: str, env: dict[str, str] | None = None) -> tuple[
         elapsed = time.perf_counter() - started
     finally:
         os.chdir(cwd)
-    if code not in (0,):
-        print(out.getvalue())
+    if code != 0:
+        raise PeerFailed(f"migration-guard {' '.join(args)} exited {code} in {repo}",
+                         out.getvalue())
     return elapsed, code
 
 
 def process(repo: Path, *args: str, python: str = sys.executable) -> float:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    started = time.perf_counter()
-    subprocess.run([python, "-m", "migration_guard", *args], cwd=repo, env=env, check=False,
-                   capture_output=True)
-    return time.perf_counter() - started
+    return run_checked([python, "-m", "migration_guard", *args], cwd=repo, env=env)
 
 
 def stock_upgrade(repo: Path, server: Any) -> float:
@@ -180,7 +183,7 @@ def stock_upgrade(repo: Path, server: Any) -> float:
         server.drop_database(database)
 
 
-def per_migration(kind: str, base: Path) -> None:
+def per_migration(kind: str, base: Path, runs: int) -> None:
     from migration_guard.db.provider import open_server
 
     times: dict[int, float] = {}
@@ -195,7 +198,7 @@ def per_migration(kind: str, base: Path) -> None:
             git(repo, "add", "-A")
             run_cli(repo, "apply", "--all")  # warm imports and the cluster cache
             ours, stock = [], []
-            for _ in range(3):  # alternating, so that machine drift hits both alike
+            for _ in range(runs):  # alternating, so that machine drift hits both alike
                 ours.append(run_cli(repo, "apply", "--all")[0])
                 if kind == "alembic":
                     stock.append(stock_upgrade(repo, server))
@@ -216,7 +219,7 @@ def per_migration(kind: str, base: Path) -> None:
               f"{stock_slope:.2f} ms per revision; ratio ours/stock {slope / stock_slope:.2f}")
 
 
-def one_on_top(kind: str, base: Path) -> None:
+def one_on_top(kind: str, base: Path, runs: int) -> None:
     repo = make_repo(base / f"top-{kind}")
     if kind == "alembic":
         alembic_project(repo, 1000, model_count=1)
@@ -230,8 +233,8 @@ def one_on_top(kind: str, base: Path) -> None:
         write(repo, {"db/migrations/01000_t.sql": "CREATE TABLE t1000 (id bigint);\n"})
     git(repo, "add", "-A")
     cold = run_cli(repo, "apply")[0]
-    warm = statistics.median(run_cli(repo, "apply")[0] for _ in range(3))
-    whole = statistics.median(process(repo, "apply") for _ in range(3))
+    warm = statistics.median(run_cli(repo, "apply")[0] for _ in range(runs))
+    whole = statistics.median(process(repo, "apply") for _ in range(runs))
     print(f"{kind:7} one new on 1,000 merged: first run (builds the cache) {cold:.2f} s, "
           f"cached {warm * 1000:.0f} ms in process (target <= 500), whole process "
           f"{whole * 1000:.0f} ms")
@@ -255,20 +258,14 @@ def local_database() -> Iterator[str | None]:
         admin.close()
 
 
-def run_pytest_alembic(repo: Path, url: str) -> tuple[float, str]:
+def run_pytest_alembic(python: Path, repo: Path, url: str) -> float:
+    """One run of pytest-alembic's default tests; stops the benchmark unless they pass."""
     write(repo, {"tests/conftest.py": PA_CONFTEST.format(url=url)})
-    started = time.perf_counter()
-    result = subprocess.run([str(PA_PYTHON), "-m", "pytest", "--test-alembic", "-q", "-p",
-                             "no:cacheprovider", "tests"], cwd=repo,
-                            capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - started
-    if result.returncode != 0:
-        print(result.stdout[-3000:])
-    tail = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr
-    return elapsed, tail
+    return run_checked([str(python), "-m", "pytest", "--test-alembic", "-q", "-p",
+                        "no:cacheprovider", "tests"], cwd=repo)
 
 
-def versus_pytest_alembic(base: Path) -> None:
+def versus_pytest_alembic(base: Path, runs: int) -> None:
     """Alternating rounds: ours (whole process, cached), pytest-alembic on the local
     PostgreSQL 15 (durable: fsync on), pytest-alembic on a throwaway server like ours
     (tmpfs, durability off): the second ratio compares the tools, not the disks."""
@@ -283,55 +280,56 @@ def versus_pytest_alembic(base: Path) -> None:
     git(repo, "commit", "-qm", "base")
     git(repo, "add", "-A")  # revision 199 is the new one
     args = ("check", "--checks", "linear,apply")
+    pa_python = pinned_venv(PA_PINS)
     ours_cold = process(repo, *args)
-    if not PA_PYTHON.exists():
-        ours = statistics.median(process(repo, *args) for _ in range(3))
-        print(f"200 revisions: migration-guard {ours:.2f} s cached, {ours_cold:.2f} s first "
-              "run; pytest-alembic: /work/venv-pa missing, comparison skipped")
-        return
     ours_runs: list[float] = []
     durable: list[float] = []
     tmpfs: list[float] = []
-    tail = ""
     with open_server(cache_dir=base / "pa-cache") as server:
-        for _ in range(3):
+        for _ in range(runs):
             ours_runs.append(process(repo, *args))
             with local_database() as url:
                 if url is not None:
-                    elapsed, tail = run_pytest_alembic(repo, url)
-                    durable.append(elapsed)
+                    durable.append(run_pytest_alembic(pa_python, repo, url))
             database = server.create_database()
             url = sqlalchemy_url(database.conninfo, statement_timeout_s=300, lock_timeout_s=300)
-            tmpfs.append(run_pytest_alembic(repo, url)[0])
+            tmpfs.append(run_pytest_alembic(pa_python, repo, url))
             server.drop_database(database)
     ours = statistics.median(ours_runs)
     fair = statistics.median(tmpfs)
-    print(f"200 revisions: migration-guard linear+apply (round trip new, drift), whole process: "
-          f"{ours:.2f} s cached, {ours_cold:.2f} s first run")
+    print(f"200 revisions, median of {runs} alternating runs: migration-guard linear+apply "
+          f"(round trip new, drift), whole process: {ours:.2f} s cached, {ours_cold:.2f} s "
+          "first run")
     if durable:
         theirs = statistics.median(durable)
-        print(f"  pytest-alembic default tests on {LOCAL_URL} (fsync on): {theirs:.2f} s "
-              f"({tail}); ratio {ours / theirs:.2f} cached, {ours_cold / theirs:.2f} first run "
+        print(f"  pytest-alembic default tests on {LOCAL_URL} (fsync on): {theirs:.2f} s; "
+              f"ratio {ours / theirs:.2f} cached, {ours_cold / theirs:.2f} first run "
               "(target <= 0.20)")
+    else:
+        print(f"  no PostgreSQL at {LOCAL_URL}: the comparison on a durable server is not run")
     print(f"  pytest-alembic default tests on a throwaway server like ours (tmpfs, fsync off): "
           f"{fair:.2f} s; ratio {ours / fair:.2f} cached, {ours_cold / fair:.2f} first run")
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("parts", nargs="*", choices=("per", "top", "pa"))
+    parser.add_argument("--runs", type=int, default=9)
+    args = parser.parse_args()
+    if args.runs < 9:
+        parser.error("--runs: at least 9")
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         os.environ["XDG_CACHE_HOME"] = str(base / "cache")
-        only = sys.argv[1:]
-        # "sql" / "alembic" narrow "per" and "top" to one kind of project.
-        kinds = [k for k in ("sql", "alembic") if k in only] or ["sql", "alembic"]
+        only = args.parts
         if not only or "per" in only:
-            for kind in kinds:
-                per_migration(kind, base)
+            for kind in ("sql", "alembic"):
+                per_migration(kind, base, args.runs)
         if not only or "top" in only:
-            for kind in kinds:
-                one_on_top(kind, base)
+            for kind in ("sql", "alembic"):
+                one_on_top(kind, base, args.runs)
         if not only or "pa" in only:
-            versus_pytest_alembic(base)
+            versus_pytest_alembic(base, args.runs)
 
 
 if __name__ == "__main__":

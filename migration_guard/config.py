@@ -210,8 +210,9 @@ TOP_KEYS: dict[str, Key] = {
 REQUIRED = {"exceptions": ("path", "blob", "reason")}
 
 
-class Exception_(NamedTuple):
-    """A reviewed permission for one exact new blob of a merged migration."""
+class ReviewedEdit(NamedTuple):
+    """An `exceptions:` entry: a reviewed edit of a merged migration, allowed for one exact
+    new blob."""
 
     path: str
     blob: str
@@ -279,7 +280,7 @@ class Config(NamedTuple):
     base: str | None
     checks: tuple[str, ...]
     projects: tuple[ProjectConfig, ...] | None  # None: detect
-    exceptions: tuple[Exception_, ...]
+    exceptions: tuple[ReviewedEdit, ...]
     database: DatabaseConfig = DatabaseConfig()
     lint: tuple[tuple[str, Any], ...] = ()  # the top-level lint section, as given
     linear: tuple[tuple[str, Any], ...] = ()  # the top-level linear section, as given
@@ -305,6 +306,12 @@ class Value(NamedTuple):
     line: int
 
 
+MAX_CONFIG_BYTES = 1024 * 1024  # a real configuration is a few kilobytes
+MAX_YAML_NODES = 50_000  # aliases count as what they expand to; 500 projects: ~10,000
+MAX_YAML_DEPTH = 64
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
 def _from_yaml(text: str, source: str) -> Value | None:
     import yaml
 
@@ -321,25 +328,85 @@ def _from_yaml(text: str, source: str) -> Value | None:
         ) from None
     if node is None:
         return None
-    return _yaml_node(node, source, yaml)
+    return _YamlTree(source, yaml).value(node, 0)
 
 
-def _yaml_node(node: Any, source: str, yaml: Any) -> Value:
-    line = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        mapping: dict[str, tuple[int, Value]] = {}
+class _YamlTree:
+    """Turns a composed YAML node graph into a :class:`Value` tree.
+
+    The composer keeps an alias as a reference to its anchor, so a few hundred bytes of
+    anchors nested in anchors stand for billions of nodes; expanding them all would hang
+    the reader. Every node visited, alias expansions included, is counted against
+    ``MAX_YAML_NODES``, and nesting against ``MAX_YAML_DEPTH``.
+    """
+
+    def __init__(self, source: str, yaml: Any) -> None:
+        self.source = source
+        self.yaml = yaml
+        self.visited = 0
+        self.constructor = yaml.constructor.SafeConstructor()
+        self.scalars: dict[int, Value] = {}  # by node id: an alias reuses its anchor's value
+
+    def value(self, node: Any, depth: int) -> Value:
+        """The value tree of ``node``, every alias expanded."""
+        self._count(node, depth)
+        line = node.start_mark.line + 1
+        if isinstance(node, self.yaml.MappingNode):
+            return Value(self._mapping(node, depth), line)
+        if isinstance(node, self.yaml.SequenceNode):
+            return Value([self.value(item, depth + 1) for item in node.value], line)
+        scalar = self.scalars.get(id(node))
+        if scalar is None:
+            scalar = self.scalars[id(node)] = Value(self.constructor.construct_object(node),
+                                                    line)
+        return scalar
+
+    def _count(self, node: Any, depth: int) -> None:
+        self.visited += 1
+        if self.visited > MAX_YAML_NODES:
+            raise GuardError(
+                f"{self.source}: more than {MAX_YAML_NODES:,} YAML nodes once aliases are "
+                "expanded",
+                f"write {self.source} without aliases of anchors that hold aliases",
+            )
+        if depth > MAX_YAML_DEPTH:
+            raise GuardError(
+                f"{self.source}:{node.start_mark.line + 1}: YAML nested more than "
+                f"{MAX_YAML_DEPTH} levels deep",
+                f"flatten {self.source}: the configuration is at most a few levels deep",
+            )
+
+    def _mapping(self, node: Any, depth: int) -> dict[str, tuple[int, Value]]:
+        """Keys written here win over keys merged in with ``<<``, as YAML's merge key says."""
+        explicit: dict[str, tuple[int, Value]] = {}
+        merged: dict[str, tuple[int, Value]] = {}
         for key_node, value_node in node.value:
+            if key_node.tag == MERGE_TAG:
+                for mapping in self._merged(value_node, depth + 1):
+                    for key, entry in self._mapping(mapping, depth + 1).items():
+                        merged.setdefault(key, entry)
+                continue
             key = str(key_node.value)
-            if key in mapping:
+            if key in explicit:
                 raise GuardError(
-                    f"{source}:{key_node.start_mark.line + 1}: key '{key}' appears twice",
+                    f"{self.source}:{key_node.start_mark.line + 1}: key '{key}' appears twice",
                     "keep one of them",
                 )
-            mapping[key] = (key_node.start_mark.line + 1, _yaml_node(value_node, source, yaml))
-        return Value(mapping, line)
-    if isinstance(node, yaml.SequenceNode):
-        return Value([_yaml_node(item, source, yaml) for item in node.value], line)
-    return Value(yaml.constructor.SafeConstructor().construct_object(node, deep=True), line)
+            explicit[key] = (key_node.start_mark.line + 1, self.value(value_node, depth + 1))
+        return {**merged, **explicit}
+
+    def _merged(self, node: Any, depth: int) -> list[Any]:
+        """The mappings a merge key names: one mapping, or a list of them."""
+        self._count(node, depth)
+        items = node.value if isinstance(node, self.yaml.SequenceNode) else [node]
+        for item in items:
+            if not isinstance(item, self.yaml.MappingNode):
+                raise GuardError(
+                    f"{self.source}:{item.start_mark.line + 1}: '<<' merges a mapping or a "
+                    "list of mappings",
+                    "point '<<' at an anchored mapping, e.g. <<: *defaults",
+                )
+        return list(items)
 
 
 def _from_toml(text: str, source: str) -> Value | None:
@@ -381,6 +448,10 @@ def _find_line(lines: list[str], start: int, key: str) -> int:
 
 
 # -- validation -----------------------------------------------------------------------
+# Hand-written, not a JSON Schema library: bench/bench_libraries.py (2026-12-02, 11
+# alternating runs, loaded machine) put import + validation of a three-project config at
+# 409 ms over an empty process for this module, 2,306 ms with jsonschema (5.6x) and 762 ms
+# with fastjsonschema (1.9x); every fast hook reads the config. It also knows each key's line.
 
 
 def _type_name(value: Any) -> str:
@@ -536,6 +607,7 @@ def _one_version(raw: dict[str, tuple[int, Any]], source: str) -> None:
 
 
 def parse_config(value: Value | None, source: str) -> Config:
+    """The typed configuration of a value tree; every key at its default where absent."""
     if value is None:
         return DEFAULT._replace(source=source)
     raw = _check_mapping("", TOP_KEYS, value, source)
@@ -549,7 +621,7 @@ def parse_config(value: Value | None, source: str) -> Config:
                             "framework, migrations, alembic_ini",
                             "name the framework and the migrations directory")
     exceptions = tuple(
-        Exception_(e["path"][1], e["blob"][1], e["reason"][1], line)
+        ReviewedEdit(e["path"][1], e["blob"][1], e["reason"][1], line)
         for line, e in (raw["exceptions"][1] if "exceptions" in raw else [])
     )
     return Config(
@@ -591,6 +663,12 @@ def load_config(read: Callable[[str], bytes | None], explicit: str | None = None
 
 
 def _decode(data: bytes, source: str) -> str:
+    if len(data) > MAX_CONFIG_BYTES:
+        raise GuardError(
+            f"{source}: {len(data):,} bytes, over the {MAX_CONFIG_BYTES // 1024 // 1024} MB "
+            "limit of a configuration file",
+            f"keep {source} under 1 MB: a configuration is a few kilobytes",
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

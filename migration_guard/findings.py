@@ -60,4 +60,5 @@ def fails(finding: Finding, fail_on: str) -> bool:
 
 
 def sort_key(finding: Finding) -> tuple[str, int, int, str]:
+    """Report order: by path, then line, column and code."""
     return (finding.path, finding.line or 0, finding.column or 0, finding.code)

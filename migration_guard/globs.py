@@ -1,4 +1,10 @@
-"""Glob patterns over repository paths: ``*`` stays in one directory, ``**`` spans many."""
+"""Glob patterns over repository paths: ``*`` stays in one directory, ``**`` spans many.
+
+Hand-written, not wcmatch or pathspec: bench/bench_libraries.py (2026-12-02, 11 alternating
+runs, loaded machine) put import + matching 10,000 paths against five globs at 344 ms over
+an empty process here, 685 ms with wcmatch (2.0x) and 980 ms with pathspec (2.9x); the
+``required`` and ``linear`` hooks match globs on every commit.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from functools import lru_cache
 
 @lru_cache(maxsize=256)
 def glob_to_regex(pattern: str) -> re.Pattern[str]:
+    """The regular expression a path must match in full; ``[!...]`` negates a class."""
     out: list[str] = []
     i = 0
     while i < len(pattern):
@@ -38,4 +45,5 @@ def glob_to_regex(pattern: str) -> re.Pattern[str]:
 
 
 def matches_any(path: str, patterns: Iterable[str]) -> bool:
+    """True when ``path`` matches at least one of the glob ``patterns``."""
     return any(glob_to_regex(p).fullmatch(path) for p in patterns)

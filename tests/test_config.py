@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from conftest import Repo
 from layouts import BY_NAME, setup
@@ -211,3 +213,67 @@ def test_unknown_stand_in_is_refused(repo: Repo) -> None:
         "supabase_vault, pgjwt",
         "  hint: correct postgres.stand_ins",
     ]
+
+
+def test_nested_aliases_are_refused_fast(repo: Repo) -> None:
+    """Nine levels of anchors, nine aliases each: ~400 bytes standing for 9**9 nodes."""
+    levels = ["a: &a [" + ",".join(["lol"] * 9) + "]"]
+    names = "abcdefghi"
+    levels += [f"{names[n]}: &{names[n]} [" + ",".join([f"*{names[n - 1]}"] * 9) + "]"
+               for n in range(1, 9)]
+    config = "\n".join(levels) + "\n"
+    assert len(config) < 400
+    started = time.monotonic()
+    lines = error_lines(repo, config)
+    assert time.monotonic() - started < 10  # it ran for minutes when every alias was expanded
+    assert lines == [
+        "migration-guard: error: .migration-guard.yaml: more than 50,000 YAML nodes once "
+        "aliases are expanded",
+        "  hint: write .migration-guard.yaml without aliases of anchors that hold aliases",
+    ]
+
+
+def test_merge_keys_share_a_project_entry(repo: Repo) -> None:
+    for service in ("a", "b"):
+        for rel, content in BY_NAME["supabase"].files.items():
+            repo.write(f"services/{service}/{rel}", content)
+    repo.commit("two services", ".migration-guard.yaml",
+                "projects:\n"
+                "  - &service\n"
+                "    name: a\n"
+                "    framework: supabase\n"
+                "    migrations: services/a/supabase/migrations\n"
+                "  - <<: *service\n"
+                "    name: b\n"
+                "    migrations: services/b/supabase/migrations\n")
+    repo.branch("feature")
+    repo.append(f"services/b/{INIT}", "-- edit\n")
+    repo.add()
+    result = repo.mg("immutable")
+    assert result.code == 1, result.err
+    assert result.lines[1].startswith(f"services/b/{INIT}: MG102 ")
+    assert result.lines[-1] == "1 finding (immutable over 2 projects)"
+
+
+def test_merge_key_of_a_scalar_is_an_error(repo: Repo) -> None:
+    assert error_lines(repo, "base: &b main\nprojects:\n  - <<: *b\n") == [
+        "migration-guard: error: .migration-guard.yaml:1: '<<' merges a mapping or a list of "
+        "mappings",
+        "  hint: point '<<' at an anchored mapping, e.g. <<: *defaults",
+    ]
+
+
+@pytest.mark.parametrize("name,filler", [
+    (".migration-guard.yaml", "# padding\n"),
+    ("pyproject.toml", "# padding\n"),
+])
+def test_config_over_one_megabyte_is_refused(repo: Repo, name: str, filler: str) -> None:
+    text = "[tool.migration-guard]\n" if name.endswith(".toml") else "base: main\n"
+    text += filler * 110_000
+    started = time.monotonic()
+    assert error_lines(repo, text, name=name) == [
+        f"migration-guard: error: {name}: {len(text):,} bytes, over the 1 MB limit of a "
+        "configuration file",
+        f"  hint: keep {name} under 1 MB: a configuration is a few kilobytes",
+    ]
+    assert time.monotonic() - started < 10

@@ -22,7 +22,7 @@ LAYERS = [
     {"projects", "config"},
     {"frameworks"},
     {"git", "db"},
-    {"codes", "findings", "tracing", "errors", "globs", "template_files", "__init__"},
+    {"codes", "findings", "tracing", "errors", "globs", "shell", "template_files", "__init__"},
 ]
 
 

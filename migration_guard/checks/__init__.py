@@ -18,6 +18,7 @@ CheckFunction = Callable[[Project, ChangeSet, Config], Outcome]
 
 
 def get(name: str) -> CheckFunction:
+    """The check function of a check name, imported only when that check runs."""
     if name == "required":
         from migration_guard.checks.required import check
     elif name == "immutable":

@@ -7,13 +7,12 @@ conversion in the working tree can never raise a false alarm.
 
 from __future__ import annotations
 
-import shlex
-
 from migration_guard.config import Config
 from migration_guard.findings import Finding, Note, Outcome
 from migration_guard.git.changeset import ChangeSet
 from migration_guard.git.repo import Entry
 from migration_guard.projects import Project
+from migration_guard.shell import quote
 
 CHECK = "immutable"
 
@@ -33,12 +32,13 @@ def _nature_of_edit(old: bytes, new: bytes) -> str:
     return ""
 
 
-def _restore_hint(base_label: str, base_commit: str, path: str) -> str:
+def _restore_hint(base_commit: str, path: str) -> str:
     return (f"restore it: git restore --source={base_commit[:12]} --staged --worktree -- "
-            f"{shlex.quote(path)} and put the change in a new migration")
+            f"{quote(path)} and put the change in a new migration")
 
 
 def check(project: Project, changeset: ChangeSet, config: Config) -> Outcome:
+    """MG102-MG104 for merged migrations edited, deleted, renamed or given another mode."""
     fw = project.fw
     base_commit = changeset.base.commit
     if base_commit is None:
@@ -62,7 +62,7 @@ def check(project: Project, changeset: ChangeSet, config: Config) -> Outcome:
             findings.append(Finding(
                 "MG103", path, None,
                 f"migration {what} after it was merged ({where}; blob {old.oid[:12]})",
-                _restore_hint(changeset.base.label, base_commit, path),
+                _restore_hint(base_commit, path),
                 check=CHECK, project=project.name,
             ))
             continue
@@ -78,8 +78,8 @@ def check(project: Project, changeset: ChangeSet, config: Config) -> Outcome:
             findings.append(Finding(
                 "MG104", path, None,
                 f"migration changed mode {old.mode} -> {new.mode} after it was merged ({where})",
-                f"restore the mode: git update-index --chmod=-x -- {shlex.quote(path)}"
-                if new.mode == "100755" else _restore_hint(changeset.base.label, base_commit, path),
+                f"restore the mode: git update-index --chmod=-x -- {quote(path)}"
+                if new.mode == "100755" else _restore_hint(base_commit, path),
                 check=CHECK, project=project.name,
             ))
             continue
@@ -89,7 +89,7 @@ def check(project: Project, changeset: ChangeSet, config: Config) -> Outcome:
         news = changeset.candidate.read_many(list(edited))
         for path, (old, new) in edited.items():
             nature = _nature_of_edit(olds.get(path, b""), news.get(path, b""))
-            hint = _restore_hint(changeset.base.label, base_commit, path)
+            hint = _restore_hint(base_commit, path)
             stale = by_path.get(path)
             if stale is not None:
                 hint += (f"; the exception at {config.source}:{stale.line} is for blob "

@@ -85,7 +85,8 @@ def _check_form(ctx: _LinearCheck, new: dict[str, Entry]) -> None:
                     "resolve the conflict in the file and stage it again")
 
 
-def _suggest(fw: Framework, newest: Version, rel: str) -> str:
+def _suggest(newest: Version, rel: str) -> str:
+    """A name for ``rel`` that sorts after ``newest``, in the same numbering style."""
     name = rel.rsplit("/", 1)[-1]
     if len(newest.text) == 14 and newest.text.isdigit():
         stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime())
@@ -131,7 +132,7 @@ def _check_versions(ctx: _LinearCheck, base: dict[str, Entry], candidate: dict[s
             ctx.add("MG110", path, None,
                     f"new migration sorts before {newest_path}, the newest merged migration: "
                     "it would run out of order, or never, where that one already ran",
-                    f"rename it so it sorts last: {_suggest(fw, newest, rel)}")
+                    f"rename it so it sorts last: {_suggest(newest, rel)}")
 
 
 def _check_alembic(ctx: _LinearCheck, base: dict[str, Entry], candidate: dict[str, Entry],
@@ -248,6 +249,8 @@ def _check_journal(ctx: _LinearCheck, candidate: dict[str, Entry]) -> None:
 
 
 def check(project: Project, changeset: ChangeSet, config: Config) -> Outcome:
+    """MG110-MG126: names, order, duplicates, form, the revision graph and the journal of new
+    migrations."""
     ctx = _LinearCheck(project, changeset, config)
     base = _files(project, project.inside(changeset.base_files([project.migrations])))
     candidate = _files(project, changeset.candidate.below(project.migrations))

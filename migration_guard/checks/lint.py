@@ -80,6 +80,7 @@ def _lint_alembic(project: Project, changeset: ChangeSet, options: LintOptions,
 
 
 def check(project: Project, changeset: ChangeSet, config: Config) -> Outcome:
+    """The SQL lint over the project's new and modified migrations."""
     paths = _changed(project, changeset)
     if not paths:
         return Outcome(CHECK, project.name, [], [])

@@ -43,6 +43,7 @@ def encodable(text: str) -> str:
 
 
 def one_line(text: str) -> str:
+    """``text`` with CR and LF escaped, for formats that give a record one line."""
     return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
@@ -68,6 +69,7 @@ def projects_of(outcomes: Sequence[Outcome]) -> list[str]:
 
 
 def checks_of(outcomes: Sequence[Outcome]) -> list[str]:
+    """Check names in the order they ran."""
     return list(dict.fromkeys(o.check for o in outcomes))
 
 
@@ -93,6 +95,7 @@ def rule(code: str) -> Code | None:
 
 
 def title(code: str) -> str:
+    """The code and its name (``MG102 merged-migration-edited``); the bare code if unknown."""
     known = rule(code)
     return f"{code} {known.name}" if known else code
 
