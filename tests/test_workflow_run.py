@@ -578,5 +578,6 @@ def test_composite_action_applies_on_the_embedded_server_from_private_dirs(
     table = runner.summaries[-1].read_text().splitlines()
     assert table[6:13] == ["| check | verdict |", "|---|---|", "| required | ✅ pass |",
                            "| immutable | ❌ fail: 1 finding |", "| linear | ✅ pass |",
-                           "| lint | ❌ fail: 2 findings |", "| apply | ✅ pass |"]
+                           "| lint | ❌ fail: 3 findings |",
+                           "| apply | ❌ fail: 3 findings (2 notes) |"], check.stdout + check.stderr
     assert check.stderr == ""

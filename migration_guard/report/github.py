@@ -39,7 +39,9 @@ def render_github(outcomes: Sequence[Outcome], header: str, out: TextIO) -> None
         kind = "warning" if finding.severity == "warning" else "error"
         out.write(f"::{kind} {','.join(props)}::{escape_data(message)}\n")
     for note in notes_of(outcomes):
+        # An honoured exception is the note a reviewer must see; the rest say what ran.
+        kind = "exception" if note.message.startswith("exception honoured") else "note"
         out.write(f"::notice file={escape_property(note.path)},"
-                  f"title={escape_property('migration-guard exception')}::"
+                  f"title={escape_property(f'migration-guard {kind}')}::"
                   f"{escape_data(note.message)}\n")
     out.write(f"{count(len(findings), 'finding')}\n" if findings else "no findings\n")
