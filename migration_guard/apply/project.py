@@ -43,6 +43,7 @@ def run_apply(project: Project, changeset: ChangeSet, settings: Settings, *,
     extension_hint = ""
     if project.fw.python:
         key = alembic_plan.cache_key(project, changeset, settings)
+        wants = wants._replace(extensions=frozenset(_python_extensions(project, changeset)))
     else:
         from migration_guard.apply import sql_project  # pglast: not needed for Alembic
 
@@ -80,6 +81,17 @@ def run_apply(project: Project, changeset: ChangeSet, settings: Settings, *,
         notes = [Note(project.migrations, f"server: {server.description}; {server.mode}"),
                  *(Note(project.migrations, text) for text in server.notes), *notes]
     return _outcome(project, findings, notes, tracer)
+
+
+def _python_extensions(project: Project, changeset: ChangeSet) -> set[str]:
+    """The extensions the project's Python migrations create, so the server chosen has them
+    (or the run exits 2 naming them, as for SQL migrations)."""
+    from migration_guard.apply.server_needs import extensions_in_python
+
+    candidate = changeset.candidate
+    paths = [p for p in candidate.files
+             if (rel := project.rel(p)) is not None and project.fw.is_migration(rel)]
+    return extensions_in_python(candidate.read_many(paths))
 
 
 def _tracer(settings: Settings, new: list[str],

@@ -70,6 +70,25 @@ def platform_hint(wants: Wants, preset: Preset | None) -> str:
     return supabase_preset.platform_hint(names)
 
 
+def extensions_in_python(files: Mapping[str, bytes]) -> set[str]:
+    """Extensions Python migrations create: the SQL in their string literals (what
+    ``op.execute("CREATE EXTENSION ...")`` runs), read as SQL is read."""
+    import ast
+
+    units: list[Unit] = []
+    for path, data in files.items():
+        if b"xtension" not in data and b"XTENSION" not in data:
+            continue
+        try:
+            tree = ast.parse(data, path)
+        except (SyntaxError, ValueError):
+            continue  # applying it reports the error at its line
+        units += [Unit(path, node.value) for node in ast.walk(tree)
+                  if isinstance(node, ast.Constant) and isinstance(node.value, str)
+                  and _MENTIONS.search(node.value)]
+    return extensions_created(units)
+
+
 def extensions_created(units: Iterable[Unit]) -> set[str]:
     names: set[str] = set()
     for unit in units:

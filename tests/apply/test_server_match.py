@@ -12,6 +12,8 @@ import time
 
 from conftest import Repo
 
+from apply.projects import alembic_base, stage_revision
+
 SUPABASE_INIT = """\
 create extension if not exists "uuid-ossp" with schema extensions;
 create extension if not exists pgcrypto with schema extensions;
@@ -165,3 +167,22 @@ def test_other_checks_findings_are_reported_when_apply_cannot_run(apply_repo: Re
     assert result.code == 2, result.out + result.err
     assert any(" MG3" in line for line in result.lines), result.out
     assert result.err.startswith("migration-guard: error: production runs PostgreSQL 11")
+
+
+def test_alembic_revision_creating_a_missing_extension_exits_2(apply_repo: Repo) -> None:
+    alembic_base(apply_repo)
+    stage_revision(apply_repo, 'op.execute("CREATE EXTENSION IF NOT EXISTS no_such_thing")')
+    result = apply_repo.mg("apply")
+    assert result.code == 2, result.out + result.err
+    error, hint = result.err.splitlines()
+    assert error.startswith("migration-guard: error: the migrations create the extension "
+                            "no_such_thing, which no PostgreSQL here ships (looked at: ")
+    assert hint.startswith("  hint: install PostgreSQL with its extensions on the machine ")
+
+
+def test_alembic_revision_creating_uuid_ossp_gets_a_server_that_has_it(apply_repo: Repo) -> None:
+    alembic_base(apply_repo)
+    stage_revision(apply_repo, "op.execute('CREATE EXTENSION IF NOT EXISTS \"uuid-ossp\"')\n"
+                   "    op.execute('SELECT uuid_generate_v4()')")
+    result = apply_repo.mg("apply")
+    assert result.code == 0, result.out + result.err
