@@ -129,3 +129,11 @@ def test_folders_of_one_layer_do_not_import_each_other_in_a_circle() -> None:
                 folders.setdefault(_folder(a), set()).add(_folder(b))
     cycles = [c for c in (_cycle_from(f, folders) for f in folders) if c is not None]
     assert cycles == []
+
+
+def test_the_database_layer_makes_no_findings() -> None:
+    """db/ says what happened (a statement failed, timed out); codes are the checks'."""
+    makers = [module for module, targets in _graph().items()
+              if module.startswith("migration_guard.db.")
+              and targets & {"migration_guard.findings", "migration_guard.codes"}]
+    assert makers == []

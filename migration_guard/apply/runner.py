@@ -17,7 +17,12 @@ from migration_guard.apply.sources import Unit
 from migration_guard.config import DatabaseConfig
 from migration_guard.db.base import Database, Server
 from migration_guard.db.execute import (
+    FAILED,
+    META_COMMAND,
+    RUN_LIMIT,
+    TIMED_OUT,
     Chunk,
+    Failure,
     RunLimit,
     Session,
     StatementObserver,
@@ -75,16 +80,17 @@ def apply_unit(session: Session, unit: Unit, framework: Framework | None,
     statement_s = deadline.statement_timeout(database.statement_timeout)
     lock_s = min(database.lock_timeout, statement_s)
     if framework is not None and framework.statement_breakpoint:
-        return apply_chunks(session, split_on(unit.text, framework.statement_breakpoint),
-                            path=unit.path, statement_timeout_s=statement_s,
-                            lock_timeout_s=lock_s, observer=observer)
+        return findings_of(apply_chunks(
+            session, split_on(unit.text, framework.statement_breakpoint), path=unit.path,
+            statement_timeout_s=statement_s, lock_timeout_s=lock_s, observer=observer))
     up = framework.up_section(unit.text) if framework is not None \
         else Section(unit.text, 1, None)
     if up is None:
         return []
-    return apply_sql(session, up.text, path=unit.path, start_line=up.start_line,
-                     transactional=up.transactional, statement_timeout_s=statement_s,
-                     lock_timeout_s=lock_s, observer=observer)
+    return findings_of(apply_sql(
+        session, up.text, path=unit.path, start_line=up.start_line,
+        transactional=up.transactional, statement_timeout_s=statement_s,
+        lock_timeout_s=lock_s, observer=observer))
 
 
 def _apply_in_one_transaction(session: Session, units: list[Unit], framework: Framework | None,
@@ -95,10 +101,21 @@ def _apply_in_one_transaction(session: Session, units: list[Unit], framework: Fr
     if deadline.expired():
         return [run_timeout_finding(units[0].path, deadline)]
     statement_s = deadline.statement_timeout(database.statement_timeout)
-    return apply_files_in_one_transaction(
+    return findings_of(apply_files_in_one_transaction(
         session, ((u.path, _chunks(framework, u)) for u in units),
         statement_timeout_s=statement_s, lock_timeout_s=min(database.lock_timeout, statement_s),
-        observer=observer)
+        observer=observer))
+
+
+#: The finding code of each way a statement can fail to apply (the database layer says
+#: what happened; the codes are the apply check's).
+_CODES = {FAILED: "MG201", TIMED_OUT: "MG202", META_COMMAND: "MG203", RUN_LIMIT: "MG208"}
+
+
+def findings_of(failures: list[Failure]) -> list[Finding]:
+    """The apply check's findings for statements that did not apply."""
+    return [Finding(_CODES[f.kind], f.path, f.line, f.message, f.hint, check=CHECK)
+            for f in failures]
 
 
 def _chunks(framework: Framework | None, unit: Unit) -> list[Chunk]:

@@ -1,4 +1,4 @@
-"""Running a migration's SQL against a throwaway database, reporting failures as findings.
+"""Running a migration's SQL against a throwaway database, reporting the statement that fails.
 
 A file runs in one transaction unless it holds a statement PostgreSQL refuses inside one
 (``CREATE INDEX CONCURRENTLY``, ``VACUUM``, ...) or manages transactions itself; then its
@@ -22,7 +22,6 @@ from pglast import parser
 from migration_guard.db.redact import redact_url
 from migration_guard.db.remote import connect
 from migration_guard.errors import GuardError
-from migration_guard.findings import Finding
 
 DEFAULT_STATEMENT_TIMEOUT_S = 300.0
 DEFAULT_LOCK_TIMEOUT_S = 60.0
@@ -50,6 +49,25 @@ class RunLimit(NamedTuple):
 class Statement(NamedTuple):
     text: str
     line: int  # 1-based line in the migration file
+
+
+#: Why a statement did not apply: rejected by PostgreSQL, over a timeout, a psql
+#: meta-command only psql runs, or stopped at the whole run's limit. The apply check gives
+#: each its finding code; this layer only says what happened.
+FAILED = "failed"
+TIMED_OUT = "timed-out"
+META_COMMAND = "meta-command"
+RUN_LIMIT = "run-limit"
+
+
+class Failure(NamedTuple):
+    """A statement that did not apply, located at its file and line."""
+
+    kind: str  # FAILED, TIMED_OUT, META_COMMAND or RUN_LIMIT
+    path: str
+    line: int | None
+    message: str
+    hint: str
 
 
 class StatementObserver(Protocol):
@@ -150,7 +168,7 @@ def apply_sql(session: Session, sql_text: str, *, path: str, start_line: int = 1
               statement_timeout_s: float = DEFAULT_STATEMENT_TIMEOUT_S,
               lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
               transactional: bool | None = None,
-              observer: StatementObserver | None = None) -> list[Finding]:
+              observer: StatementObserver | None = None) -> list[Failure]:
     """Apply ``sql_text`` (which starts at ``start_line`` of ``path``); [] when it applied.
 
     ``transactional=None`` decides from the statements; ``True``/``False`` forces the mode
@@ -173,7 +191,7 @@ def apply_chunks(session: Session, chunks: Iterable[Chunk], *, path: str,
                  statement_timeout_s: float = DEFAULT_STATEMENT_TIMEOUT_S,
                  lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
                  transactional: bool | None = None,
-                 observer: StatementObserver | None = None) -> list[Finding]:
+                 observer: StatementObserver | None = None) -> list[Failure]:
     """Apply pre-split chunks of one file (Drizzle breakpoints) as one unit."""
     statements: list[Statement] = []
     texts: list[str] = []
@@ -196,7 +214,7 @@ def apply_files_in_one_transaction(
         session: Session, files: Iterable[tuple[str, list[Chunk]]], *,
         statement_timeout_s: float = DEFAULT_STATEMENT_TIMEOUT_S,
         lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
-        observer: StatementObserver | None = None) -> list[Finding]:
+        observer: StatementObserver | None = None) -> list[Failure]:
     """Apply several files in one transaction, as a runner that wraps every pending
     migration in one does: a statement PostgreSQL refuses in a transaction block fails
     here at its file and line, as it fails at deploy; any failure rolls back them all.
@@ -236,7 +254,7 @@ def apply_files_in_one_transaction(
 # -- splitting ---------------------------------------------------------------------------
 
 
-def split_statements(sql_text: str, start_line: int = 1) -> tuple[list[Statement], Finding | None]:
+def split_statements(sql_text: str, start_line: int = 1) -> tuple[list[Statement], Failure | None]:
     """Statements with their file lines, or a finding for a psql meta-command.
 
     When pglast cannot parse the text (a newer or older server's syntax), its scanner still
@@ -305,14 +323,13 @@ def _with_lines(sql_text: str, slices: Iterable[slice], start_line: int) -> list
     return statements
 
 
-def _meta_finding(sql_text: str, meta: re.Match[str], start_line: int) -> Finding:
+def _meta_finding(sql_text: str, meta: re.Match[str], start_line: int) -> Failure:
     line = start_line + sql_text.count("\n", 0, meta.start(1))
     command = meta.group(1).split()[0]
-    return Finding(
-        "MG203", "", line,
+    return Failure(
+        META_COMMAND, "", line,
         f"psql meta-command {command} cannot be applied: only psql understands it",
-        "replace it with plain SQL, or run this file with psql and check it another way",
-        check="apply")
+        "replace it with plain SQL, or run this file with psql and check it another way")
 
 
 def split_on(text: str, marker: str) -> list[Chunk]:
@@ -375,7 +392,7 @@ def _reindex_refuses(body: dict[str, Any]) -> bool:
 
 
 def _run(session: Session, statements: list[Statement], *, path: str,
-         transactional: bool, observer: StatementObserver | None = None) -> list[Finding]:
+         transactional: bool, observer: StatementObserver | None = None) -> list[Failure]:
     """Transactional files go in one round trip (``BEGIN; ...; COMMIT``); if that fails,
     a diagnostic statement-by-statement re-run, always rolled back, finds the statement
     to blame (a timeout is then waited for a second time)."""
@@ -400,7 +417,7 @@ def _run(session: Session, statements: list[Statement], *, path: str,
 
 
 def _run_stepwise(session: Session, statements: list[Statement], *, path: str,
-                  transactional: bool, diagnose: bool = False) -> list[Finding]:
+                  transactional: bool, diagnose: bool = False) -> list[Failure]:
     conn = session.conn
     current = statements[0]
     try:
@@ -420,7 +437,7 @@ def _run_stepwise(session: Session, statements: list[Statement], *, path: str,
 
 
 def _run_observed(session: Session, statements: list[Statement], *, path: str,
-                  transactional: bool, observer: StatementObserver) -> list[Finding]:
+                  transactional: bool, observer: StatementObserver) -> list[Failure]:
     """One statement at a time, each seen by ``observer``. Outside a transactional file,
     a statement that may run in a transaction block gets one of its own: alone in it, it
     commits exactly as in autocommit, and its own backend can still be asked what it holds.
@@ -495,7 +512,7 @@ def _server_lost(exc: psycopg.Error, path: str, statement: Statement) -> GuardEr
 
 
 def _failure(exc: psycopg.Error, path: str, statement: Statement, session: Session, *,
-             position: bool = True) -> Finding:
+             position: bool = True) -> Failure:
     diag = exc.diag
     primary = diag.message_primary or str(exc).strip()
     line = statement.line
@@ -508,29 +525,28 @@ def _failure(exc: psycopg.Error, path: str, statement: Statement, session: Sessi
     timeout = _timeout_kind(exc.sqlstate, primary)
     if timeout is not None:
         limit = session.timeouts[0] if timeout == "statement_timeout" else session.timeouts[1]
-        return Finding(
-            "MG202", path, line,
+        return Failure(
+            TIMED_OUT, path, line,
             f"statement hit {timeout} ({limit:g} s): {_first_line(statement.text)}",
             f"make the statement finish within {limit:g} s, or raise the {timeout} setting "
-            "for this migration", check="apply")
+            "for this migration")
     details = "".join(f"; {label}: {value}" for label, value in (
         ("detail", diag.message_detail), ("where", diag.context)) if value)
-    return Finding(
-        "MG201", path, line,
+    return Failure(
+        FAILED, path, line,
         redact_url(f"migration failed to apply: {primary} [SQLSTATE {exc.sqlstate}]{details}"),
         redact_url(diag.message_hint or "fix the statement so that it applies on top of the "
-                   "migrations before it"), check="apply")
+                   "migrations before it"))
 
 
 def _run_limit_finding(session: Session, path: str, line: int | None,
-                       statement: str) -> Finding:
+                       statement: str) -> Failure:
     limit = session.run_limit.seconds if session.run_limit is not None else 0.0
-    return Finding(
-        "MG208", path, line,
+    return Failure(
+        RUN_LIMIT, path, line,
         f"stopped: the whole run exceeded its limit of {limit:g} s (cancelled from the "
         f"client side)" + (f": {statement}" if statement else ""),
-        "make the migrations faster, or raise database.run_timeout in the config",
-        check="apply")
+        "make the migrations faster, or raise database.run_timeout in the config")
 
 
 def _newlines_before(text: str, position: str | None) -> int:

@@ -7,7 +7,11 @@ import psycopg
 from migration_guard import frameworks
 from migration_guard.db.base import Database
 from migration_guard.db.execute import (
+    FAILED,
+    META_COMMAND,
+    TIMED_OUT,
     Chunk,
+    Failure,
     Session,
     apply_chunks,
     apply_sql,
@@ -15,7 +19,6 @@ from migration_guard.db.execute import (
     split_on,
     split_statements,
 )
-from migration_guard.findings import Finding
 from migration_guard.frameworks import Section
 
 DBMATE = frameworks.get("dbmate")
@@ -38,16 +41,16 @@ def test_clean_file_applies_and_returns_no_findings(session: Session) -> None:
 
 def test_failing_statement_is_reported_at_its_line_with_sqlstate(session: Session) -> None:
     sql = "CREATE TABLE a (id int);\n-- café\n\nINSERT INTO a VALUES (1);\nSELECT 1/0;\n"
-    assert apply_sql(session, sql, path="m/2.sql", start_line=10) == [Finding(
-        "MG201", "m/2.sql", 14, "migration failed to apply: division by zero [SQLSTATE 22012]",
-        GENERIC_HINT, check="apply")]
+    assert apply_sql(session, sql, path="m/2.sql", start_line=10) == [Failure(
+        FAILED, "m/2.sql", 14, "migration failed to apply: division by zero [SQLSTATE 22012]",
+        GENERIC_HINT)]
 
 
 def test_failing_file_in_a_transaction_leaves_nothing_behind(session: Session) -> None:
     findings = apply_sql(session, "CREATE TABLE a (id int);\nCREATE TABLE a (id int);",
                          path="m/3.sql")
-    assert [(f.code, f.line, f.message) for f in findings] == [(
-        "MG201", 2, 'migration failed to apply: relation "a" already exists [SQLSTATE 42P07]')]
+    assert [(f.kind, f.line, f.message) for f in findings] == [(
+        FAILED, 2, 'migration failed to apply: relation "a" already exists [SQLSTATE 42P07]')]
     assert tables(session) == []
 
 
@@ -61,8 +64,8 @@ def test_error_position_inside_a_multiline_statement_gives_its_line(session: Ses
 def test_syntax_error_is_reported_at_its_line(session: Session) -> None:
     findings = apply_sql(session, "CREATE TABLE a (id int);\n\nCREAT TABLE b (id int);",
                          path="m/5.sql")
-    assert [(f.code, f.line, f.message) for f in findings] == [(
-        "MG201", 3, 'migration failed to apply: syntax error at or near "CREAT" '
+    assert [(f.kind, f.line, f.message) for f in findings] == [(
+        FAILED, 3, 'migration failed to apply: syntax error at or near "CREAT" '
         "[SQLSTATE 42601]")]
 
 
@@ -83,7 +86,7 @@ def test_concurrently_file_runs_in_autocommit(session: Session) -> None:
            "CREATE INDEX CONCURRENTLY a_id ON a (id);\n"
            "SELECT 1/0;")
     findings = apply_sql(session, sql, path="m/7.sql")
-    assert [(f.code, f.line) for f in findings] == [("MG201", 3)]
+    assert [(f.kind, f.line) for f in findings] == [(FAILED, 3)]
     # autocommit: the statements before the failure stay applied
     valid = session.conn.execute(
         "SELECT indisvalid FROM pg_index WHERE indexrelid = 'a_id'::regclass").fetchone()
@@ -123,25 +126,25 @@ def test_lock_timeout_is_a_finding_naming_the_statement(
         holder.execute("LOCK TABLE a IN ACCESS EXCLUSIVE MODE")
         findings = apply_sql(session, "ALTER TABLE a ADD COLUMN b int;", path="m/9.sql",
                              lock_timeout_s=0.2)
-    assert findings == [Finding(
-        "MG202", "m/9.sql", 1, "statement hit lock_timeout (0.2 s): ALTER TABLE a ADD COLUMN b int",
+    assert findings == [Failure(
+        TIMED_OUT, "m/9.sql", 1,
+        "statement hit lock_timeout (0.2 s): ALTER TABLE a ADD COLUMN b int",
         "make the statement finish within 0.2 s, or raise the lock_timeout setting for this "
-        "migration", check="apply")]
+        "migration")]
 
 
 def test_statement_timeout_is_a_finding(session: Session) -> None:
     [finding] = apply_sql(session, "SELECT 1;\nSELECT pg_sleep(5);", path="m/10.sql",
                           statement_timeout_s=0.1)
-    assert (finding.code, finding.line, finding.message) == (
-        "MG202", 2, "statement hit statement_timeout (0.1 s): SELECT pg_sleep(5)")
+    assert (finding.kind, finding.line, finding.message) == (
+        TIMED_OUT, 2, "statement hit statement_timeout (0.1 s): SELECT pg_sleep(5)")
 
 
 def test_psql_meta_command_is_a_finding_not_a_crash(session: Session) -> None:
     assert apply_sql(session, "SELECT 1;\n\\set ON_ERROR_STOP on\n", path="m/11.sql") == [
-        Finding("MG203", "m/11.sql", 2,
+        Failure(META_COMMAND, "m/11.sql", 2,
                 "psql meta-command \\set cannot be applied: only psql understands it",
-                "replace it with plain SQL, or run this file with psql and check it another way",
-                check="apply")]
+                "replace it with plain SQL, or run this file with psql and check it another way")]
 
 
 def test_drizzle_chunks_keep_their_file_lines(session: Session) -> None:
@@ -174,7 +177,7 @@ def test_dbmate_up_section_line_numbers_reach_findings(session: Session) -> None
 def test_chunk_with_meta_command_reports_file_line(session: Session) -> None:
     [finding] = apply_chunks(session, [Chunk("SELECT 1;\n", 1), Chunk("\n\\i other.sql\n", 3)],
                              path="x.sql")
-    assert (finding.code, finding.line) == ("MG203", 4)
+    assert (finding.kind, finding.line) == (META_COMMAND, 4)
 
 
 def test_empty_file_applies(session: Session) -> None:
