@@ -15,6 +15,7 @@ import re
 from typing import NamedTuple
 
 from migration_guard.frameworks import Reader
+from migration_guard.frameworks.sqldir import join, text_of
 
 _HERE = "\0here\0"
 _SECTION = "alembic"
@@ -27,16 +28,6 @@ class IniSettings(NamedTuple):
     versions_dir: str
     sys_path: tuple[str, ...]
     problem: str = ""
-
-
-def _join(*parts: str) -> str:
-    joined = posixpath.normpath(posixpath.join(*[p for p in parts if p]))
-    return "" if joined == "." else joined
-
-
-def _text(read: Reader, path: str) -> str:
-    data = read(path)
-    return data.decode("utf-8-sig", errors="replace") if data is not None else ""
 
 
 def _exists(path: str, read: Reader) -> bool:
@@ -71,9 +62,9 @@ class _Values:
 def read_ini(ini: str, read: Reader) -> IniSettings:
     """Where an ``alembic.ini``'s project lives; ``problem`` says why it cannot be known."""
     here = posixpath.dirname(ini)
-    fallback = IniSettings(here, _join(here, "versions"), (here,))
+    fallback = IniSettings(here, join(here, "versions"), (here,))
     try:
-        values = _Values(ini, _text(read, ini))
+        values = _Values(ini, text_of(read, ini))
     except configparser.Error as exc:
         return fallback._replace(problem=f"{ini}: cannot parse it: {exc}")
     if not values.parser.has_section(_SECTION):
@@ -84,9 +75,9 @@ def read_ini(ini: str, read: Reader) -> IniSettings:
         prepend = values.get("prepend_sys_path") or "."
     except ValueError as error:
         return fallback._replace(problem=f"{ini}: {error}")
-    versions_dir = _join(here, re.split(_SPLIT, versions)[0]) if versions \
-        else _join(script_dir, "versions")
-    roots = tuple(_join(here, p) for p in re.split(_SPLIT, prepend) if p)
+    versions_dir = join(here, re.split(_SPLIT, versions)[0]) if versions \
+        else join(script_dir, "versions")
+    roots = tuple(join(here, p) for p in re.split(_SPLIT, prepend) if p)
     return IniSettings(script_dir, versions_dir, roots)
 
 
@@ -95,22 +86,22 @@ def _script_dir(values: _Values, here: str, read: Reader) -> str:
     if location is None:
         # Flask-Migrate writes alembic.ini into the script directory, without
         # script_location: it hands alembic that directory itself.
-        if _exists(_join(here, "env.py"), read):
+        if _exists(join(here, "env.py"), read):
             return here
         raise ValueError("[alembic] has no script_location and there is no env.py beside it")
     if ":" in location:
         return _package_location(location, here, read)
-    return _join(here, location)
+    return join(here, location)
 
 
 def _package_location(location: str, here: str, read: Reader) -> str:
     """``package:directory``: alembic finds the package on ``sys.path``; here, the package's
     directory at the top, in ``src/`` or beside the ini, wherever ``env.py`` is found."""
     package, _, directory = location.partition(":")
-    relative = _join(package.replace(".", "/"), directory)
+    relative = join(package.replace(".", "/"), directory)
     for prefix in ("", "src", here):
-        candidate = _join(prefix, relative)
-        if _exists(_join(candidate, "env.py"), read):
+        candidate = join(prefix, relative)
+        if _exists(join(candidate, "env.py"), read):
             return candidate
     raise ValueError(f"script_location = {location} names a package directory with no env.py "
                      "in the tree")
