@@ -10,6 +10,8 @@ file, the line, the key and what is allowed.
 # Annotations are evaluated, not postponed (no `from __future__ import annotations`):
 # typing.NamedTuple compiles each string annotation, ~3 ms of every hook run.
 
+import contextlib
+import os
 import re
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -313,6 +315,74 @@ MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 def _from_yaml(text: str, source: str) -> Value | None:
+    """The value tree of a YAML text: from the cache when this text was read before (with
+    the same PyYAML), since importing PyYAML alone costs a hook ~15 ms of its ~100."""
+    from migration_guard.cache import Pack, cache_dir, key_of
+
+    pack = Pack(os.path.join(cache_dir(), "config"), keep=256)
+    key = key_of((YAML_CACHE_FORMAT, _library_stamp("yaml"), text))
+    cached = pack.get(key)
+    if cached is not None:
+        with contextlib.suppress(TypeError, ValueError):
+            return _unplain(cached)
+    value = _compose_yaml(text, source)
+    plain = _plain(value) if value is not None else None
+    if plain is not None:
+        pack.put(key, plain)
+        pack.save()
+    return value
+
+
+#: Bump when the stored form of a value tree changes.
+YAML_CACHE_FORMAT = "config-yaml-1"
+#: Scalars the cache stores as they are (marshal writes them); a tree holding any other
+#: (a YAML timestamp is a datetime) is read with PyYAML every time.
+_PLAIN_SCALARS = (str, int, float, bool, type(None))
+
+
+def _library_stamp(package: str) -> str:
+    """Where an installed package's ``__init__.py`` is, with its size and time (a reinstall
+    changes them), found without importing the package."""
+    from importlib.machinery import PathFinder
+
+    spec = PathFinder.find_spec(package)
+    if spec is None or spec.origin is None:
+        return "absent"
+    try:
+        stat = os.stat(spec.origin)
+    except OSError:
+        return "unreadable"
+    return f"{spec.origin}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def _plain(value: Value) -> Any:
+    """``value`` as tuples, lists and dicts of plain scalars, or ``None`` if it holds
+    another kind of scalar."""
+    data = value.data
+    if isinstance(data, list):
+        items = [_plain(item) for item in data]
+        return None if None in items else (1, items, value.line)
+    if isinstance(data, dict):
+        entries = {key: (line, _plain(item)) for key, (line, item) in data.items()}
+        if any(plain is None for _line, plain in entries.values()):
+            return None
+        return (2, entries, value.line)
+    return (0, data, value.line) if type(data) in _PLAIN_SCALARS else None
+
+
+def _unplain(plain: Any) -> Value:
+    """The value tree :func:`_plain` stored (``TypeError``/``ValueError`` for anything else)."""
+    kind, data, line = plain
+    if kind == 1:
+        return Value([_unplain(item) for item in data], line)
+    if kind == 2:
+        return Value({key: (at, _unplain(item)) for key, (at, item) in data.items()}, line)
+    if kind != 0 or type(data) not in _PLAIN_SCALARS:
+        raise ValueError(kind)
+    return Value(data, line)
+
+
+def _compose_yaml(text: str, source: str) -> Value | None:
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -22,7 +22,8 @@ LAYERS = [
     {"projects", "config"},
     {"frameworks"},
     {"git", "db"},
-    {"codes", "findings", "tracing", "errors", "globs", "shell", "template_files", "__init__"},
+    {"cache", "codes", "findings", "tracing", "errors", "globs", "shell", "template_files",
+     "__init__"},
 ]
 
 

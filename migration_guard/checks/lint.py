@@ -8,13 +8,18 @@ they render offline, exported from the snapshot (never read from the working tre
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from migration_guard.cache import cache_dir
 from migration_guard.config import Config
 from migration_guard.errors import GuardError
 from migration_guard.findings import Finding, Outcome
 from migration_guard.frameworks import runs_in_one_transaction
 from migration_guard.git.changeset import ChangeSet
-from migration_guard.lint import LintOptions, enabled_codes, lint_bytes
+from migration_guard.lint import LintOptions, enabled_codes
+from migration_guard.lint.batch import lint_in_order
 from migration_guard.lint.registry import exempt_tables, severities
+from migration_guard.lint.result_cache import ResultCache
 from migration_guard.projects import Project
 
 CHECK = "lint"
@@ -54,29 +59,27 @@ def _changed(project: Project, changeset: ChangeSet) -> list[str]:
 
 def _lint_sql_files(project: Project, changeset: ChangeSet, options: LintOptions,
                     paths: list[str]) -> list[Finding]:
-    findings: list[Finding] = []
-    created: set[str] = set()
     cut = len(project.migrations) + 1
     contents = changeset.candidate.read_many(paths)
+    upgrades: dict[str, bytes] = {}
     for path in paths:
         sql = project.fw.upgrade_sql(path[cut:], contents.get(path, b""))
-        if sql is None:
-            continue
-        result = lint_bytes(sql, path, options=options, created_tables=created)
-        created |= result.created_tables
-        findings.extend(result.findings)
-    return findings
+        if sql is not None:
+            upgrades[path] = sql
+    results = lint_in_order(list(upgrades), upgrades.__getitem__, options,
+                            cache=ResultCache(cache_dir(), options))
+    return [finding for result in results for finding in result.findings]
 
 
 def _lint_alembic(project: Project, changeset: ChangeSet, options: LintOptions,
                   paths: list[str]) -> list[Finding]:
     from migration_guard.lint.alembic_snapshot import lint_new_revisions
-    from migration_guard.lint.sql_cache import SqlCache, default_directory
+    from migration_guard.lint.sql_cache import SqlCache
 
     assert project.alembic_ini is not None
     env_var = project.config.database_url_env if project.config else "DATABASE_URL"
     return lint_new_revisions(project, changeset.candidate, paths, options=options,
-                              env_var=env_var, cache=SqlCache(default_directory()))
+                              env_var=env_var, cache=SqlCache(Path(cache_dir(), "lint-sql")))
 
 
 def check(project: Project, changeset: ChangeSet, config: Config) -> Outcome:

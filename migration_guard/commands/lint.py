@@ -54,8 +54,10 @@ def lint_files(files: Sequence[str], cwd: str, config_path: str | None = None
     the repository's (the ``lint`` section, and a project's own when every file lies in its
     migrations directory), read from the working tree since there is no snapshot here, or
     ``--config`` (any path, inside the repository or not)."""
+    from migration_guard.cache import cache_dir
     from migration_guard.config import load_config
     from migration_guard.lint.batch import UnreadableFile, lint_in_order
+    from migration_guard.lint.result_cache import ResultCache
     from migration_guard.lint.source import read_file
 
     root = repository_root(cwd)
@@ -65,7 +67,7 @@ def lint_files(files: Sequence[str], cwd: str, config_path: str | None = None
                                         for f in files])
     try:
         results = lint_in_order(files, lambda name: read_file(os.path.join(cwd, name)),
-                                options)
+                                options, cache=ResultCache(cache_dir(), options))
     except UnreadableFile as error:
         raise GuardError(f"cannot read {error.name}: {error.strerror}",
                          "check the file name") from None

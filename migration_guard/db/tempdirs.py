@@ -170,10 +170,7 @@ def process_stat_state(pid: int) -> str | None:
 
 
 def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/migration-guard``, else ``~/.cache/migration-guard``.
+    """The folder of :func:`migration_guard.cache.cache_dir`."""
+    from migration_guard.cache import cache_dir
 
-    (The one place this package reads the environment: the cache location is the
-    platform's convention, not configuration.)
-    """
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "migration-guard"
+    return Path(cache_dir())

@@ -1,9 +1,11 @@
-"""Lint many files in order, each knowing the tables the earlier ones created; above a few
-hundred files, forked children lint later slices of the list at the same time.
+"""Lint many files in order, each knowing the tables the earlier ones created; files linted
+before come from the result cache, and above a few hundred files to lint, forked children
+lint later slices of the list at the same time.
 
-A child lints its slice as if it came first. The parent then walks the slice in order:
-a file whose rules never asked about a table the skipped files created has exactly the
-result it would have had in order; any other file is linted again with the true tables.
+A cached result, and a child's slice, were linted as if they came first. The parent then
+walks the list in order: a file whose rules never asked about a table that the files
+skipped create has exactly the result it would have had in order; any other file is linted
+again with the true tables.
 """
 
 from __future__ import annotations
@@ -13,9 +15,13 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
-from migration_guard.lint.engine import Analysis, LintResult, analyse_bytes
+from migration_guard.lint.analysis import Analysis, LintResult
 from migration_guard.lint.options import LintOptions
+
+if TYPE_CHECKING:
+    from migration_guard.lint.result_cache import ResultCache
 
 #: Files per process below which a fork costs more than it saves (measured break-even:
 #: ~300 files on two idle cores; a fork and its copied pages cost the child ~6 ms of CPU).
@@ -32,13 +38,12 @@ class UnreadableFile(Exception):
 
 
 Reader = Callable[[str], bytes]
-#: A slice's analyses, in order, and (index, strerror) of the file it could not read, if
-#: any (the slice ends there).
-_Payload = tuple[list[Analysis], tuple[int, str] | None]
 
 
-def lint_in_order(names: Sequence[str], read: Reader, options: LintOptions) -> list[LintResult]:
-    """Lint ``names`` (read with ``read``) as one change set, in order.
+def lint_in_order(names: Sequence[str], read: Reader, options: LintOptions, *,
+                  cache: ResultCache | None = None) -> list[LintResult]:
+    """Lint ``names`` (read with ``read``) as one change set, in order; with ``cache``, a
+    file linted before is looked up instead, and what is linted now is kept.
 
     Raises :class:`UnreadableFile` for the first file, in order, that ``read`` fails on.
     """
@@ -47,32 +52,50 @@ def lint_in_order(names: Sequence[str], read: Reader, options: LintOptions) -> l
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _lint_in_order(names, read, options)
+        contents = _read_all(names, read)
+        keys = [cache.key(name, data) for name, data in zip(names, contents, strict=True)
+                ] if cache is not None else None
+        results = _lint_in_order(names, contents, options, cache, keys)
+        if cache is not None:
+            cache.save()
+        return results
     finally:
         if collecting:
             gc.enable()
 
 
-def _lint_in_order(names: Sequence[str], read: Reader, options: LintOptions
-                   ) -> list[LintResult]:
-    slices = _slices(len(names))
-    children = [_Child.fork(names[start:end], read, options) for start, end in slices[1:]]
-    results: list[LintResult] = []
-    truth: set[str] = set()  # tables created by the files before the current one
+def _read_all(names: Sequence[str], read: Reader) -> list[bytes]:
+    contents: list[bytes] = []
+    for name in names:
+        try:
+            contents.append(read(name))
+        except OSError as error:
+            raise UnreadableFile(name, error.strerror or str(error)) from None
+    return contents
+
+
+def _lint_in_order(names: Sequence[str], contents: list[bytes], options: LintOptions,
+                   cache: ResultCache | None, keys: list[str] | None) -> list[LintResult]:
+    """Cached analyses where there are some; the other files linted in slices (the later
+    ones in forked children), each slice as if it came first; then every file reconciled,
+    in order, with the tables the files before it create."""
+    found: list[Analysis | None] = [None] * len(names)
+    if cache is not None and keys is not None:
+        found = [cache.load(key) for key in keys]
+    missing = [index for index, analysis in enumerate(found) if analysis is None]
+    slices = [missing[start:end] for start, end in _slices(len(missing)) if end > start]
+    slice_of = {index: number for number, part in enumerate(slices) for index in part}
+    children = [_Child.fork(part, names, contents, options) for part in slices[1:]]
     try:
-        for number, (start, end) in enumerate(slices):
-            part = names[start:end]
+        for number, part in enumerate(slices):
             payload = children[number - 1].collect() if number else None
-            if payload is None:  # the first slice, or a child that failed
-                payload = _lint_slice(part, read, options)
-            analyses, error = payload
-            results.extend(_reconcile(part, analyses, truth, read, options))
-            if error is not None:
-                raise UnreadableFile(part[error[0]], error[1])
+            for index, analysis in zip(part, payload or _lint_slice(part, names, contents,
+                                                                      options), strict=True):
+                found[index] = analysis
     finally:
         for child in children:
             child.discard()
-    return results
+    return _reconcile(names, contents, found, slice_of, options, cache, keys)
 
 
 def _slices(count: int) -> list[tuple[int, int]]:
@@ -94,37 +117,47 @@ def _can_fork() -> bool:
     return hasattr(os, "fork") and (threading is None or threading.active_count() == 1)
 
 
-def _lint_slice(names: Sequence[str], read: Reader, options: LintOptions) -> _Payload:
+def _lint_slice(part: Sequence[int], names: Sequence[str], contents: list[bytes],
+                options: LintOptions) -> list[Analysis]:
+    """The files at ``part``, in order, each knowing the tables the slice's earlier files
+    create."""
+    from migration_guard.lint.engine import analyse_bytes
+
     analyses: list[Analysis] = []
     created: set[str] = set()
-    for index, name in enumerate(names):
-        try:
-            data = read(name)
-        except OSError as error:
-            return analyses, (index, error.strerror or str(error))
-        analysis = analyse_bytes(data, name, options=options, created_tables=created)
+    for index in part:
+        analysis = analyse_bytes(contents[index], names[index], options=options,
+                                 created_tables=created)
         created |= analysis.created_tables
         analyses.append(analysis)
-    return analyses, None
+    return analyses
 
 
-def _reconcile(names: Sequence[str], analyses: list[Analysis], truth: set[str], read: Reader,
-               options: LintOptions) -> list[LintResult]:
-    """Results of a slice linted without the tables earlier slices created: a file whose
-    rules asked about one of those is linted again. ``truth`` is updated in place."""
+def _reconcile(names: Sequence[str], contents: list[bytes], found: list[Analysis | None],
+               slice_of: dict[int, int], options: LintOptions, cache: ResultCache | None,
+               keys: list[str] | None) -> list[LintResult]:
+    """Each file's result given the tables the files before it really create: one whose
+    rules asked about a table its own run saw otherwise is linted again. A file linted now
+    whose rules asked about no table created before it is what it would be alone: kept."""
     results: list[LintResult] = []
-    known: set[str] = set()  # what the slice's own linting knew before each file
-    for name, analysis in zip(names, analyses, strict=False):  # may stop at an error
-        redo = any(table in truth and table not in known for table in analysis.asked)
-        known |= analysis.created_tables
-        if redo:
-            try:
-                data = read(name)
-            except OSError as error:
-                raise UnreadableFile(name, error.strerror or str(error)) from None
-            analysis = analyse_bytes(data, name, options=options, created_tables=truth)
-        truth |= analysis.created_tables
-        results.append(LintResult(analysis.findings, analysis.created_tables))
+    truth: set[str] = set()  # tables created by the files before the current one
+    known: dict[int, set[str]] = {}  # per slice: what its own run knew before each file
+    for index, analysis in enumerate(found):
+        assert analysis is not None
+        number = slice_of.get(index)
+        seen = known.setdefault(number, set()) if number is not None else set()
+        final = analysis
+        if any((table in truth) != (table in seen) for table in analysis.asked):
+            from migration_guard.lint.engine import analyse_bytes
+
+            final = analyse_bytes(contents[index], names[index], options=options,
+                                  created_tables=truth)
+        if number is not None:
+            if cache is not None and keys and not analysis.asked & seen:
+                cache.store(keys[index], analysis)
+            seen |= analysis.created_tables
+        truth |= final.created_tables
+        results.append(LintResult(final.findings, final.created_tables))
     return results
 
 
@@ -137,7 +170,8 @@ class _Child:
         self.done = False
 
     @classmethod
-    def fork(cls, names: Sequence[str], read: Reader, options: LintOptions) -> _Child:
+    def fork(cls, part: Sequence[int], names: Sequence[str], contents: list[bytes],
+             options: LintOptions) -> _Child:
         import pickle
 
         read_end, write_end = os.pipe()
@@ -146,7 +180,8 @@ class _Child:
             status = 0
             try:
                 os.close(read_end)
-                data = pickle.dumps(_lint_slice(names, read, options), pickle.HIGHEST_PROTOCOL)
+                data = pickle.dumps(_lint_slice(part, names, contents, options),
+                                    pickle.HIGHEST_PROTOCOL)
                 with os.fdopen(write_end, "wb") as pipe:
                     pipe.write(data)
             except BaseException:
@@ -155,7 +190,7 @@ class _Child:
         os.close(write_end)
         return cls(pid, read_end)
 
-    def collect(self) -> _Payload | None:
+    def collect(self) -> list[Analysis] | None:
         """The child's payload, or ``None`` if it failed (the caller does its work)."""
         import pickle
 
@@ -168,7 +203,7 @@ class _Child:
         if status != 0:
             return None
         try:
-            payload: _Payload = pickle.loads(data)
+            payload: list[Analysis] = pickle.loads(data)
         except Exception:
             return None
         return payload

@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from migration_guard.findings import Finding, sort_key
+from migration_guard.lint.analysis import Analysis, LintResult, Statement
 from migration_guard.lint.context import Context, Node, names, table_name
 from migration_guard.lint.options import LintOptions
 from migration_guard.lint.pgparser import parser as pg_parser
@@ -28,31 +29,6 @@ if TYPE_CHECKING:
     from migration_guard.lint.ignores import Ignore
 
 _META_LINE = r"^[ \t]*(\\[A-Za-z!?;.\\]*)"
-
-
-class LintResult(NamedTuple):
-    """Findings for one file, and the tables it creates (to thread through a change set)."""
-
-    findings: list[Finding]
-    created_tables: frozenset[str]
-
-
-class Statement(NamedTuple):
-    """One parsed statement: where it starts and what it is (for mapping findings)."""
-
-    line: int
-    column: int
-    node_type: str
-    table: str
-
-
-class Analysis(NamedTuple):
-    findings: list[Finding]
-    created_tables: frozenset[str]
-    statements: list[Statement]
-    #: The tables the rules asked whether earlier files created: the only way
-    #: ``created_tables`` given by the caller can change the result.
-    asked: frozenset[str] = frozenset()
 
 
 class _Setup(NamedTuple):

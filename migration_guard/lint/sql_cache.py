@@ -4,30 +4,24 @@ Rendering one revision costs importing alembic and SQLAlchemy (most of a second)
 it prints depends only on what is hashed into the key: the revision's blob, ``env.py``,
 ``alembic.ini``, the project's other Python modules, and the alembic and SQLAlchemy
 versions (read from their files, not imported). A second run of the same commit reads
-the SQL back and imports neither. The cache lives in ``$XDG_CACHE_HOME/migration-guard/
-lint-sql`` (else ``~/.cache/...``), keeps at most :data:`KEEP` entries, and is best
+the SQL back and imports neither. The cache lives in ``lint-sql`` of
+:func:`migration_guard.cache.cache_dir`, keeps at most :data:`KEEP` entries, and is best
 effort: a directory that cannot be read or written means rendering again, never an error.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from migration_guard.cache import key_of as cache_key_of
+
 KEEP = 512
 FORMAT = "1"  # bump when what is stored, or how it is rendered, changes
 _VERSION = re.compile(r"""^__version__\s*(?::\s*str\s*)?=\s*["']([^"']+)["']""", re.MULTILINE)
-
-
-def default_directory() -> Path:
-    """Beside the database cache of :func:`migration_guard.db.tempdirs.default_cache_dir`
-    (not imported: that module loads the database stack)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "migration-guard" / "lint-sql"
 
 
 def library_version(package: str) -> str:
@@ -53,10 +47,8 @@ def library_version(package: str) -> str:
 
 
 def key_of(parts: Iterable[str]) -> str:
-    digest = hashlib.sha256(FORMAT.encode())
-    for part in parts:
-        digest.update(b"\0" + part.encode("utf-8", "surrogateescape"))
-    return digest.hexdigest()[:40]
+    """The key of a rendering whose inputs are ``parts``."""
+    return cache_key_of((FORMAT, *parts))
 
 
 class SqlCache:

@@ -1,0 +1,153 @@
+"""Lint results and parsed configs kept between runs (``$XDG_CACHE_HOME/migration-guard``):
+a second run prints exactly what the first printed without importing pglast or PyYAML, and
+anything a result depends on (the bytes, the options, the files before it in the change
+set, the config's text) makes it lint again. A cache that cannot be read or written only
+means working it all out again."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import Repo
+
+PROBE = ("import sys\nfrom migration_guard.cli import main\ncode = main({argv!r})\n"
+         "print('exit', code, 'imported', sorted(m for m in ('pglast', 'yaml') "
+         "if m in sys.modules))\n")
+CONFIG = "lint:\n  pg_version: 16\n"
+CREATE = ("SET lock_timeout = '2s';\nSET statement_timeout = '5s';\n"
+          "CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);\n")
+INDEX = ("SET lock_timeout = '2s';\nSET statement_timeout = '5s';\n"
+         "CREATE INDEX orders_user_id_idx ON orders (user_id);\n")
+INDEX_FINDING = ('db/V2__index.sql:3:1: MG301 CREATE INDEX orders_user_id_idx on existing table '
+                 '"orders" without CONCURRENTLY blocks every INSERT, UPDATE and DELETE on it '
+                 "until the index is built")
+
+
+def probe(repo: Repo, *argv: str, cache: Path) -> list[str]:
+    """Run the CLI in a fresh interpreter; the last line says what it imported."""
+    env = dict(repo.env, XDG_CACHE_HOME=str(cache))
+    proc = subprocess.run([sys.executable, "-c", PROBE.format(argv=list(argv))],
+                          cwd=repo.path, env=env, capture_output=True, text=True, check=False)
+    assert not proc.stderr, proc.stderr
+    return proc.stdout.splitlines()
+
+
+def test_second_run_prints_the_same_and_imports_neither_parser(repo: Repo,
+                                                                 tmp_path: Path) -> None:
+    repo.write(".migration-guard.yaml", CONFIG)
+    repo.write("db/V2__index.sql", INDEX)
+    first = probe(repo, "lint", "db/V2__index.sql", cache=tmp_path)
+    assert first[-1] == "exit 1 imported ['pglast', 'yaml']"
+    assert first[1].startswith(INDEX_FINDING)
+    second = probe(repo, "lint", "db/V2__index.sql", cache=tmp_path)
+    assert second == [*first[:-1], "exit 1 imported []"]
+
+
+def test_an_edited_file_is_linted_again(repo: Repo, tmp_path: Path) -> None:
+    repo.write("db/V2__index.sql", INDEX)
+    assert probe(repo, "lint", "db/V2__index.sql", cache=tmp_path)[-1] == \
+        "exit 1 imported ['pglast']"
+    repo.write("db/V2__index.sql", INDEX.replace("CREATE INDEX", "CREATE INDEX CONCURRENTLY"))
+    assert probe(repo, "lint", "db/V2__index.sql", cache=tmp_path) == [
+        "migration-guard: linting 1 file(s) as named",
+        "no findings (lint over 1 project)",
+        "exit 0 imported ['pglast']",
+    ]
+
+
+def test_changed_options_lint_again(repo: Repo, tmp_path: Path) -> None:
+    repo.write("db/V2__index.sql", INDEX)
+    assert probe(repo, "lint", "db/V2__index.sql", cache=tmp_path)[1].startswith(INDEX_FINDING)
+    repo.write(".migration-guard.yaml", "lint:\n  ignore: [MG301]\n")
+    assert probe(repo, "lint", "db/V2__index.sql", cache=tmp_path) == [
+        "migration-guard: linting 1 file(s) as named",
+        "no findings (lint over 1 project)",
+        "exit 0 imported ['pglast', 'yaml']",
+    ]
+    repo.write(".migration-guard.yaml", "lint:\n  ignore: [MG301]\n# edited\n")
+    assert probe(repo, "lint", "db/V2__index.sql", cache=tmp_path)[-1] == \
+        "exit 0 imported ['yaml']"
+
+
+def test_a_cached_file_learns_the_tables_earlier_files_create(repo: Repo,
+                                                               tmp_path: Path) -> None:
+    """Alone, the index locks an existing table; after the file that creates the table,
+    the same cached file has nothing to report."""
+    repo.write("db/V1__orders.sql", CREATE)
+    repo.write("db/V2__index.sql", INDEX)
+    alone = probe(repo, "lint", "db/V2__index.sql", cache=tmp_path)
+    assert alone[1].startswith(INDEX_FINDING)
+    together = ["migration-guard: linting 2 file(s) as named",
+                "no findings (lint over 1 project)", "exit 0 imported ['pglast']"]
+    assert probe(repo, "lint", "db/V1__orders.sql", "db/V2__index.sql",
+                 cache=tmp_path) == together
+    # Both results are kept as if each came first: the pair is reconciled again.
+    assert probe(repo, "lint", "db/V1__orders.sql", "db/V2__index.sql",
+                 cache=tmp_path) == together
+    assert probe(repo, "lint", "db/V2__index.sql", cache=tmp_path) == [
+        *alone[:-1], "exit 1 imported []"]
+
+
+def test_a_damaged_cache_is_worked_out_again(repo: Repo, tmp_path: Path) -> None:
+    repo.write(".migration-guard.yaml", CONFIG)
+    repo.write("db/V2__index.sql", INDEX)
+    first = probe(repo, "lint", "db/V2__index.sql", cache=tmp_path)
+    packs = sorted((tmp_path / "migration-guard").glob("*/*.marshal"))
+    assert [p.parent.name for p in packs] == ["config", "lint-results"]
+    for pack in packs:
+        pack.write_bytes(b"\xff\x00 not a pack")
+    assert probe(repo, "lint", "db/V2__index.sql", cache=tmp_path) == first
+
+
+def test_an_unwritable_cache_only_means_linting_again(repo: Repo, tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the cache directory would be\n")
+    repo.write(".migration-guard.yaml", CONFIG)
+    repo.write("db/V2__index.sql", INDEX)
+    runs = [probe(repo, "lint", "db/V2__index.sql", cache=blocked) for _ in range(2)]
+    assert runs[0] == runs[1]
+    assert runs[0][-1] == "exit 1 imported ['pglast', 'yaml']"
+
+
+def run(repo: Repo, cache: Path) -> tuple[int, list[str], list[str]]:
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "migration_guard", "lint",
+                           "db/V2__index.sql"], cwd=repo.path,
+                          env=dict(repo.env, XDG_CACHE_HOME=str(cache)),
+                          capture_output=True, text=True, check=False)
+    errors = [line for line in proc.stderr.splitlines() if not line.startswith("import time:")]
+    yaml = [line for line in proc.stderr.splitlines() if line.endswith("| yaml")]
+    return proc.returncode, errors, yaml
+
+
+def test_invalid_yaml_is_an_error_every_time(repo: Repo, tmp_path: Path) -> None:
+    repo.write(".migration-guard.yaml", "lint: [unclosed\n")
+    repo.write("db/V2__index.sql", INDEX)
+    for _ in range(2):
+        code, errors, yaml = run(repo, tmp_path)
+        assert (code, errors[0], len(yaml)) == (
+            2, "migration-guard: error: .migration-guard.yaml:2: invalid YAML: did not find "
+               "expected ',' or ']'", 1)
+
+
+def test_a_config_holding_a_timestamp_is_read_with_pyyaml_each_time(repo: Repo,
+                                                                    tmp_path: Path) -> None:
+    """A YAML timestamp is not plain data for the cache: the text is parsed every run."""
+    repo.write(".migration-guard.yaml", "base: 2026-01-01\n")
+    repo.write("db/V2__index.sql", INDEX)
+    for _ in range(2):
+        code, errors, yaml = run(repo, tmp_path)
+        assert (code, errors[0], len(yaml)) == (
+            2, "migration-guard: error: .migration-guard.yaml:1: base: expected a string, got "
+               "date", 1)
+
+
+def test_the_staged_change_is_cached_too(repo: Repo, tmp_path: Path) -> None:
+    repo.write("db/migrations/0001_orders.sql", CREATE)
+    repo.commit("base")
+    repo.write("db/migrations/0002_index.sql", INDEX)
+    repo.add()
+    first = probe(repo, "lint", cache=tmp_path)
+    assert first[-1] == "exit 1 imported ['pglast']"
+    assert probe(repo, "lint", cache=tmp_path) == [*first[:-1], "exit 1 imported []"]
