@@ -20,9 +20,9 @@ _BLOCK = re.compile(
 
 
 def statements_in_do(node: dict[str, Any], offset: int, data: bytes
-                     ) -> list[tuple[int, str, dict[str, Any]]] | None:
-    """``(byte offset, node type, node)`` of each statement a DO block runs; None when the
-    body is not a plain statement block, or cannot be located in ``data``."""
+                     ) -> list[tuple[int, int, str, dict[str, Any]]] | None:
+    """``(byte offset, byte length, node type, node)`` of each statement a DO block runs;
+    None when the body is not a plain statement block, or cannot be located in ``data``."""
     body = _body(node)
     if body is None:
         return None
@@ -38,14 +38,18 @@ def statements_in_do(node: dict[str, Any], offset: int, data: bytes
     except pg_parser.ParseError:
         return None
     base = start + len(body[: match.start("inner")].encode())
-    found: list[tuple[int, str, dict[str, Any]]] = []
+    inner_bytes = inner.encode()
+    found: list[tuple[int, int, str, dict[str, Any]]] = []
     for raw in stmts:
         [(node_type, inner_node)] = raw["stmt"].items()
         location = raw.get("stmt_location", 0)
+        # A length of 0 is the parser's "to the end of the text": here, of the block's
+        # statements, not of the file.
+        end = location + raw["stmt_len"] if raw.get("stmt_len") else len(inner_bytes)
         # Locations start at the statement's first token, after leading whitespace.
-        text = inner.encode()[location:]
+        text = inner_bytes[location:end]
         location += len(text) - len(text.lstrip())
-        found.append((base + location, node_type, inner_node))
+        found.append((base + location, end - location, node_type, inner_node))
     return found
 
 

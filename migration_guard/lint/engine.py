@@ -190,8 +190,8 @@ def _analyse(
 
 def _statements(tree: list[Any],
                 source: SourceMap) -> Iterator[tuple[int, int, str, Node]]:
-    """Each statement with its byte offset and length (0: not known); a DO block's
-    statements in its place."""
+    """Each statement with its byte offset and length (0: to the end of the file); a DO
+    block's statements in its place."""
     for raw in tree:
         [(node_type, node)] = raw["stmt"].items()
         offset = raw.get("stmt_location", 0)
@@ -203,7 +203,7 @@ def _statements(tree: list[Any],
         if inside is None:
             yield offset, raw.get("stmt_len", 0), node_type, node
         else:
-            yield from ((at, 0, kind, inner) for at, kind, inner in inside)
+            yield from inside
 
 
 def _target(node: Node) -> str:

@@ -28,3 +28,18 @@ def test_do_block_with_procedural_code_stays_one_statement() -> None:
     loop = ("DO $$ DECLARE r record; BEGIN FOR r IN SELECT 1 LOOP " + FK
             + " END LOOP; END $$;\n")
     assert _codes_at(loop) == []
+
+
+def test_a_statement_in_a_do_block_ends_where_the_block_says() -> None:
+    """The rules that read a statement's text (here: is ON DELETE written?) read only that
+    statement, not the rest of the file after the block."""
+    bare = FK.replace(" ON DELETE no action ON UPDATE no action", "")
+    sql = ("SET lock_timeout = '2s';\nSET statement_timeout = '5s';\n"
+           "DO $$ BEGIN\n  " + bare + "\nEXCEPTION\n WHEN duplicate_object THEN null;\n"
+           "END $$;\n--> statement-breakpoint\n"
+           'ALTER TABLE "comments" ADD CONSTRAINT "comments_post_fk" FOREIGN KEY ("post_id") '
+           'REFERENCES "posts"("id") ON DELETE CASCADE NOT VALID;\n')
+    options = LintOptions(extend_select=("MG381",))
+    findings = lint_bytes(sql.encode(), "m.sql", options=options).findings
+    assert [(f.code, f.line, f.column) for f in findings] == [
+        ("MG302", 4, 3), ("MG381", 4, 3)]
