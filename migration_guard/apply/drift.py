@@ -93,7 +93,7 @@ def alembic_drift(child: AlembicChild, target: Handover, server: Server, migrate
     findings = [drift_finding(where, d, hint) for d in described]
     seen = " ".join(f.message for f in findings)
     findings += [drift_finding(where, d.message, hint) for d in differences
-                 if not _already_reported(d, seen)]
+                 if not d.named_in(seen)]
     return findings
 
 
@@ -125,16 +125,6 @@ def _models_key(server: Server, ddl: list[str] | None, prelude: list[Unit]) -> s
         return None  # a server of unknown settings and extensions: nothing to reuse
     return fingerprint("models", catalog.VERSION, server.build_key, prelude,
                        [Unit(str(i), s) for i, s in enumerate(ddl)])[:32]
-
-
-def _already_reported(difference: catalog.Difference, seen: str) -> bool:
-    """Autogenerate already named this table, column or index."""
-    parts = difference.name.split(".")
-    if difference.kind in ("table", "index"):
-        return f"'{parts[-1]}'" in seen
-    if difference.kind == "column":
-        return f"'{parts[-2]}.{parts[-1]}'" in seen
-    return False
 
 
 # -- SQL frameworks ---------------------------------------------------------------------

@@ -149,7 +149,7 @@ class _Proof:
         seen = " ".join(text for _, text in described)
         described += [(d.name.split(".")[-2] if d.kind != "table" and "." in d.name
                        else d.name.split(".")[-1], d.message)
-                      for d in found if not _named_already(d, seen)]
+                      for d in found if not d.named_in(seen)]
         return described
 
 
@@ -179,16 +179,6 @@ def _table_in(described: str) -> str:
     match = re.search(r" on '([^']+)'", described) or re.search(r"'([^'.]+)(?:\.[^']*)?'",
                                                                   described)
     return match.group(1) if match else ""
-
-
-def _named_already(difference: catalog.Difference, seen: str) -> bool:
-    """autogenerate already named this table, column or index."""
-    parts = difference.name.split(".")
-    if difference.kind in ("table", "index"):
-        return f"'{parts[-1]}'" in seen
-    if difference.kind == "column" and len(parts) >= 2:
-        return f"'{parts[-2]}.{parts[-1]}'" in seen
-    return False
 
 
 def _blamed(table: str, changed: Sequence[str], texts: dict[str, bytes]) -> str:

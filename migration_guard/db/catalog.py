@@ -132,6 +132,16 @@ class Difference(NamedTuple):
     name: str
     message: str
 
+    def named_in(self, described: str) -> bool:
+        """Whether autogenerate's differences in words (``described``) already name this
+        table, column or index: ``table 'users'``, ``column 'users.email'``."""
+        parts = self.name.split(".")
+        if self.kind in ("table", "index"):
+            return f"'{parts[-1]}'" in described
+        if self.kind == "column" and len(parts) >= 2:
+            return f"'{parts[-2]}.{parts[-1]}'" in described
+        return False
+
 
 def read_schema(conn: psycopg.Connection[Any], *, skip_schemas: Iterable[str] = (),
                 skip_tables: Iterable[str] = ()) -> Schema:
