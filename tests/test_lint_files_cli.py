@@ -116,3 +116,17 @@ def test_bad_severity_value_is_a_config_error(repo: Repo) -> None:
         "not allowed",
         "  hint: use one of: error, warning",
     ]
+
+
+def test_postgres_version_applies_to_named_files(repo: Repo) -> None:
+    """REINDEX ... CONCURRENTLY exists from PostgreSQL 12: on 11 there is nothing to advise,
+    as for the staged change."""
+    reindex = "SET lock_timeout = '2s';\nSET statement_timeout = '5s';\nREINDEX TABLE users;\n"
+    repo.write("db/V2__reindex.sql", reindex)
+    assert repo.mg("lint", "db/V2__reindex.sql").lines[1].startswith(
+        "db/V2__reindex.sql:3:1: MG311 REINDEX users without CONCURRENTLY")
+    repo.write(".migration-guard.yaml", "postgres:\n  version: 11\n")
+    assert repo.mg("lint", "db/V2__reindex.sql").lines == [
+        "migration-guard: linting 1 file(s) as named",
+        "no findings (lint over 1 project)",
+    ]

@@ -12,13 +12,12 @@ from pathlib import Path
 
 from migration_guard.cache import cache_dir
 from migration_guard.config import Config
-from migration_guard.errors import GuardError
 from migration_guard.findings import Finding, Outcome
 from migration_guard.frameworks import runs_in_one_transaction
 from migration_guard.git.changeset import ChangeSet
-from migration_guard.lint import LintOptions, enabled_codes
+from migration_guard.lint import LintOptions
 from migration_guard.lint.batch import lint_in_order
-from migration_guard.lint.registry import exempt_tables, severities
+from migration_guard.lint.registry import options_from
 from migration_guard.lint.result_cache import ResultCache
 from migration_guard.projects import Project
 
@@ -28,17 +27,7 @@ CHECK = "lint"
 def lint_options(project: Project, config: Config) -> LintOptions:
     """The config's lint section, overridden by the project's own; the server major is
     ``postgres.version`` (a project's own ``lint.pg_version`` still overrides it)."""
-    own = dict(project.config.lint) if project.config is not None else {}
-    shared = {**dict(config.lint),
-              "pg_version": config.pg_version or LintOptions._field_defaults["pg_version"]}
-    options = LintOptions()._replace(**{**shared, **own})
-    try:
-        enabled_codes(options)
-        severities(options)
-        exempt_tables(options)
-    except GuardError as error:
-        raise GuardError(f"{config.source}: lint: {error.message}", error.hint) from None
-    return options
+    return options_from(config, project.config.lint if project.config is not None else ())
 
 
 def _changed(project: Project, changeset: ChangeSet) -> list[str]:

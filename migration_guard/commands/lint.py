@@ -103,22 +103,12 @@ def read_optional(path: str) -> bytes | None:
 
 def lint_options_for(config: Config, paths: Sequence[str]) -> LintOptions:
     """The top-level ``lint`` section, overridden by the section of the configured project
-    whose migrations directory holds every one of ``paths`` (repository-relative)."""
-    own: dict[str, object] = {}
+    whose migrations directory holds every one of ``paths`` (repository-relative); the
+    server major is ``postgres.version``, as for the staged change."""
+    from migration_guard.lint.registry import options_from
+
     for project in config.projects or ():
         prefix = f"{project.migrations}/" if project.migrations else None
         if prefix and all(p.replace(os.sep, "/").startswith(prefix) for p in paths):
-            own = dict(project.lint)
-            break
-    from migration_guard.lint import LintOptions
-
-    options = LintOptions()._replace(**{**dict(config.lint), **own})
-    from migration_guard.lint.registry import enabled_codes, exempt_tables, severities
-
-    try:
-        enabled_codes(options)
-        severities(options)
-        exempt_tables(options)
-    except GuardError as error:
-        raise GuardError(f"{config.source}: lint: {error.message}", error.hint) from None
-    return options
+            return options_from(config, project.lint)
+    return options_from(config)

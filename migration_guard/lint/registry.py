@@ -7,12 +7,16 @@ Codes are stable forever. ``CODES`` is what :func:`migration_guard.report.codebo
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from migration_guard.codes import Code
 from migration_guard.errors import GuardError
 from migration_guard.findings import SEVERITIES
 from migration_guard.lint.options import LintOptions
+
+if TYPE_CHECKING:
+    from migration_guard.config import Config
 
 
 class Rule(NamedTuple):
@@ -194,6 +198,25 @@ def _codes_for(entries: tuple[str, ...], key: str) -> set[str]:
             )
         codes.add(code)
     return codes
+
+
+def options_from(config: Config, own: Iterable[tuple[str, Any]] = ()) -> LintOptions:
+    """The config's ``lint`` section, overridden by a project's own (``own``); the server
+    major is ``postgres.version`` unless a ``lint`` section names ``pg_version``.
+
+    Raises :class:`GuardError` naming the config file for an unknown rule, severity or
+    exemption.
+    """
+    shared = {**dict(config.lint),
+              "pg_version": config.pg_version or LintOptions._field_defaults["pg_version"]}
+    options = LintOptions()._replace(**{**shared, **dict(own)})
+    try:
+        enabled_codes(options)
+        severities(options)
+        exempt_tables(options)
+    except GuardError as error:
+        raise GuardError(f"{config.source}: lint: {error.message}", error.hint) from None
+    return options
 
 
 def severities(options: LintOptions) -> dict[str, str]:
