@@ -353,16 +353,19 @@ def _run_dirs_of(pid: int) -> set[Path]:
 
 
 def _postgres_serving(run_dirs: set[Path]) -> list[str]:
-    """Command lines of live processes that name one of ``run_dirs``."""
+    """Command lines of live postgres processes that name one of ``run_dirs`` (the
+    background ``rm`` deleting a set-aside directory names it too, and is no server)."""
     live: list[str] = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
-            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if any(str(d) in cmdline for d in run_dirs):
+        cmdline = b" ".join(argv).decode()
+        if Path(argv[0].decode()).name == "postgres" and any(str(d) in cmdline
+                                                            for d in run_dirs):
             live.append(cmdline)
     return live
 
