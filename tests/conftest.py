@@ -88,6 +88,20 @@ class Repo:
                       proc.stderr.decode(errors="replace"))
 
 
+_PROBE = ("import sys\nfrom migration_guard.cli import main\ncode = main({argv!r})\n"
+          "print('exit', code, 'imported', sorted(m for m in {modules!r} if m in sys.modules))\n")
+
+
+def probe_imports(repo: Repo, argv: list[str], *, cache: Path,
+                  modules: tuple[str, ...]) -> list[str]:
+    """Run the CLI in a fresh interpreter with ``cache`` as ``XDG_CACHE_HOME``; the last
+    line of what it printed says its exit code and which of ``modules`` it imported."""
+    env = dict(repo.env, XDG_CACHE_HOME=str(cache))
+    proc = subprocess.run([sys.executable, "-c", _PROBE.format(argv=argv, modules=modules)],
+                          cwd=repo.path, env=env, capture_output=True, text=True, check=False)
+    return proc.stdout.splitlines()
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     home = tmp_path / "home"

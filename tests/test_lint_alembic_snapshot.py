@@ -4,11 +4,9 @@ cached outside the work tree so that a second run imports neither alembic nor SQ
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
-from conftest import Repo
+from conftest import Repo, probe_imports
 from layouts import BY_NAME, ENV_PY, revision, setup
 
 NEW = "migrations/versions/0003_idx.py"
@@ -98,17 +96,9 @@ def test_revision_with_depends_on_renders_from_the_whole_history(repo: Repo) -> 
     assert (result.code, lint_codes(result.out)) == (1, [FLAGGED]), result.out + result.err
 
 
-PROBE = ("import sys\nfrom migration_guard.cli import main\ncode = main({argv!r})\n"
-         "print('exit', code, 'imported', sorted(m for m in ('alembic', 'sqlalchemy') "
-         "if m in sys.modules))\n")
-
-
 def probe(repo: Repo, *argv: str, cache: Path) -> list[str]:
     """Run the CLI in a fresh interpreter; the last line says what it imported."""
-    env = dict(repo.env, XDG_CACHE_HOME=str(cache))
-    proc = subprocess.run([sys.executable, "-c", PROBE.format(argv=list(argv))],
-                          cwd=repo.path, env=env, capture_output=True, text=True, check=False)
-    return proc.stdout.splitlines()
+    return probe_imports(repo, list(argv), cache=cache, modules=("alembic", "sqlalchemy"))
 
 
 def test_second_run_of_the_same_commit_imports_neither_alembic_nor_sqlalchemy(

@@ -10,11 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import Repo
+import pytest
+from conftest import Repo, probe_imports
 
-PROBE = ("import sys\nfrom migration_guard.cli import main\ncode = main({argv!r})\n"
-         "print('exit', code, 'imported', sorted(m for m in ('pglast', 'yaml') "
-         "if m in sys.modules))\n")
 CONFIG = "lint:\n  pg_version: 16\n"
 CREATE = ("SET lock_timeout = '2s';\nSET statement_timeout = '5s';\n"
           "CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);\n")
@@ -27,11 +25,7 @@ INDEX_FINDING = ('db/V2__index.sql:3:1: MG301 CREATE INDEX orders_user_id_idx on
 
 def probe(repo: Repo, *argv: str, cache: Path) -> list[str]:
     """Run the CLI in a fresh interpreter; the last line says what it imported."""
-    env = dict(repo.env, XDG_CACHE_HOME=str(cache))
-    proc = subprocess.run([sys.executable, "-c", PROBE.format(argv=list(argv))],
-                          cwd=repo.path, env=env, capture_output=True, text=True, check=False)
-    assert not proc.stderr, proc.stderr
-    return proc.stdout.splitlines()
+    return probe_imports(repo, list(argv), cache=cache, modules=("pglast", "yaml"))
 
 
 def test_second_run_prints_the_same_and_imports_neither_parser(repo: Repo,
@@ -121,26 +115,26 @@ def run(repo: Repo, cache: Path) -> tuple[int, list[str], list[str]]:
     return proc.returncode, errors, yaml
 
 
-def test_invalid_yaml_is_an_error_every_time(repo: Repo, tmp_path: Path) -> None:
-    repo.write(".migration-guard.yaml", "lint: [unclosed\n")
+@pytest.mark.parametrize(("config", "error"), [
+    ("lint: [unclosed\n", "migration-guard: error: .migration-guard.yaml:2: invalid YAML: did "
+     "not find expected ',' or ']'"),
+    # A YAML timestamp is not plain data for the cache: the text is parsed every run.
+    ("base: 2026-01-01\n", "migration-guard: error: .migration-guard.yaml:1: base: expected a "
+     "string, got date"),
+], ids=["invalid YAML", "a timestamp"])
+def test_a_config_that_is_not_kept_is_read_with_pyyaml_every_time(
+        repo: Repo, tmp_path: Path, config: str, error: str) -> None:
+    repo.write(".migration-guard.yaml", config)
     repo.write("db/V2__index.sql", INDEX)
     for _ in range(2):
-        code, errors, yaml = run(repo, tmp_path)
-        assert (code, errors[0], len(yaml)) == (
-            2, "migration-guard: error: .migration-guard.yaml:2: invalid YAML: did not find "
-               "expected ',' or ']'", 1)
-
-
-def test_a_config_holding_a_timestamp_is_read_with_pyyaml_each_time(repo: Repo,
-                                                                    tmp_path: Path) -> None:
-    """A YAML timestamp is not plain data for the cache: the text is parsed every run."""
-    repo.write(".migration-guard.yaml", "base: 2026-01-01\n")
-    repo.write("db/V2__index.sql", INDEX)
-    for _ in range(2):
-        code, errors, yaml = run(repo, tmp_path)
-        assert (code, errors[0], len(yaml)) == (
-            2, "migration-guard: error: .migration-guard.yaml:1: base: expected a string, got "
-               "date", 1)
+        proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "migration_guard",
+                               "lint", "db/V2__index.sql"], cwd=repo.path,
+                              env=dict(repo.env, XDG_CACHE_HOME=str(tmp_path)),
+                              capture_output=True, text=True, check=False)
+        lines = proc.stderr.splitlines()
+        errors = [line for line in lines if not line.startswith("import time:")]
+        yaml = [line for line in lines if line.endswith("| yaml")]
+        assert (proc.returncode, errors[0], len(yaml)) == (2, error, 1)
 
 
 def test_the_staged_change_is_cached_too(repo: Repo, tmp_path: Path) -> None:
