@@ -120,8 +120,9 @@ def report(medians: dict[str, float], hooks: dict[str, list[dict[str, Any]]],
         print(f"{name[:3]} hooks: {', '.join(hook['id'] for hook in hooks[name])}")
     print(f"{'what':38} {'median ms':>10} {'- (a)':>8} {'x (a)':>6} {'- (b)':>8} {'x (b)':>6}")
     for name, ms in medians.items():
-        print(f"{name:38} {ms:10.1f} {versus(ms, floor, shown=name != NO_VERIFY)} "
-              f"{versus(ms, start, shown=name not in (NO_VERIFY, NOOP))}")
+        row = (f"{name:38} {ms:10.1f} {versus(ms, floor, shown=name != NO_VERIFY)} "
+               f"{versus(ms, start, shown=name not in (NO_VERIFY, NOOP))}")
+        print(row.rstrip())
     for name in (SEPARATE, COMBINED):
         verdict = "met" if medians[name] <= TARGET_MS else "NOT met"
         print(f"target: every fast hook, only SQL staged, <= {TARGET_MS:.0f} ms: {name[:3]} "
