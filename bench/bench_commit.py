@@ -9,10 +9,11 @@ start; (c) the separate fast hooks of ``.pre-commit-hooks.yaml``; (d) its combin
 ``migration-guard`` (``check --fast``). (a) is ``git commit --no-verify``, git's floor, in
 (d)'s copy. Hooks mirror the manifest's (``repo: local``, ``language: system``, the entry
 calling ``migration-guard`` of a cached venv holding a normal install of this project and
-pinned pre-commit, see ``peers.project_venv``). Whole ``git commit -m x`` runs alternate, each
-undone untimed by ``git reset --soft HEAD~1`` so that every run commits the same change, and
-each with ``XDG_CACHE_HOME`` an empty directory: the first commit of a new migration, nothing
-cached. A commit that fails, or hooks that did not all pass, stop the benchmark.
+pinned pre-commit, see ``peers.project_venv``). Whole ``git commit -m x`` runs alternate,
+each round starting one configuration further; each is undone untimed by ``git reset --soft
+HEAD~1`` so that every run commits the same change, and each has ``XDG_CACHE_HOME`` an empty
+directory: the first commit of a new migration, nothing cached. A commit that fails, or
+hooks that did not all pass, stop the benchmark.
 
     python bench/bench_commit.py [--runs 9]
 """
@@ -31,7 +32,7 @@ from typing import Any
 
 import yaml
 from bench_hooks import build_base, clean_env, fast_hook_manifest, git, stage_new_sql
-from peers import PeerFailed, project_venv, run_checked  # bench/ is on sys.path: a script
+from peers import PeerFailed, project_venv, rotated, run_checked  # bench/ is on sys.path: a script
 
 PRE_COMMIT_PINS = ("pre-commit==4.7.0",)
 #: The manifest's hook that runs every fast check in one process.
@@ -98,8 +99,9 @@ def time_commits(repos: dict[str, Path], runs: int, env: dict[str, str],
                  cache: Path) -> dict[str, float]:
     """Median ms of ``git commit -m x`` per configuration, alternating, each run undone."""
     samples: dict[str, list[float]] = {name: [] for name in repos}
-    for _ in range(runs):
-        for name, repo in repos.items():
+    for number in range(runs):
+        for name in rotated(list(repos), number):
+            repo = repos[name]
             command = [*COMMIT, "--no-verify"] if name == NO_VERIFY else COMMIT
             samples[name].append(run_checked(command, cwd=repo, env=commit_env(env, cache)))
             git(repo, "reset", "-q", "--soft", "HEAD~1", env=env)

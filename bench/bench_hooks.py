@@ -5,12 +5,12 @@ one chain, 1,000 plain SQL files), its objects packed as a used repository's are
 change is a typical one that passes: a new Alembic revision for an edited model, a new SQL
 migration and an unrelated file; every hook must exit 0 on it before anything is timed. Each
 fast hook of ``.pre-commit-hooks.yaml`` (``migrations-apply`` needs a database and is not
-one) is run as a whole process with the entry pre-commit runs, alternating with the floor:
-one Python process that runs ``git diff --cached`` through ``subprocess``. Hooks and floor
-run from a cached venv holding a normal (non-editable, byte-compiled) install of this
-project, as pre-commit installs it (see ``peers.project_venv``). The cache directory is a
-temporary one, filled by the untimed first run as a repeated commit finds it. Medians and
-ratios to the floor are printed.
+one) is run as a whole process with the entry pre-commit runs, alternating with the floor
+(one Python process that runs ``git diff --cached`` through ``subprocess``), each round
+starting one command further. Hooks and floor run from a cached venv holding a normal
+(non-editable, byte-compiled) install of this project, as pre-commit installs it (see
+``peers.project_venv``). The cache directory is a temporary one, filled by the untimed
+first run as a repeated commit finds it. Medians and ratios to the floor are printed.
 
     python bench/bench_hooks.py [--runs 21]
 """
@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from peers import ROOT, project_venv, run_checked  # bench/ is on sys.path: run as a script
+from peers import ROOT, project_venv, rotated, run_checked  # bench/ is on sys.path: run as a script
 
 FLOOR = "floor"
 FLOOR_CODE = ("import subprocess; subprocess.run(['git', 'diff', '--cached', '--name-status', "
@@ -136,9 +136,9 @@ def main() -> None:
         for cmd in commands.values():  # every hook passes the change; warms the page cache
             run_checked(cmd, cwd=repo, env=env)
         samples: dict[str, list[float]] = {name: [] for name in commands}
-        for _ in range(args.runs):
-            for name, cmd in commands.items():
-                samples[name].append(run_checked(cmd, cwd=repo, env=env))
+        for number in range(args.runs):
+            for name in rotated(list(commands), number):
+                samples[name].append(run_checked(commands[name], cwd=repo, env=env))
     medians = {name: statistics.median(values) * 1000 for name, values in samples.items()}
     floor = medians[FLOOR]
     print(f"median of {args.runs} alternating runs, staged change passes every hook; "

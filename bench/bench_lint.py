@@ -7,12 +7,13 @@ from a cached venv holding a normal (non-editable, byte-compiled) install of thi
 pinned squawk, as pre-commit installs it for users (see ``peers.project_venv``): an editable
 install's finder would import modules in every process of the venv and raise the floor.
 
-For each case, alternating in every round: ``migration-guard lint`` "cold" (``XDG_CACHE_HOME``
-an empty directory each run: nothing cached, the run writes its cache), "warm" (a cache
-filled by one untimed run beforehand), squawk and, for one file, ``python -c pass`` (the
-interpreter's floor). Prints medians of ``--runs`` (at least 9), the ratio to squawk, the
-distance to the floor for one file, and the targets beside the figures. A run exiting with
-anything but 0 or 1 (findings) stops the benchmark.
+For each case, every command once per round, each round starting one command further:
+``migration-guard lint`` "cold" (``XDG_CACHE_HOME`` an empty directory each run: nothing
+cached, the run writes its cache), "warm" (a cache filled by one untimed run beforehand),
+squawk and, for one file, ``python -c pass`` (the interpreter's floor). Prints medians of
+``--runs`` (at least 9), the ratio to squawk, the distance to the floor for one file, and
+the targets beside the figures. A run exiting with anything but 0 or 1 (findings) stops the
+benchmark.
 
     python bench/bench_lint.py [--runs N]
 """
@@ -29,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from peers import project_venv, run_checked  # bench/ is on sys.path: run as a script
+from peers import project_venv, rotated, run_checked  # bench/ is on sys.path: run as a script
 
 SQUAWK_PINS = ("squawk-cli==2.70.0",)
 COLD, WARM = "migration-guard lint, cold", "migration-guard lint, warm"
@@ -121,10 +122,11 @@ def _commands(names: list[str], bin_dir: Path, caches: Path, env: dict[str, str]
 
 
 def _medians(commands: dict[str, Command], runs: int, cwd: Path) -> dict[str, float]:
-    """Median ms of each command over ``runs`` rounds, every command once per round."""
+    """Median ms of each command over ``runs`` rounds, each command once per round."""
     samples: dict[str, list[float]] = {name: [] for name in commands}
-    for _ in range(runs):
-        for name, command in commands.items():
+    for number in range(runs):
+        for name in rotated(list(commands), number):
+            command = commands[name]
             samples[name].append(run_checked(command.argv, cwd=cwd, env=command.env(),
                                              expect=command.exits))
     return {name: statistics.median(values) * 1000 for name, values in samples.items()}

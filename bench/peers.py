@@ -106,6 +106,14 @@ def _check_normal_install(python: Path) -> None:
                          "\n".join(editable + uncompiled[:20]))
 
 
+def rotated(names: Sequence[str], round_number: int) -> list[str]:
+    """``names`` starting one further each round: every command takes every place in the
+    order in turn, so none always runs right after the same one (the process before warms
+    or evicts caches, the CPU's clock follows the load)."""
+    shift = round_number % len(names) if names else 0
+    return [*names[shift:], *names[:shift]]
+
+
 def run_checked(cmd: Sequence[str], *, cwd: Path | None = None,
                 env: dict[str, str] | None = None,
                 expect: int | Collection[int] = 0) -> float:
