@@ -1,12 +1,16 @@
 """Benchmark the fast hooks on a large repository; prints figures (not a timed test).
 
 A generated repository of 10,000 files holds 2,000 migrations (1,000 Alembic revisions in
-one chain, 1,000 plain SQL files). The staged change is a typical one that passes: a new
-Alembic revision for an edited model, a new SQL migration and an unrelated file; every hook
-must exit 0 on it before anything is timed. Each fast hook of ``.pre-commit-hooks.yaml``
-(``migrations-apply`` needs a database and is not one) is run as a whole process with the
-entry pre-commit runs, alternating with the floor: one Python process that runs
-``git diff --cached`` through ``subprocess``. Medians and ratios to the floor are printed.
+one chain, 1,000 plain SQL files), its objects packed as a used repository's are. The staged
+change is a typical one that passes: a new Alembic revision for an edited model, a new SQL
+migration and an unrelated file; every hook must exit 0 on it before anything is timed. Each
+fast hook of ``.pre-commit-hooks.yaml`` (``migrations-apply`` needs a database and is not
+one) is run as a whole process with the entry pre-commit runs, alternating with the floor
+(one Python process that runs ``git diff --cached`` through ``subprocess``), each round
+starting one command further. Hooks and floor run from a cached venv holding a normal
+(non-editable, byte-compiled) install of this project, as pre-commit installs it (see
+``peers.project_venv``). The cache directory is a temporary one, filled by the untimed
+first run as a repeated commit finds it. Medians and ratios to the floor are printed.
 
     python bench/bench_hooks.py [--runs 21]
 """
@@ -16,13 +20,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-from peers import ROOT, run_checked  # bench/ is on sys.path: run as a script
+from peers import ROOT, project_venv, rotated, run_checked  # bench/ is on sys.path: run as a script
 
 FLOOR = "floor"
 FLOOR_CODE = ("import subprocess; subprocess.run(['git', 'diff', '--cached', '--name-status', "
@@ -34,10 +37,32 @@ REVISION = '"""r{n}"""\nfrom alembic import op\n\nrevision = "r{n:04d}"\ndown_re
 
 
 def git(repo: Path, *args: str, env: dict[str, str]) -> None:
-    subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
+    """Run git in ``repo``; a failure stops the benchmark, showing git's output."""
+    run_checked(["git", *args], cwd=repo, env=env)
 
 
-def build(repo: Path, env: dict[str, str]) -> None:
+def clean_env(environ: dict[str, str]) -> dict[str, str]:
+    """``environ`` without the caller's git state: no inherited ``GIT_*`` variable, no system
+    or global config (a global ``core.hooksPath`` would stop ``pre-commit install``), a fixed
+    identity; no cache or bytecode setting of the caller's shell either."""
+    env = {k: v for k, v in environ.items() if not k.startswith("GIT_")
+           and k not in ("XDG_CACHE_HOME", "PYTHONDONTWRITEBYTECODE")}
+    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_AUTHOR_NAME="b",
+               GIT_AUTHOR_EMAIL="b@b", GIT_COMMITTER_NAME="b", GIT_COMMITTER_EMAIL="b@b")
+    return env
+
+
+def write_files(repo: Path, files: dict[str, str]) -> None:
+    for rel, content in files.items():
+        path = repo / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+
+
+def build_base(repo: Path, env: dict[str, str]) -> None:
+    """10,000 files with 2,000 migrations committed on ``main`` and packed, as in a used
+    repository (a later ``git commit`` would otherwise start a background gc of the 10,000
+    loose objects while others are timed); ``feature`` checked out."""
     files: dict[str, str] = {
         "alembic.ini": "[alembic]\nscript_location = migrations\nprepend_sys_path = .\n",
         "migrations/env.py": "from app.models import Base\ntarget_metadata = Base.metadata\n",
@@ -52,31 +77,42 @@ def build(repo: Path, env: dict[str, str]) -> None:
     other = 10_000 - len(files)
     for n in range(other):
         files[f"src/pkg{n // 100:03d}/mod{n % 100:03d}.txt"] = f"file {n}\n"
-    for rel, content in files.items():
-        path = repo / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content)
+    write_files(repo, files)
     git(repo, "init", "-q", "-b", "main", env=env)
     git(repo, "add", "-A", env=env)
-    git(repo, "commit", "-q", "-m", "base", env=env)
+    git(repo, "-c", "maintenance.auto=false", "commit", "-q", "-m", "base", env=env)
+    git(repo, "gc", "-q", env=env)
     git(repo, "checkout", "-q", "-b", "feature", env=env)
-    (repo / "migrations/versions/r1001_new.py").write_text(
-        REVISION.format(n=1001, down='"r1000"'))
-    (repo / "db/migrations/1001_new.sql").write_text("create table s1001 (id bigint);\n")
+
+
+def stage_new_sql(repo: Path, env: dict[str, str]) -> None:
+    """Stage the next SQL migration of the plain SQL project, one that passes every hook."""
+    write_files(repo, {"db/migrations/1001_new.sql": "create table s1001 (id bigint);\n"})
+    git(repo, "add", "db/migrations/1001_new.sql", env=env)
+
+
+def stage_typical_change(repo: Path, env: dict[str, str]) -> None:
+    """A new Alembic revision for an edited model, a new SQL migration, an unrelated edit."""
+    write_files(repo, {"migrations/versions/r1001_new.py":
+                       REVISION.format(n=1001, down='"r1000"'),
+                       "src/pkg000/mod000.txt": "edited\n"})
     with open(repo / "app/models.py", "a") as handle:
         handle.write("\n# edited model\n")
-    (repo / "src/pkg000/mod000.txt").write_text("edited\n")
+    stage_new_sql(repo, env)
     git(repo, "add", "-A", env=env)
 
 
-def fast_hooks(script: str) -> dict[str, list[str]]:
-    """Hook id -> command, from the manifest pre-commit reads (the entry's first word is
-    the console script)."""
+def fast_hook_manifest() -> list[dict[str, Any]]:
+    """The hooks of the manifest pre-commit reads, but ``migrations-apply`` (a database)."""
     import yaml
 
     manifest = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
-    return {hook["id"]: [script, *hook["entry"].split()[1:]]
-            for hook in manifest if hook["id"] != "migrations-apply"}
+    return [hook for hook in manifest if hook["id"] != "migrations-apply"]
+
+
+def fast_hooks(script: str) -> dict[str, list[str]]:
+    """Hook id -> command (the entry's first word is the console script)."""
+    return {hook["id"]: [script, *hook["entry"].split()[1:]] for hook in fast_hook_manifest()}
 
 
 def main() -> None:
@@ -85,31 +121,28 @@ def main() -> None:
     args = parser.parse_args()
     if args.runs < 9:
         parser.error("--runs: at least 9")
-    script = str(Path(sys.executable).with_name("migration-guard"))
+    python = project_venv()
+    script = str(python.with_name("migration-guard"))
     with tempfile.TemporaryDirectory() as tmp:
         repo = Path(tmp) / "repo"
         repo.mkdir()
-        # Installed packages carry compiled bytecode (pip and pre-commit compile at install
-        # time); an editable checkout under PYTHONDONTWRITEBYTECODE would recompile each run.
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith("GIT_") and k != "PYTHONDONTWRITEBYTECODE"}
-        run_checked([sys.executable, "-m", "compileall", "-q", str(ROOT / "migration_guard")])
-        env.update(GIT_CONFIG_NOSYSTEM="1", GIT_AUTHOR_NAME="b", GIT_AUTHOR_EMAIL="b@b",
-                   GIT_COMMITTER_NAME="b", GIT_COMMITTER_EMAIL="b@b")
+        env = {**clean_env(dict(os.environ)), "XDG_CACHE_HOME": str(Path(tmp) / "cache")}
         started = time.perf_counter()
-        build(repo, env)
+        build_base(repo, env)
+        stage_typical_change(repo, env)
         print(f"repository: 10,000 files, 2,000 migrations, built in "
-              f"{time.perf_counter() - started:.1f} s")
-        commands = {FLOOR: [sys.executable, "-c", FLOOR_CODE], **fast_hooks(script)}
+              f"{time.perf_counter() - started:.1f} s; normal install: {python.parent.parent}")
+        commands = {FLOOR: [str(python), "-c", FLOOR_CODE], **fast_hooks(script)}
         for cmd in commands.values():  # every hook passes the change; warms the page cache
             run_checked(cmd, cwd=repo, env=env)
         samples: dict[str, list[float]] = {name: [] for name in commands}
-        for _ in range(args.runs):
-            for name, cmd in commands.items():
-                samples[name].append(run_checked(cmd, cwd=repo, env=env))
+        for number in range(args.runs):
+            for name in rotated(list(commands), number):
+                samples[name].append(run_checked(commands[name], cwd=repo, env=env))
     medians = {name: statistics.median(values) * 1000 for name, values in samples.items()}
     floor = medians[FLOOR]
-    print(f"median of {args.runs} alternating runs, staged change passes every hook")
+    print(f"median of {args.runs} alternating runs, staged change passes every hook; "
+          f"load {os.getloadavg()[0]:.1f}")
     print(f"{'hook id':28} {'command':34} {'median ms':>10} {'x floor':>8}")
     for name, value in medians.items():
         shown = "python -c: subprocess git diff" if name == FLOOR else " ".join(

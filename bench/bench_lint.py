@@ -1,12 +1,19 @@
 """Benchmark: ``migration-guard lint FILE...`` (the user-facing command) against squawk.
 
 Prints figures (not a test). Generates migration files in a temporary repository (with a
-``.migration-guard.yaml``, as a project has), then times whole processes, alternating
-``python -c pass`` (the interpreter's floor), ``migration-guard lint`` and squawk
-(``squawk-cli`` from PyPI, a test dependency) on: one file, 100 files, 451 small files,
-1,000 mixed files and one 1,000-statement file. Prints medians, the ratio to squawk and,
-for one file, the distance to the floor. The package is byte-compiled first and the runs
-may write bytecode, as an installed package's would.
+``.migration-guard.yaml``, as a project has), then times whole processes on: one file, 100
+files, 451 small files, 1,000 mixed files and one 1,000-statement file. Every process runs
+from a cached venv holding a normal (non-editable, byte-compiled) install of this project and
+pinned squawk, as pre-commit installs it for users (see ``peers.project_venv``): an editable
+install's finder would import modules in every process of the venv and raise the floor.
+
+For each case, every command once per round, each round starting one command further:
+``migration-guard lint`` "cold" (``XDG_CACHE_HOME`` an empty directory each run: nothing
+cached, the run writes its cache), "warm" (a cache filled by one untimed run beforehand),
+squawk and, for one file, ``python -c pass`` (the interpreter's floor). Prints medians of
+``--runs`` (at least 9), the ratio to squawk, the distance to the floor for one file, and
+the targets beside the figures. A run exiting with anything but 0 or 1 (findings) stops the
+benchmark.
 
     python bench/bench_lint.py [--runs N]
 """
@@ -17,11 +24,21 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+
+from peers import project_venv, rotated, run_checked  # bench/ is on sys.path: run as a script
+
+SQUAWK_PINS = ("squawk-cli==2.70.0",)
+COLD, WARM = "migration-guard lint, cold", "migration-guard lint, warm"
+SQUAWK, FLOOR = "squawk", "python -c pass"
+ONE_FILE = "1 file"
+#: The targets: at most squawk's time from 100 files up; one file near the bare interpreter.
+TARGET_RATIO = 1.0
+TARGET_OVER_FLOOR_MS = 30.0
 
 #: One- and two-statement migrations, safe and unsafe, as teams write them.
 _SMALL = [
@@ -68,58 +85,108 @@ def _generate(root: Path) -> dict[str, list[str]]:
              for i in range(1000)]
     big = _write(root, "big.sql", "".join(_SMALL[i % len(_SMALL)].format(i=i)
                                           for i in range(1000)))
-    return {"1 file": mixed[:1], "100 files": mixed[:100], "451 small files": small[:451],
+    return {ONE_FILE: mixed[:1], "100 files": mixed[:100], "451 small files": small[:451],
             "1,000 mixed files": mixed, "one 1,000-statement file": [big]}
 
 
-def _time(command: list[str], cwd: Path, env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   check=False, env=env)
-    return time.perf_counter() - start
+@dataclass(frozen=True)
+class Command:
+    """One timed command: its argv, the environment of each run, the exit codes it may give."""
+
+    argv: list[str]
+    env: Callable[[], dict[str, str]]
+    exits: tuple[int, ...] = (0, 1)
 
 
-def _compare(label: str, commands: dict[str, list[str]], runs: int, cwd: Path,
-             env: dict[str, str]) -> dict[str, float]:
-    """Alternate the commands ``runs`` times; print each median and its ratio to squawk's."""
-    times: dict[str, list[float]] = {name: [] for name in commands}
-    for _ in range(runs):
-        for name, command in commands.items():
-            times[name].append(_time(command, cwd, env))
-    medians = {name: statistics.median(values) * 1000 for name, values in times.items()}
-    squawk = medians["squawk"]
+def _empty(directory: Path) -> Path:
+    """``directory``, created empty: what a run finds when nothing was cached before it."""
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    return directory
+
+
+def _commands(names: list[str], bin_dir: Path, caches: Path, env: dict[str, str], *,
+              cwd: Path, floor: bool) -> dict[str, Command]:
+    """The commands of one case; the warm cache is filled here by one untimed run."""
+    lint = [str(bin_dir / "migration-guard"), "lint", *names]
+    cold, warm = caches / "cold", _empty(caches / "warm")
+    commands = {
+        COLD: Command(lint, lambda: {**env, "XDG_CACHE_HOME": str(_empty(cold))}),
+        WARM: Command(lint, lambda: {**env, "XDG_CACHE_HOME": str(warm)}),
+        SQUAWK: Command([str(bin_dir / "squawk"), *names], lambda: env),
+    }
+    if floor:
+        commands[FLOOR] = Command([str(bin_dir / "python"), "-c", "pass"], lambda: env, (0,))
+    run_checked(lint, cwd=cwd, env=commands[WARM].env(), expect=(0, 1))
+    return commands
+
+
+def _medians(commands: dict[str, Command], runs: int, cwd: Path) -> dict[str, float]:
+    """Median ms of each command over ``runs`` rounds, each command once per round."""
+    samples: dict[str, list[float]] = {name: [] for name in commands}
+    for number in range(runs):
+        for name in rotated(list(commands), number):
+            command = commands[name]
+            samples[name].append(run_checked(command.argv, cwd=cwd, env=command.env(),
+                                             expect=command.exits))
+    return {name: statistics.median(values) * 1000 for name, values in samples.items()}
+
+
+def _print_case(label: str, medians: dict[str, float], warm_files: int) -> None:
+    squawk = medians[SQUAWK]
     for name, ms in medians.items():
-        ratio = f"   {ms / squawk:5.2f}x squawk" if name != "squawk" else ""
-        print(f"{label:<26} {name:<22} {ms:8.1f} ms{ratio}")
-    return medians
+        ratio = f"   {ms / squawk:5.2f}x squawk" if name != SQUAWK else ""
+        print(f"{label:<26} {name:<28} {ms:8.1f} ms{ratio}")
+    if FLOOR in medians:
+        for name in (COLD, WARM):
+            over = medians[name] - medians[FLOOR]
+            print(f"{label:<26} {name.removeprefix('migration-guard ') + ' over the floor':<28} "
+                  f"{over:+8.1f} ms")
+    print(f"{label:<26} {'warm cache holds':<28} {warm_files:8d} files")
+
+
+def _print_targets(results: dict[str, dict[str, float]]) -> None:
+    """The targets beside the worst figure of this run for each."""
+    for name in (COLD, WARM):
+        ratios = {label: m[name] / m[SQUAWK] for label, m in results.items() if label != ONE_FILE}
+        worst = max(ratios, key=ratios.__getitem__)
+        over = results[ONE_FILE][name] - results[ONE_FILE][FLOOR]
+        print(f"target: {name} <= {TARGET_RATIO:.1f}x squawk from 100 files up: worst "
+              f"{ratios[worst]:.2f}x ({worst}) -> {_verdict(ratios[worst] <= TARGET_RATIO)}")
+        print(f"target: {name}, 1 file within {TARGET_OVER_FLOOR_MS:.0f} ms of python -c pass: "
+              f"{over:+.1f} ms -> {_verdict(over <= TARGET_OVER_FLOOR_MS)}")
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "NOT met"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=9)
     args = parser.parse_args()
-    squawk = shutil.which("squawk", path=str(Path(sys.executable).parent)) or shutil.which(
-        "squawk")
-    if squawk is None:
-        print("squawk not found: pip install squawk-cli (a test dependency)", file=sys.stderr)
-        return 2
-    package = Path(__file__).resolve().parent.parent / "migration_guard"
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    cli = [str(Path(sys.executable).with_name("migration-guard")), "lint"]
+    if args.runs < 9:
+        parser.error("--runs: at least 9")
+    python = project_venv(*SQUAWK_PINS)
+    # A cache or bytecode setting of the caller's shell must not change what is measured.
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("XDG_CACHE_HOME", "PYTHONDONTWRITEBYTECODE")}
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
+        root = Path(tmp) / "repo"
+        root.mkdir()
         cases = _generate(root)
-        print(f"median of {args.runs} alternating whole-process runs; squawk: {squawk}; "
-              f"{len(os.sched_getaffinity(0))} cores")
-        for label, names in cases.items():
-            commands = {"migration-guard lint": cli + names, "squawk": [squawk, *names]}
-            if label == "1 file":
-                commands["python -c pass"] = [sys.executable, "-c", "pass"]
-            medians = _compare(label, commands, args.runs, root, env)
-            if label == "1 file":
-                over = medians["migration-guard lint"] - medians["python -c pass"]
-                print(f"{label:<26} {'over the floor':<22} {over:8.1f} ms")
+        print(f"median of {args.runs} alternating whole-process runs; normal install: "
+              f"{python.parent.parent}; {' '.join(SQUAWK_PINS)}; "
+              f"{len(os.sched_getaffinity(0))} cores; load {os.getloadavg()[0]:.1f}")
+        results: dict[str, dict[str, float]] = {}
+        for number, (label, names) in enumerate(cases.items()):
+            caches = Path(tmp) / f"cache-{number}"
+            commands = _commands(names, python.parent, caches, env, cwd=root,
+                                 floor=label == ONE_FILE)
+            results[label] = _medians(commands, args.runs, root)
+            warm_files = sum(1 for p in (caches / "warm").rglob("*") if p.is_file())
+            _print_case(label, results[label], warm_files)
+        _print_targets(results)
     return 0
 
 

@@ -1,0 +1,163 @@
+"""Benchmark: a ``git commit`` through pre-commit with every fast hook, only a SQL migration
+staged. Prints figures, not a test.
+
+The repository is bench_hooks' (10,000 files, 2,000 migrations: an Alembic project and a
+plain SQL project, packed), with one new SQL migration staged that passes every hook. It is
+copied once per pre-commit configuration, each committed as ``.pre-commit-config.yaml`` and
+installed with ``pre-commit install``: (b) one no-op hook (``entry: true``), pre-commit's own
+start; (c) the separate fast hooks of ``.pre-commit-hooks.yaml``; (d) its combined hook
+``migration-guard`` (``check --fast``). (a) is ``git commit --no-verify``, git's floor, in
+(d)'s copy. Hooks mirror the manifest's (``repo: local``, ``language: system``, the entry
+calling ``migration-guard`` of a cached venv holding a normal install of this project and
+pinned pre-commit, see ``peers.project_venv``). Whole ``git commit -m x`` runs alternate,
+each round starting one configuration further; each is undone untimed by ``git reset --soft
+HEAD~1`` so that every run commits the same change, and each has ``XDG_CACHE_HOME`` an empty
+directory: the first commit of a new migration, nothing cached. A commit that fails, or
+hooks that did not all pass, stop the benchmark.
+
+    python bench/bench_commit.py [--runs 9]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import shutil
+import statistics
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+from bench_hooks import build_base, clean_env, fast_hook_manifest, git, stage_new_sql
+from peers import PeerFailed, project_venv, rotated, run_checked  # bench/ is on sys.path: a script
+
+PRE_COMMIT_PINS = ("pre-commit==4.7.0",)
+#: The manifest's hook that runs every fast check in one process.
+COMBINED_ID = "migration-guard"
+NO_VERIFY = "(a) git commit --no-verify"
+NOOP = "(b) pre-commit, one no-op hook"
+SEPARATE = "(c) pre-commit, separate fast hooks"
+COMBINED = "(d) pre-commit, combined hook"
+#: The target for a commit through every fast hook, only SQL migrations staged.
+TARGET_MS = 600.0
+COMMIT = ["git", "commit", "-m", "x"]
+
+
+def local_hooks(script: Path) -> dict[str, list[dict[str, Any]]]:
+    """Each configuration's hooks: the manifest's fast hooks as ``language: system`` hooks
+    whose entry calls ``script``, and the no-op hook."""
+    mirrored = [{**hook, "language": "system",
+                 "entry": shlex.join([str(script), *shlex.split(hook["entry"])[1:]])}
+                for hook in fast_hook_manifest()]
+    combined = [hook for hook in mirrored if hook["id"] == COMBINED_ID]
+    if not combined:
+        raise PeerFailed(f"no hook {COMBINED_ID!r} in .pre-commit-hooks.yaml", "")
+    noop = {"id": "noop", "name": "no-op", "entry": "true", "language": "system",
+            "always_run": True, "pass_filenames": False}
+    return {NOOP: [noop], SEPARATE: [h for h in mirrored if h["id"] != COMBINED_ID],
+            COMBINED: combined}
+
+
+def configured_copy(base: Path, target: Path, hooks: list[dict[str, Any]],
+                    env: dict[str, str]) -> None:
+    """A copy of ``base`` with ``hooks`` committed as its pre-commit config, installed, and
+    the new SQL migration staged."""
+    shutil.copytree(base, target, symlinks=True)
+    config = {"repos": [{"repo": "local", "hooks": hooks}]}
+    (target / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    git(target, "add", ".pre-commit-config.yaml", env=env)
+    git(target, "commit", "-q", "-m", "pre-commit config", env=env)
+    run_checked(["pre-commit", "install"], cwd=target, env=env)
+    stage_new_sql(target, env)
+
+
+def commit_env(env: dict[str, str], cache: Path) -> dict[str, str]:
+    """``env`` with ``cache`` emptied as ``XDG_CACHE_HOME``: nothing cached by earlier runs."""
+    shutil.rmtree(cache, ignore_errors=True)
+    cache.mkdir()
+    return {**env, "XDG_CACHE_HOME": str(cache)}
+
+
+def check_hooks_pass(repo: Path, env: dict[str, str], hooks: list[dict[str, Any]]) -> None:
+    """One untimed commit: it succeeds and pre-commit reports every hook as passed (a
+    commit that skipped them would time nothing); then undone."""
+    result = subprocess.run(COMMIT, cwd=repo, env=env, capture_output=True, text=True,
+                            check=False)
+    output = result.stdout + result.stderr
+    passed = {line.split(".")[0] for line in output.splitlines() if line.endswith("Passed")}
+    missing = [hook["name"] for hook in hooks if hook["name"] not in passed]
+    if result.returncode != 0 or missing:
+        raise PeerFailed(f"`git commit` in {repo} exited {result.returncode}; hooks not "
+                         f"passed: {missing}", output)
+    git(repo, "reset", "-q", "--soft", "HEAD~1", env=env)
+
+
+def time_commits(repos: dict[str, Path], runs: int, env: dict[str, str],
+                 cache: Path) -> dict[str, float]:
+    """Median ms of ``git commit -m x`` per configuration, alternating, each run undone."""
+    samples: dict[str, list[float]] = {name: [] for name in repos}
+    for number in range(runs):
+        for name in rotated(list(repos), number):
+            repo = repos[name]
+            command = [*COMMIT, "--no-verify"] if name == NO_VERIFY else COMMIT
+            samples[name].append(run_checked(command, cwd=repo, env=commit_env(env, cache)))
+            git(repo, "reset", "-q", "--soft", "HEAD~1", env=env)
+    return {name: statistics.median(values) * 1000 for name, values in samples.items()}
+
+
+def versus(ms: float, reference: float, *, shown: bool) -> str:
+    """The difference and the ratio to ``reference``, blank where they say nothing."""
+    return f"{ms - reference:+8.1f} {ms / reference:6.2f}" if shown else f"{'':8} {'':6}"
+
+
+def report(medians: dict[str, float], hooks: dict[str, list[dict[str, Any]]],
+           runs: int) -> None:
+    floor, start = medians[NO_VERIFY], medians[NOOP]
+    print(f"median of {runs} alternating `git commit -m x` runs, each undone untimed; only "
+          f"a new SQL migration staged; nothing cached; load {os.getloadavg()[0]:.1f}")
+    for name in (SEPARATE, COMBINED):
+        print(f"{name[:3]} hooks: {', '.join(hook['id'] for hook in hooks[name])}")
+    print(f"{'what':38} {'median ms':>10} {'- (a)':>8} {'x (a)':>6} {'- (b)':>8} {'x (b)':>6}")
+    for name, ms in medians.items():
+        row = (f"{name:38} {ms:10.1f} {versus(ms, floor, shown=name != NO_VERIFY)} "
+               f"{versus(ms, start, shown=name not in (NO_VERIFY, NOOP))}")
+        print(row.rstrip())
+    for name in (SEPARATE, COMBINED):
+        verdict = "met" if medians[name] <= TARGET_MS else "NOT met"
+        print(f"target: every fast hook, only SQL staged, <= {TARGET_MS:.0f} ms: {name[:3]} "
+              f"{medians[name]:.0f} ms -> {verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=9)
+    args = parser.parse_args()
+    if args.runs < 9:
+        parser.error("--runs: at least 9")
+    python = project_venv(*PRE_COMMIT_PINS)
+    hooks = local_hooks(python.with_name("migration-guard"))
+    with tempfile.TemporaryDirectory() as tmp:
+        env = clean_env(dict(os.environ))
+        # pre-commit from the venv, for `pre-commit install`; its store kept out of ~/.cache.
+        env.update(PATH=f"{python.parent}{os.pathsep}{env.get('PATH', os.defpath)}",
+                   PRE_COMMIT_HOME=str(Path(tmp) / "pre-commit-home"))
+        base, cache = Path(tmp) / "base", Path(tmp) / "cache"
+        base.mkdir()
+        build_base(base, env)
+        repos: dict[str, Path] = {}
+        for name, config in hooks.items():
+            repos[name] = Path(tmp) / name[1]
+            configured_copy(base, repos[name], config, env)
+            check_hooks_pass(repos[name], commit_env(env, cache), config)
+        repos = {NO_VERIFY: repos[COMBINED], **repos}
+        print(f"repository: 10,000 files, 2,000 migrations; normal install: "
+              f"{python.parent.parent}; {' '.join(PRE_COMMIT_PINS)}")
+        medians = time_commits(repos, args.runs, env, cache)
+    report(medians, hooks, args.runs)
+
+
+if __name__ == "__main__":
+    main()
