@@ -116,6 +116,21 @@ def test_second_run_of_the_same_commit_imports_neither_alembic_nor_sqlalchemy(
     assert probe(repo, "lint", cache=cache)[-1] == "exit 1 imported ['alembic', 'sqlalchemy']"
 
 
+def test_second_run_of_the_same_revisions_parses_no_sql(repo: Repo, tmp_path: Path) -> None:
+    """The findings of the same revisions, options and lint code are read back whole; an
+    edit of the revision lints it again."""
+    feature(repo, INDEX)
+    modules = ("alembic", "sqlalchemy", "pglast")
+    first = probe_imports(repo, ["lint"], cache=tmp_path, modules=modules)
+    assert first[-1] == "exit 1 imported ['alembic', 'pglast', 'sqlalchemy']"
+    second = probe_imports(repo, ["lint"], cache=tmp_path, modules=modules)
+    assert second == [*first[:-1], "exit 1 imported []"]
+    repo.write(NEW, revision("0003", "0002", SAFE))
+    repo.add()
+    assert probe_imports(repo, ["lint"], cache=tmp_path, modules=modules)[-1] == \
+        "exit 0 imported ['alembic', 'pglast', 'sqlalchemy']"
+
+
 def test_an_unwritable_cache_only_means_rendering_again(repo: Repo, tmp_path: Path) -> None:
     feature(repo, INDEX)
     blocked = tmp_path / "not-a-directory"

@@ -68,7 +68,8 @@ def _lint_alembic(project: Project, changeset: ChangeSet, options: LintOptions,
     assert project.alembic_ini is not None
     env_var = project.config.database_url_env if project.config else "DATABASE_URL"
     return lint_new_revisions(project, changeset.candidate, paths, options=options,
-                              env_var=env_var, cache=SqlCache(Path(cache_dir(), "lint-sql")))
+                              env_var=env_var, cache=SqlCache(Path(cache_dir(), "lint-sql")),
+                              results=ResultCache(cache_dir(), options))
 
 
 def check(project: Project, changeset: ChangeSet, config: Config) -> Outcome:

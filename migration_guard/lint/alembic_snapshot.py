@@ -7,7 +7,8 @@ versions directory, with a stand-in for each parent they name: Alembic's revisio
 then holds a handful of revisions instead of every file of a long history (the map of
 1,000 revisions costs more than the rendering). Rendered SQL is cached outside the work
 tree (:mod:`migration_guard.lint.sql_cache`): a second run of the same commit imports
-neither alembic nor SQLAlchemy.
+neither alembic nor SQLAlchemy; and so are the findings of the whole set of revisions
+(:mod:`migration_guard.lint.result_cache`): a second run parses no SQL either.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from migration_guard.lint.alembic_sql import (
     lint_revision_sql,
     render_revision_sql,
 )
+from migration_guard.lint.analysis import Analysis
 from migration_guard.lint.options import LintOptions
+from migration_guard.lint.result_cache import ResultCache
 from migration_guard.lint.sql_cache import SqlCache, key_of, library_version
 from migration_guard.projects import Project
 
@@ -47,8 +50,11 @@ def downgrade():
 
 
 def lint_new_revisions(project: Project, snapshot: Snapshot, paths: list[str], *,
-                       options: LintOptions, env_var: str, cache: SqlCache) -> list[Finding]:
-    """Lint the given revision files of ``project`` (new or edited ones), parents first."""
+                       options: LintOptions, env_var: str, cache: SqlCache,
+                       results: ResultCache) -> list[Finding]:
+    """Lint the given revision files of ``project`` (new or edited ones), parents first;
+    the findings of the same revisions in the same project are read back from ``results``
+    (their keys hold every input of the rendering and the lint)."""
     texts = snapshot.read_many(paths)
     parsed = [parse_revision(p, texts[p], compile_check=True) for p in paths if p in texts]
     # Unreadable revisions are the linear check's MG118; merge revisions carry no schema
@@ -58,6 +64,10 @@ def lint_new_revisions(project: Project, snapshot: Snapshot, paths: list[str], *
     revisions.sort(key=lambda r: (depth.get(r.id, 0), r.path))
     shared = _shared_key(project, snapshot, env_var)
     keys = {r.path: key_of([shared, r.path, _oid(snapshot, r.path)]) for r in revisions}
+    batch = results.key("alembic revisions", "\n".join(keys[r.path] for r in revisions).encode())
+    known = results.load(batch)
+    if known is not None:
+        return known.findings
     sqls = {path: sql for path, key in keys.items() if (sql := cache.load(key)) is not None}
     missing = [r for r in revisions if r.path not in sqls]
     if missing:
@@ -73,6 +83,9 @@ def lint_new_revisions(project: Project, snapshot: Snapshot, paths: list[str], *
                                    options=options, created_tables=created)
         created |= result.created_tables
         findings.extend(result.findings)
+    # The batch as a whole: nothing before it in the project's change creates a table.
+    results.store(batch, Analysis(findings, frozenset(created), []))
+    results.save()
     return findings
 
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from migration_guard.errors import GuardError
 from migration_guard.findings import Finding, sort_key
-from migration_guard.lint.engine import LintResult, Statement, analyse_sql
+from migration_guard.lint.analysis import LintResult, Statement
 from migration_guard.lint.ignores import apply_ignores, python_ignores
 from migration_guard.lint.options import LintOptions
 from migration_guard.lint.registry import enabled_codes
@@ -274,6 +274,8 @@ def lint_revision_sql(
     the line of the call that emitted their statement, else on line 1. Statements on the
     version table are Alembic's bookkeeping and are not linted.
     """
+    from migration_guard.lint.engine import analyse_sql
+
     analysis = analyse_sql(sql, path, options=options, created_tables=created_tables)
     starts = {(s.line, s.column): i for i, s in enumerate(analysis.statements)}
     mapped = map_statements(analysis.statements, find_op_calls(source))
