@@ -7,6 +7,8 @@ The repository holds one Alembic project (1,000 revisions in one chain, a real o
 project. Two index files stage the two cases: a new revision, or a new SQL migration.
 Every command runs as a whole process, alternating, ``--runs`` times; "first run" points
 ``XDG_CACHE_HOME`` at an empty directory each time, "cached" at one filled beforehand.
+Everything runs from a normal (non-editable) install of this project in a cached venv
+(``peers.project_venv``), as pre-commit installs it.
 
     python bench/bench_commit_path.py [--runs 9]
 """
@@ -19,11 +21,12 @@ import resource
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from peers import project_venv  # bench/ is on sys.path: run as a script
 
 REVISION = '"""r{n}"""\nfrom alembic import op\nimport sqlalchemy as sa\n\n' \
     'revision = "r{n:04d}"\n' \
@@ -125,12 +128,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=9)
     args = parser.parse_args()
-    script = str(Path(sys.executable).with_name("migration-guard"))
-    import migration_guard
-
-    # Installed packages carry compiled bytecode; compile this checkout the same way.
-    subprocess.run([sys.executable, "-m", "compileall", "-q",
-                    str(Path(migration_guard.__file__).parent)], check=True)
+    # A normal install, as pre-commit makes for users: an editable one's import finder
+    # would add its own start-up cost to every process timed, floors included.
+    python = str(project_venv())
+    script = str(Path(python).with_name("migration-guard"))
     with tempfile.TemporaryDirectory() as tmp:
         repo = Path(tmp) / "repo"
         repo.mkdir()
@@ -150,8 +151,8 @@ def main() -> None:
 
         floor_imports = "import alembic.command, alembic.config, sqlalchemy.orm"
         commands: dict[str, tuple[list[str], Callable[[], dict[str, str]]]] = {
-            "floor: python -c pass": ([sys.executable, "-c", "pass"], lambda: alembic_env),
-            "floor: import alembic + SQLAlchemy": ([sys.executable, "-c", floor_imports],
+            "floor: python -c pass": ([python, "-c", "pass"], lambda: alembic_env),
+            "floor: import alembic + SQLAlchemy": ([python, "-c", floor_imports],
                                                    lambda: alembic_env),
             "check --fast, 1 revision, first run": ([script, "check", "--fast"], cold_env),
             "check --fast, 1 revision, cached": ([script, "check", "--fast"],
@@ -184,7 +185,7 @@ def main() -> None:
                            ("only SQL staged", {**sql_env, "XDG_CACHE_HOME": str(warm)})):
             probe = ("import sys\nfrom migration_guard.cli import main\nmain(['check', '--fast'])"
                      "\nprint(sorted(m for m in ('alembic', 'sqlalchemy') if m in sys.modules))")
-            out = subprocess.run([sys.executable, "-c", probe], cwd=repo, env=env, text=True,
+            out = subprocess.run([python, "-c", probe], cwd=repo, env=env, text=True,
                                  capture_output=True, check=False).stdout.splitlines()
             print(f"imported by check --fast ({label}): {out[-1] if out else '?'}")
 
