@@ -35,7 +35,7 @@ def _changed(project: Project, changeset: ChangeSet) -> list[str]:
     fw = project.fw
     cut = len(project.migrations) + 1
     base = changeset.base_files([project.migrations])
-    found = [p for p, e in project.inside(changeset.candidate.files).items()
+    found = [p for p, e in changeset.candidate.below(project.migrations).items()
              if fw.looks_like_migration(p[cut:]) and e.mode.startswith("100")
              and (p not in base or base[p].oid != e.oid)]
 

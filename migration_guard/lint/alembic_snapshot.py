@@ -175,6 +175,6 @@ def _render_in_export(project: Project, snapshot: Snapshot, revisions: list[Revi
 
 
 def _all_ids(project: Project, snapshot: Snapshot) -> list[str]:
-    paths = [p for p in project.inside(snapshot.files) if _is_revision_file(project, p)]
+    paths = [p for p in snapshot.below(project.migrations) if _is_revision_file(project, p)]
     return [r.id for p, data in snapshot.read_many(paths).items()
             if isinstance(r := parse_revision(p, data, compile_check=False), Revision)]
