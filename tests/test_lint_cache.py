@@ -145,3 +145,29 @@ def test_the_staged_change_is_cached_too(repo: Repo, tmp_path: Path) -> None:
     first = probe(repo, "lint", cache=tmp_path)
     assert first[-1] == "exit 1 imported ['pglast']"
     assert probe(repo, "lint", cache=tmp_path) == [*first[:-1], "exit 1 imported []"]
+
+
+def test_partly_cached_chain_in_forked_slices_reads_as_linted_whole(repo: Repo,
+                                                                    tmp_path: Path) -> None:
+    """450 files, each indexing the table the one before it creates: linted whole (two
+    forked slices) with every other file's result kept from linting it alone, the output is
+    exactly that of a run that keeps nothing."""
+    names = []
+    for number in range(450):
+        before = f"t{number - 1}" if number else "legacy"
+        sql = (f"SET lock_timeout = '2s';\nSET statement_timeout = '5s';\n"
+               f"CREATE TABLE t{number} (id bigint PRIMARY KEY, ref bigint);\n"
+               f"CREATE INDEX {before}_ref_idx ON {before} (ref);\n")
+        names.append(f"db/V{number:04d}__t.sql")
+        repo.write(names[-1], sql)
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("no cache\n")
+    uncached = probe(repo, "lint", *names, cache=blocked)
+    cache = tmp_path / "cache"
+    for name in names[1::2]:
+        probe(repo, "lint", name, cache=cache)
+    assert probe(repo, "lint", *names, cache=cache) == uncached
+    assert probe(repo, "lint", *names, cache=cache) == uncached
+    assert uncached[1].startswith('db/V0000__t.sql:4:1: MG301 CREATE INDEX legacy_ref_idx on '
+                                  'existing table "legacy"')
+    assert uncached[-2:] == ["1 finding (lint over 1 project)", "exit 1 imported ['pglast']"]
