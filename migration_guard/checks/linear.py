@@ -9,18 +9,21 @@ framework keeps one, agrees with the files.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 
+from migration_guard.cache import cache_dir
 from migration_guard.config import Config
 from migration_guard.findings import Finding, Outcome
 from migration_guard.frameworks import Framework, Version
 from migration_guard.frameworks.alembic import (
+    REVISIONS_FOLDER,
     Graph,
+    ParsedRevisions,
     Revision,
     Unreadable,
     build_graph,
-    parse_revision,
 )
 from migration_guard.git.changeset import ChangeSet
 from migration_guard.git.repo import SUBMODULE_MODE, SYMLINK_MODE, Entry
@@ -137,15 +140,22 @@ def _check_versions(ctx: _LinearCheck, base: dict[str, Entry], candidate: dict[s
 
 def _check_alembic(ctx: _LinearCheck, base: dict[str, Entry], candidate: dict[str, Entry],
                    new_or_edited: set[str]) -> None:
+    parsed = ParsedRevisions(os.path.join(cache_dir(), REVISIONS_FOLDER))
+    _check_revisions(ctx, parsed, base, candidate, new_or_edited)
+    parsed.save()
+
+
+def _check_revisions(ctx: _LinearCheck, parsed: ParsedRevisions, base: dict[str, Entry],
+                     candidate: dict[str, Entry], new_or_edited: set[str]) -> None:
     fw, cs = ctx.fw, ctx.changeset
     cut = len(ctx.project.migrations) + 1  # every path here is inside the project
     paths = [p for p, e in candidate.items() if fw.is_migration(p[cut:])
              and e.mode.startswith("100")]
-    texts = cs.candidate.read_many(paths)
+    results = parsed.parse_many({p: candidate[p].oid for p in paths}, cs.candidate.read_many,
+                                compiled=new_or_edited)
     parsed_by_oid: dict[str, Revision | Unreadable] = {}
     revisions: list[Revision] = []
-    for path in paths:
-        result = parse_revision(path, texts[path], compile_check=path in new_or_edited)
+    for path, result in results.items():
         parsed_by_oid[candidate[path].oid] = result
         if isinstance(result, Unreadable):
             ctx.add("MG118", path, result.line, f"cannot read this revision: {result.reason}",
@@ -180,14 +190,15 @@ def _check_alembic(ctx: _LinearCheck, base: dict[str, Entry], candidate: dict[st
                     f"merge them: alembic merge -m \"merge heads\" {' '.join(heads)}, or "
                     "rebase this revision onto the newest one")
     base_revs: list[Revision] = []
-    base_texts = cs.read_base({p: e for p, e in base.items()
-                               if e.oid not in parsed_by_oid and e.mode.startswith("100")})
+    merged_only = {p: e for p, e in base.items() if e.oid not in parsed_by_oid
+                   and e.mode.startswith("100") and fw.is_migration(p[cut:])}
+    base_parsed = parsed.parse_many({p: e.oid for p, e in merged_only.items()},
+                                    lambda wanted: cs.read_base({p: merged_only[p]
+                                                                 for p in wanted}))
     for path, entry in base.items():
         if not fw.is_migration(path[cut:]):
             continue
-        known = parsed_by_oid.get(entry.oid)
-        if known is None and path in base_texts:
-            known = parse_revision(path, base_texts[path], compile_check=False)
+        known = base_parsed.get(path) or parsed_by_oid.get(entry.oid)
         if isinstance(known, Revision):
             base_revs.append(known if known.path == path else known._replace(path=path))
     base_heads = set(build_graph(base_revs).heads)

@@ -9,9 +9,10 @@ reported at its line.
 # Annotations are evaluated, not postponed (no `from __future__ import annotations`):
 # typing.NamedTuple compiles each string annotation, ~3 ms of every hook run.
 
+import os
 import posixpath
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from functools import cache
 from typing import NamedTuple
 
@@ -47,6 +48,10 @@ class Unreadable(NamedTuple):
 
 #: The distribution that runs these migrations (its version keys cached renderings).
 LIBRARY = "alembic"
+#: Cache folders: alembic.ini settings (see alembic_ini.read_ini_kept), parsed revision
+#: files (see ParsedRevisions).
+INI_FOLDER = "alembic-ini"
+REVISIONS_FOLDER = "alembic-revisions"
 
 
 class AlembicFramework(Framework):
@@ -69,10 +74,11 @@ class AlembicFramework(Framework):
         return [self._project(path, read)] if read(path) is not None else []
 
     def _project(self, ini: str, read: Reader) -> Found:
-        from migration_guard.frameworks.alembic_ini import read_ini
+        from migration_guard.cache import cache_dir
+        from migration_guard.frameworks.alembic_ini import read_ini_kept
 
         here = posixpath.dirname(ini)
-        settings = read_ini(ini, read)
+        settings = read_ini_kept(ini, read, os.path.join(cache_dir(), INI_FOLDER))
         command = self.generate_command if here == "" \
             else f"{self.generate_command} (in {here}/)"
         return Found(settings.versions_dir, None, "", here, command, ini,
@@ -158,6 +164,84 @@ def parse_revision(path: str, data: bytes, *, compile_check: bool) -> Revision |
         return Unreadable(path, _line_of(text, down.start()),
                           "down_revision must be None, a string or a tuple of strings")
     return Revision(path, rev.group("id"), parents, _line_of(text, rev.start()))
+
+
+#: Revision files kept per cache folder: a few projects' histories.
+KEPT_REVISIONS = 16_384
+#: Bump when what is stored changes.
+REVISIONS_FORMAT = "alembic-revisions-2"
+
+
+class ParsedRevisions:
+    """Revision files parsed in earlier runs, by blob id, in a cache folder (``None``: keep
+    nothing).
+
+    A blob id is already a hash of the file's bytes, so it is the key itself; each entry
+    also holds a stamp of the parsing code (this module's size and time), and one made by
+    other code is parsed again and replaced under the same key: an upgrade leaves no stale
+    entries behind to be read. Parsing the 1,001 revisions of a long history cost the
+    linear check ~15 ms a run (reading their blobs ~9, parsing ~6); taking them from here,
+    ~3 ms.
+    """
+
+    def __init__(self, directory: str | None) -> None:
+        from migration_guard.cache import Pack, key_of
+
+        self._pack = Pack(directory, keep=KEPT_REVISIONS)
+        self._stamp = key_of([_parser_stamp()])[:12]
+
+    def parse_many(self, oids: Mapping[str, str],
+                   read_many: Callable[[list[str]], Mapping[str, bytes]], *,
+                   compiled: Collection[str] = ()) -> dict[str, Revision | Unreadable]:
+        """Each path of ``oids`` (path -> blob id) parsed, in that order; only the files not
+        parsed before are read (``read_many`` of their paths). Those in ``compiled`` are
+        always read and compiled: a syntax error is not what the cache remembers."""
+        found = {p: known for p, oid in oids.items()
+                 if p not in compiled and (known := self._known(p, oid)) is not None}
+        missing = [p for p in oids if p not in found]
+        texts = read_many(missing) if missing else {}
+        for path in missing:
+            found[path] = self._parse(path, oids[path], texts[path],
+                                      compile_check=path in compiled)
+        return {p: found[p] for p in oids}
+
+    def save(self) -> None:
+        self._pack.save()
+
+    def _known(self, path: str, oid: str) -> Revision | Unreadable | None:
+        stored = self._pack.get(oid)
+        if not isinstance(stored, tuple) or len(stored) != 5 or stored[0] != self._stamp:
+            return None  # nothing kept, something else, or another parser's: parse it
+        _stamp, kind, first, second, line = stored
+        if not isinstance(line, int) or not isinstance(first, str):
+            return None
+        if kind == "u":
+            return Unreadable(path, line, first)
+        if kind == "r" and isinstance(second, tuple) and all(isinstance(p, str) for p in second):
+            return Revision(path, first, second, line)
+        return None
+
+    def _parse(self, path: str, oid: str, data: bytes, *,
+               compile_check: bool) -> Revision | Unreadable:
+        result = parse_revision(path, data, compile_check=compile_check)
+        if isinstance(result, Revision):  # the same with or without the compile check
+            self._pack.put(oid, (self._stamp, "r", result.id, result.down, result.line))
+        elif not compile_check:
+            self._pack.put(oid, (self._stamp, "u", result.reason, (), result.line))
+        return result
+
+
+def _parser_stamp() -> str:
+    """What the parsing code is: the format, the package's version, this file's size and
+    time (an edit or a reinstall changes them)."""
+    from migration_guard import __version__
+
+    try:
+        stat = os.stat(__file__)
+        where = f"{stat.st_size}:{stat.st_mtime_ns}"
+    except OSError:
+        where = "unknown"
+    return f"{REVISIONS_FORMAT}:{__version__}:{where}"
 
 
 class Graph(NamedTuple):
