@@ -131,3 +131,30 @@ def test_only_revisions_not_parsed_before_are_read(repo: Repo, tmp_path: Path) -
     assert again == parsed
     assert asked == [sorted(files), [f"{VERSIONS}/0003_step.py"]]
     assert [r.down for r in parsed.values()] == [(), ("0001",), ("0002",)]
+
+
+def test_a_whole_history_is_kept_as_one_entry(repo: Repo, tmp_path: Path) -> None:
+    """A base's revisions come back from one entry, even with every file's own entry gone;
+    another history (a revision more) is parsed from those."""
+    files = {f"{VERSIONS}/{n:04d}_step.py": revision(f"{n:04d}", f"{n - 1:04d}" if n > 1
+                                                      else None) for n in range(1, 5)}
+    for path, text in files.items():
+        repo.write(path, text)
+    oids = {path: repo.git("hash-object", "--", path).strip() for path in files}
+    asked: list[str] = []
+
+    def read_many(paths: list[str]) -> dict[str, bytes]:
+        asked.extend(paths)
+        return {p: files[p].encode() for p in paths}
+
+    base = dict(list(oids.items())[:3])
+    first = ParsedRevisions(str(tmp_path))
+    parsed = first.parse_history(base, read_many)
+    first.save()
+    for pack in tmp_path.glob("*.marshal"):
+        pack.unlink()
+    assert ParsedRevisions(str(tmp_path)).parse_history(base, read_many) == parsed
+    assert asked == list(base)
+    longer = ParsedRevisions(str(tmp_path)).parse_history(oids, read_many)
+    assert asked == [*base, *oids]  # the files' own entries were gone: all read again
+    assert list(longer.values())[:3] == list(parsed.values())

@@ -168,36 +168,53 @@ def parse_revision(path: str, data: bytes, *, compile_check: bool) -> Revision |
 
 #: Revision files kept per cache folder: a few projects' histories.
 KEPT_REVISIONS = 16_384
+#: Whole histories kept (see ParsedRevisions.parse_history): a few bases of a few projects.
+KEPT_HISTORIES = 64
 #: Bump when what is stored changes.
 REVISIONS_FORMAT = "alembic-revisions-2"
 
+Parsed = Revision | Unreadable
+
 
 class ParsedRevisions:
-    """Revision files parsed in earlier runs, by blob id, in a cache folder (``None``: keep
-    nothing).
+    """Revision files parsed in earlier runs, in a cache folder (``None``: keep nothing):
+    each by its blob id, and whole histories (a base's revisions) as one entry.
 
     A blob id is already a hash of the file's bytes, so it is the key itself; each entry
     also holds a stamp of the parsing code (this module's size and time), and one made by
     other code is parsed again and replaced under the same key: an upgrade leaves no stale
     entries behind to be read. Parsing the 1,001 revisions of a long history cost the
-    linear check ~15 ms a run (reading their blobs ~9, parsing ~6); taking them from here,
-    ~3 ms.
+    linear check ~15 ms a run (reading their blobs ~9, parsing ~6).
     """
 
     def __init__(self, directory: str | None) -> None:
         from migration_guard.cache import Pack, key_of
 
         self._pack = Pack(directory, keep=KEPT_REVISIONS)
+        self._histories = Pack(os.path.join(directory, "histories") if directory else None,
+                               keep=KEPT_HISTORIES)
         self._stamp = key_of([_parser_stamp()])[:12]
+        self._key_of = key_of
 
     def parse_many(self, oids: Mapping[str, str],
                    read_many: Callable[[list[str]], Mapping[str, bytes]], *,
-                   compiled: Collection[str] = ()) -> dict[str, Revision | Unreadable]:
+                   compiled: Collection[str] = (),
+                   known: Mapping[str, Parsed] | None = None) -> dict[str, Parsed]:
         """Each path of ``oids`` (path -> blob id) parsed, in that order; only the files not
         parsed before are read (``read_many`` of their paths). Those in ``compiled`` are
-        always read and compiled: a syntax error is not what the cache remembers."""
-        found = {p: known for p, oid in oids.items()
-                 if p not in compiled and (known := self._known(p, oid)) is not None}
+        always read and compiled: a syntax error is not what the cache remembers.
+        ``known``: parses at hand, by blob id (of files not compiled)."""
+        found: dict[str, Parsed] = {}
+        for path, oid in oids.items():
+            if path in compiled:
+                continue
+            kept = known.get(oid) if known else None
+            if kept is None:
+                kept = self._known(path, oid)
+            elif kept.path != path:
+                kept = kept._replace(path=path)
+            if kept is not None:
+                found[path] = kept
         missing = [p for p in oids if p not in found]
         texts = read_many(missing) if missing else {}
         for path in missing:
@@ -205,30 +222,74 @@ class ParsedRevisions:
                                       compile_check=path in compiled)
         return {p: found[p] for p in oids}
 
+    def parse_history(self, oids: Mapping[str, str],
+                      read_many: Callable[[list[str]], Mapping[str, bytes]]) -> dict[str, Parsed]:
+        """:meth:`parse_many` of a whole history (path -> blob id, none compiled), kept as one
+        entry keyed by every path and blob id: every commit of a branch is compared with
+        the same base, and 1,000 revisions read as one entry in ~1 ms, one by one in
+        ~3.5 ms."""
+        key = self._key_of((self._stamp, "".join(f"{p}\0{oid}\0" for p, oid in oids.items())))
+        kept = _history_of(self._histories.get(key), list(oids))
+        if kept is not None:
+            return kept
+        parsed = self.parse_many(oids, read_many)
+        self._histories.put(key, tuple(_stored(r) for r in parsed.values()))
+        return parsed
+
     def save(self) -> None:
         self._pack.save()
+        self._histories.save()
 
-    def _known(self, path: str, oid: str) -> Revision | Unreadable | None:
+    def _known(self, path: str, oid: str) -> Parsed | None:
         stored = self._pack.get(oid)
         if not isinstance(stored, tuple) or len(stored) != 5 or stored[0] != self._stamp:
             return None  # nothing kept, something else, or another parser's: parse it
-        _stamp, kind, first, second, line = stored
-        if not isinstance(line, int) or not isinstance(first, str):
-            return None
-        if kind == "u":
-            return Unreadable(path, line, first)
-        if kind == "r" and isinstance(second, tuple) and all(isinstance(p, str) for p in second):
-            return Revision(path, first, second, line)
-        return None
+        return _parsed_of(path, stored[1:])
 
-    def _parse(self, path: str, oid: str, data: bytes, *,
-               compile_check: bool) -> Revision | Unreadable:
+    def _parse(self, path: str, oid: str, data: bytes, *, compile_check: bool) -> Parsed:
         result = parse_revision(path, data, compile_check=compile_check)
-        if isinstance(result, Revision):  # the same with or without the compile check
-            self._pack.put(oid, (self._stamp, "r", result.id, result.down, result.line))
-        elif not compile_check:
-            self._pack.put(oid, (self._stamp, "u", result.reason, (), result.line))
+        # A revision reads the same with or without the compile check; a file that cannot be
+        # read is kept only when the compile check could not be why. A new revision is
+        # compiled every run: kept already, it is not written again (~0.7 ms a run).
+        kept = (self._stamp, *_stored(result))
+        if (isinstance(result, Revision) or not compile_check) and self._pack.get(oid) != kept:
+            self._pack.put(oid, kept)
         return result
+
+
+def _stored(result: Parsed) -> tuple[str, str, tuple[str, ...], int]:
+    """What is kept of a parse: it holds no path (the same bytes under another name parse
+    the same)."""
+    if isinstance(result, Revision):
+        return ("r", result.id, result.down, result.line)
+    return ("u", result.reason, (), result.line)
+
+
+def _parsed_of(path: str, stored: object) -> Parsed | None:
+    """The parse :func:`_stored` kept, for ``path``; None when it does not read as one."""
+    if not isinstance(stored, tuple) or len(stored) != 4:
+        return None
+    kind, text, down, line = stored
+    if not isinstance(text, str) or not isinstance(line, int) or not isinstance(down, tuple):
+        return None
+    if kind == "u":
+        return Unreadable(path, line, text)
+    if kind == "r" and all(isinstance(p, str) for p in down):
+        return Revision(path, text, down, line)
+    return None
+
+
+def _history_of(stored: object, paths: list[str]) -> dict[str, Parsed] | None:
+    """A kept history for ``paths`` (in their order); None when it does not read as one."""
+    if not isinstance(stored, tuple) or len(stored) != len(paths):
+        return None
+    found: dict[str, Parsed] = {}
+    for path, item in zip(paths, stored, strict=True):
+        parsed = _parsed_of(path, item)
+        if parsed is None:
+            return None
+        found[path] = parsed
+    return found
 
 
 def _parser_stamp() -> str:
