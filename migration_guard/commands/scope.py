@@ -10,19 +10,25 @@ package here and in the commands, never deeper.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NamedTuple, TextIO
 
-from migration_guard.config import YAML_NAME, Config
 from migration_guard.errors import GuardError
-from migration_guard.findings import Outcome
-from migration_guard.git.changeset import ChangeSet
-from migration_guard.git.repo import Git
-from migration_guard.projects import BaseTree, Project, load_frameworks
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported by resolve, while git looks for the repository
+    from migration_guard.config import Config
+    from migration_guard.findings import Outcome
+    from migration_guard.git.changeset import ChangeSet
+    from migration_guard.git.repo import Git
     from migration_guard.git.shallow import Shallow
+    from migration_guard.projects import BaseTree, Project
+
+#: What every checking command goes on to use once the repository is found: imported
+#: while git looks for it (~4 ms of imports, ~2 ms of git that are then not waited for).
+_NEEDED_NEXT = ("migration_guard.config", "migration_guard.git.changeset",
+                "migration_guard.projects")
 
 
 class Scope(NamedTuple):
@@ -51,11 +57,15 @@ def resolve(args: argparse.Namespace, environ: dict[str, str], *,
     """The change set, config and projects the arguments name (``GIT_INDEX_FILE`` is honoured
     by :class:`~migration_guard.git.repo.Git`, which receives ``environ``). ``checks``: the
     checks the run goes on to, whose modules are loaded while git lists the index."""
-    from migration_guard.git import changeset as cs
     from migration_guard.git.repo import Git
 
     _range_from_env(args, environ)
-    git = Git.discover(os.path.abspath(args.directory), environ)
+    discovering = Git.start_discover(os.path.abspath(args.directory), environ)
+    for module in _NEEDED_NEXT:
+        importlib.import_module(module)
+    git = discovering()
+    from migration_guard.git import changeset as cs
+
     in_actions = environ.get("GITHUB_ACTIONS") == "true"
     ci = None
     if not args.all and args.from_ref is None and args.base is None and in_actions:
@@ -109,6 +119,7 @@ def _load_while_listing(checks: Sequence[str]) -> None:
     which then no longer wait): every framework's module, as detection asks each, and the
     modules of the checks to run."""
     from migration_guard.checks import get
+    from migration_guard.projects import load_frameworks
 
     load_frameworks()
     for name in checks:
@@ -150,7 +161,7 @@ def unstaged_config_note(staged: Config, read_staged: Reader, read_worktree: Rea
                          explicit: str | None) -> str:
     """``""`` when the work tree's config means what the staged one does; else the words
     for the header saying the staged config was used."""
-    from migration_guard.config import PYPROJECT_NAME, load_config
+    from migration_guard.config import PYPROJECT_NAME, YAML_NAME, load_config
 
     paths = [explicit] if explicit else [YAML_NAME, PYPROJECT_NAME]
     differing = [p for p in paths if read_staged(p) != read_worktree(p)]
@@ -279,6 +290,8 @@ def _write_report(outcomes: Sequence[Outcome], header: str, fmt: str, path: str,
 
 def _nothing_checked(scope: Scope, names: Sequence[str]) -> str:
     """Why a run checks nothing, when the config says so on purpose."""
+    from migration_guard.config import YAML_NAME
+
     source = scope.config.source or YAML_NAME
     if not names:
         return f"no checks enabled (`checks: []` in {source}): nothing was checked"

@@ -276,6 +276,29 @@ def _make_room(fd: int, size: int) -> None:
             fcntl.fcntl(fd, setting, size)
 
 
+def _toplevel(cwd: str, code: int, out: bytes, err: bytes) -> str:
+    """The work tree's top level ``rev-parse --show-toplevel`` printed; exit 2 when git
+    found no repository, or one without a work tree."""
+    if code != 0:
+        stderr = err.decode(errors="replace").strip()
+        if "dubious ownership" in stderr:
+            raise GuardError(
+                f"git refuses to read this repository: {stderr.splitlines()[0]}",
+                "mark it safe: git config --global --add safe.directory <path>",
+            )
+        raise GuardError(
+            f"not a git repository: {cwd}",
+            "run migration-guard inside a git checkout (git init, or cd into one)",
+        )
+    toplevel = os.fsdecode(out.rstrip(b"\n"))
+    if not toplevel:
+        raise GuardError(
+            "this is a bare repository or the inside of .git: there is no work tree",
+            "run migration-guard inside a checkout",
+        )
+    return toplevel
+
+
 def _run(args: list[str], cwd: str, env: dict[str, str],
          stdin: bytes | None = None) -> tuple[int, bytes, bytes]:
     """Run ``args`` (a git command) in ``cwd``: exit code, output, error output."""
@@ -336,6 +359,12 @@ class Git:
     @classmethod
     def discover(cls, cwd: str, environ: dict[str, str]) -> "Git":
         """Find the repository around ``cwd``; exit 2 when there is none."""
+        return cls.start_discover(cwd, environ)()
+
+    @classmethod
+    def start_discover(cls, cwd: str, environ: dict[str, str]) -> Callable[[], "Git"]:
+        """:meth:`discover`, started now: git looks for the repository while the caller
+        works on; the function returned waits for the answer (and raises as discover)."""
         env = dict(environ)
         # Pathspecs we pass are literal file names, never globs; fsmonitor can lie, so it is off.
         env["GIT_LITERAL_PATHSPECS"] = "1"
@@ -345,25 +374,13 @@ class Git:
         if index_file and not os.path.isabs(index_file):
             # git runs hooks from the top level, but we may be started elsewhere.
             env["GIT_INDEX_FILE"] = os.path.abspath(os.path.join(cwd, index_file))
-        code, out, err = _run(["git", "rev-parse", "--show-toplevel"], cwd, env)
-        if code != 0:
-            stderr = err.decode(errors="replace").strip()
-            if "dubious ownership" in stderr:
-                raise GuardError(
-                    f"git refuses to read this repository: {stderr.splitlines()[0]}",
-                    "mark it safe: git config --global --add safe.directory <path>",
-                )
-            raise GuardError(
-                f"not a git repository: {cwd}",
-                "run migration-guard inside a git checkout (git init, or cd into one)",
-            )
-        toplevel = os.fsdecode(out.rstrip(b"\n"))
-        if not toplevel:
-            raise GuardError(
-                "this is a bare repository or the inside of .git: there is no work tree",
-                "run migration-guard inside a checkout",
-            )
-        return cls(toplevel, env=env)
+        child = _Child(["git", "rev-parse", "--show-toplevel"], cwd, env, stdin=False)
+
+        def found() -> "Git":
+            out, err = child.communicate()
+            return cls(_toplevel(cwd, child.wait(), out, err), env=env)
+
+        return found
 
     # -- running git ------------------------------------------------------------------
 
