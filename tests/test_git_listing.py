@@ -40,3 +40,14 @@ def test_a_started_listing_larger_than_a_pipe_is_read_whole(repo: Repo) -> None:
     listing = started()
     assert len(listing.paths) == 3000
     assert listing.entries() == expected.entries()
+
+
+def test_entries_looked_up_one_by_one_are_the_listed_ones(repo: Repo) -> None:
+    """The first lookups search the sorted paths, the later ones a dict: both agree."""
+    for n in range(60):
+        repo.write(f"d{n % 3}/f{n:02d}.txt", f"{n}\n")
+    repo.add()
+    listing = Git.discover(str(repo.path), repo.env).list_index()
+    every = listing.entries()
+    asked = [p for pair in zip(sorted(every), [f"{p}x" for p in sorted(every)]) for p in pair]
+    assert [listing.entry(p) for p in asked] == [every.get(p) for p in asked]

@@ -7,18 +7,16 @@ variable, a ``%(...)s`` nobody defines) cannot be resolved from the tree, and a 
 behind it is reported as a problem rather than guessed.
 """
 
-from __future__ import annotations
+# Annotations are evaluated, not postponed (no `from __future__ import annotations`), as in
+# the other modules a hook imports: typing.NamedTuple compiles each string annotation.
 
 import os
 import posixpath
 import re
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from migration_guard.frameworks import Reader
 from migration_guard.frameworks.sqldir import join, text_of
-
-if TYPE_CHECKING:
-    import configparser
 
 _HERE = "\0here\0"
 _SECTION = "alembic"
@@ -44,8 +42,7 @@ class _Values:
         import configparser
 
         self.ini = ini
-        self.parser: configparser.ConfigParser = configparser.ConfigParser(
-            defaults={"here": _HERE}, strict=False)
+        self.parser = configparser.ConfigParser(defaults={"here": _HERE}, strict=False)
         self.parser.read_string(text, source=ini)
 
     def get(self, key: str) -> str | None:
