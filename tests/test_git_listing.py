@@ -49,5 +49,5 @@ def test_entries_looked_up_one_by_one_are_the_listed_ones(repo: Repo) -> None:
     repo.add()
     listing = Git.discover(str(repo.path), repo.env).list_index()
     every = listing.entries()
-    asked = [p for pair in zip(sorted(every), [f"{p}x" for p in sorted(every)]) for p in pair]
+    asked = [q for p in sorted(every) for q in (p, f"{p}x")]  # present, then absent
     assert [listing.entry(p) for p in asked] == [every.get(p) for p in asked]
