@@ -1,8 +1,9 @@
 """What the fast hooks keep between runs (``$XDG_CACHE_HOME/migration-guard``): Alembic
-revision files parsed before, by blob id, and ``alembic.ini`` settings by the file's bytes.
-A second run prints exactly what the first printed; a damaged or unwritable cache only
-means working it all out again; a kept parse never stands in for the compile check of a
-new revision, and kept settings never outlive a file they looked for."""
+revision files parsed before, by blob id, ``alembic.ini`` settings by the file's bytes, and
+the base commit's migrations directories as listed. A second run prints exactly what the
+first printed; a damaged or unwritable cache only means working it all out again; a kept
+parse never stands in for the compile check of a new revision, and kept settings never
+outlive a file they looked for."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def test_second_run_prints_the_same_without_configparser(repo: Repo, tmp_path: P
     assert first[-1] == "exit 1 configparser True"
     assert any(" MG113 " in line for line in first)
     packs = sorted(p.parent.name for p in (tmp_path / "migration-guard").glob("*/*.marshal"))
-    assert set(packs) == {"alembic-ini", "alembic-revisions"}
+    assert set(packs) == {"alembic-ini", "alembic-revisions", "base-listings"}
     second = probe(repo, "linear", cache=tmp_path)
     assert second == [*first[:-1], "exit 1 configparser False"]
 
@@ -57,9 +58,24 @@ def test_second_run_prints_the_same_without_configparser(repo: Repo, tmp_path: P
 def test_a_damaged_cache_is_worked_out_again(repo: Repo, tmp_path: Path) -> None:
     two_heads(repo)
     first = probe(repo, "linear", cache=tmp_path)
-    for pack in (tmp_path / "migration-guard").glob("*/*.marshal"):
+    packs = list((tmp_path / "migration-guard").glob("**/*.marshal"))
+    assert len(packs) > 3
+    for pack in packs:
         pack.write_bytes(b"\xff\x00 not a pack")
     assert probe(repo, "linear", cache=tmp_path) == first
+
+
+def test_immutable_prints_the_same_from_the_kept_base_listing(repo: Repo,
+                                                              tmp_path: Path) -> None:
+    setup(repo, BY_NAME["alembic"])
+    repo.branch("feature")
+    repo.append(f"{VERSIONS}/0002_users.py", "# edited\n")
+    repo.add(f"{VERSIONS}/0002_users.py")
+    repo.git("rm", "-q", "--cached", f"{VERSIONS}/0001_init.py")
+    first = probe(repo, "immutable", cache=tmp_path)
+    assert [line.split(": ")[1][:5] for line in first if ": MG" in line] == ["MG103", "MG102"]
+    assert list((tmp_path / "migration-guard" / "base-listings").glob("*.marshal"))
+    assert verdict(probe(repo, "immutable", cache=tmp_path)) == verdict(first)
 
 
 def test_an_unwritable_cache_only_means_parsing_again(repo: Repo, tmp_path: Path) -> None:

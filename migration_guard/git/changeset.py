@@ -10,6 +10,7 @@ on after the branch point does not make its newer migrations look deleted.
 # Annotations are evaluated, not postponed (no `from __future__ import annotations`):
 # typing.NamedTuple compiles each string annotation, ~3 ms of every hook run.
 
+import os
 from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
 
@@ -152,8 +153,7 @@ class ChangeSet:
     def prefetch_base(self, directories: Sequence[str]) -> None:
         """List the base tree below all these directories with one ``ls-tree``."""
         if self.base.commit is not None and directories:
-            listed = self.git.ls_tree(self.base.commit, list(directories))
-            self._base_files[("*",)] = listed
+            self._base_files[("*",)] = self._list_base(list(directories))
 
     def base_files(self, directories: Sequence[str]) -> dict[str, Entry]:
         """Files of the base tree below the given directories."""
@@ -166,8 +166,26 @@ class ChangeSet:
                 self._base_files[key] = {p: e for p, e in self._base_files[("*",)].items()
                                          if p.startswith(prefixes)}
             else:
-                self._base_files[key] = self.git.ls_tree(self.base.commit, list(directories))
+                self._base_files[key] = self._list_base(list(directories))
         return self._base_files[key]
+
+    def _list_base(self, directories: list[str]) -> dict[str, Entry]:
+        """The base commit's files below ``directories``, kept in the cache folder under
+        the commit's id and the directories: a commit id names its whole tree, so what is
+        kept is never stale, and every commit of a branch has the same base. (Listing two
+        directories of 1,000 files from their trees took ~2.5 ms; from the cache, ~0.8.)"""
+        from migration_guard.cache import Pack, cache_dir, key_of
+
+        assert self.base.commit is not None
+        pack = Pack(os.path.join(cache_dir(), BASE_LISTINGS), keep=KEPT_LISTINGS)
+        key = key_of((LISTING_FORMAT, _lister_stamp(), self.base.commit, *directories))
+        kept = _listing_of(pack.get(key))
+        if kept is not None:
+            return kept
+        listed = self.git.ls_tree(self.base.commit, directories)
+        pack.put(key, {p: tuple(e) for p, e in listed.items()})
+        pack.save()
+        return listed
 
     def read_base(self, entries: dict[str, Entry]) -> dict[str, bytes]:
         """Contents of base entries (shares blobs with the candidate where ids agree)."""
@@ -205,6 +223,33 @@ class ChangeSet:
     @property
     def summary(self) -> str:
         return f"base: {self.base.label}; checked: {self.candidate.label}"
+
+
+#: The cache folder of base listings (see ChangeSet._list_base), how many are kept (a few
+#: bases of a few repositories), and the form they are kept in (bump when it changes).
+BASE_LISTINGS = "base-listings"
+KEPT_LISTINGS = 64
+LISTING_FORMAT = "base-listing-1"
+
+
+def _lister_stamp() -> str:
+    """The listing code's size and time (git/repo.py): an edit or a reinstall lists anew."""
+    from migration_guard.git import repo
+
+    try:
+        stat = os.stat(repo.__file__)
+    except OSError:
+        return "unknown"
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def _listing_of(kept: object) -> dict[str, Entry] | None:
+    """A kept listing as entries; None when there is none, or it does not read as one."""
+    if not isinstance(kept, dict) or not all(
+            type(v) is tuple and len(v) == 2 for v in kept.values()):
+        return None
+    new = tuple.__new__
+    return {p: new(Entry, v) for p, v in kept.items()}
 
 
 def _short(commit: str) -> str:
