@@ -226,8 +226,8 @@ class ParsedRevisions:
                       read_many: Callable[[list[str]], Mapping[str, bytes]]) -> dict[str, Parsed]:
         """:meth:`parse_many` of a whole history (path -> blob id, none compiled), kept as one
         entry keyed by every path and blob id: every commit of a branch is compared with
-        the same base, and 1,000 revisions read as one entry in ~1 ms, one by one in
-        ~3.5 ms."""
+        the same base, and 1,000 revisions read as one entry in ~2 ms, one by one in
+        ~3.5 ms (sixteen pack files to read)."""
         key = self._key_of((self._stamp, "".join(f"{p}\0{oid}\0" for p, oid in oids.items())))
         kept = _history_of(self._histories.get(key), list(oids))
         if kept is not None:
