@@ -73,6 +73,12 @@ def _all_frameworks() -> list[frameworks.Framework]:
     return [frameworks.get(name) for name in frameworks.NAMES]
 
 
+def load_frameworks() -> None:
+    """Import every framework's module now (detection asks each of them): a caller that
+    waits for git, as for the index's listing, does it meanwhile."""
+    _all_frameworks()
+
+
 def _directory_projects(paths: list[str], claimed: list[str], read: Reader,
                         shapes: list[frameworks.Framework]) -> list[Project]:
     """Directories of ``.sql`` files no marker file claimed, recognised by their shape."""
@@ -108,7 +114,8 @@ def detect(
     markers = tuple(m for fw in every for m in fw.markers)
     paths = [p for p in all_paths if p.endswith((".sql", *markers))]
     if prefetch is not None:  # the few small files detection reads, in one batch
-        prefetch([p for p in paths if p.endswith(tuple(r for fw in every for r in fw.reads))])
+        reads = tuple(r for fw in every for r in fw.reads)
+        prefetch([p for p in paths if p.endswith(reads)])
     found = [_from_found(fw, f) for fw in every if fw.claims_directories
              for f in fw.detect(paths, read, every=all_paths)]
     claimed = [p.migrations for p in found]
@@ -176,10 +183,15 @@ def _follow_links(project: Project, links: Mapping[str, str], present: set[str])
     return project
 
 
+#: Lists the base tree for detection: its paths and a reader of its files; None when the
+#: change deleted nothing (a project can vanish from the candidate only by deletions).
+BaseTree = Callable[[], tuple[list[str], Reader] | None]
+
+
 def from_config(
     config: Config, paths: list[str], read: Reader,
     prefetch: Callable[[list[str]], object] | None = None, *,
-    base: Callable[[], tuple[list[str], Reader]] | None = None,
+    base: BaseTree | None = None,
     links: Mapping[str, str] | None = None,
 ) -> list[Project]:
     """The projects of :func:`declared_or_detected`, with migrations directories behind
@@ -197,22 +209,24 @@ def from_config(
 def declared_or_detected(
     config: Config, paths: list[str], read: Reader,
     prefetch: Callable[[list[str]], object] | None = None, *,
-    base: Callable[[], tuple[list[str], Reader]] | None = None,
+    base: BaseTree | None = None,
 ) -> list[Project]:
     """The projects the config names, completed by detection; detection alone without one.
 
-    ``base`` lists the base tree when asked: projects detected there and gone from the
-    candidate (a deleted or moved migrations directory) are added with ``deleted`` set,
-    so their merged migrations are still compared. Nothing found is exit 2 unless the
-    config says ``projects: []``; so is a detected project that cannot be resolved.
+    ``base`` lists the base tree when asked (after the candidate's detection): projects
+    detected there and gone from the candidate (a deleted or moved migrations directory)
+    are added with ``deleted`` set, so their merged migrations are still compared. Nothing
+    found is exit 2 unless the config says ``projects: []``; so is a detected project that
+    cannot be resolved.
     """
     if config.projects is not None:
         detected = detect(paths, read, prefetch)
         return _declared(config, detected, paths, read)
     found = detect(paths, read, prefetch)
-    if base is not None:
+    listed = base() if base is not None else None
+    if listed is not None:
         known = {p.migrations for p in found}
-        base_paths, base_read = base()
+        base_paths, base_read = listed
         found += [p._replace(deleted=True) for p in detect(base_paths, base_read)
                   if p.migrations not in known]
     if not found:

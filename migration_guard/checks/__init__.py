@@ -44,7 +44,8 @@ def run_checks(
     would fail (``required --prove``, or when ``apply`` runs too: a database is at hand)."""
     outcomes: list[Outcome] = []
     failure: GuardError | None = None
-    if len(projects) > 1 and set(names) & {"immutable", "linear", "required"}:
+    # required lists the base only for an edit of a migration: it is not listed for it.
+    if len(projects) > 1 and set(names) & {"immutable", "linear"}:
         changeset.prefetch_base([p.migrations for p in projects])
     for name in names:
         function = get(name)

@@ -9,18 +9,21 @@ framework keeps one, agrees with the files.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 
+from migration_guard.cache import cache_dir
 from migration_guard.config import Config
 from migration_guard.findings import Finding, Outcome
 from migration_guard.frameworks import Framework, Version
 from migration_guard.frameworks.alembic import (
+    REVISIONS_FOLDER,
     Graph,
+    ParsedRevisions,
     Revision,
     Unreadable,
     build_graph,
-    parse_revision,
 )
 from migration_guard.git.changeset import ChangeSet
 from migration_guard.git.repo import SUBMODULE_MODE, SYMLINK_MODE, Entry
@@ -137,21 +140,53 @@ def _check_versions(ctx: _LinearCheck, base: dict[str, Entry], candidate: dict[s
 
 def _check_alembic(ctx: _LinearCheck, base: dict[str, Entry], candidate: dict[str, Entry],
                    new_or_edited: set[str]) -> None:
-    fw, cs = ctx.fw, ctx.changeset
-    cut = len(ctx.project.migrations) + 1  # every path here is inside the project
-    paths = [p for p, e in candidate.items() if fw.is_migration(p[cut:])
-             and e.mode.startswith("100")]
-    texts = cs.candidate.read_many(paths)
-    parsed_by_oid: dict[str, Revision | Unreadable] = {}
+    parsed = ParsedRevisions(os.path.join(cache_dir(), REVISIONS_FOLDER))
+    results, base_revs = _read_revisions(ctx, parsed, base, candidate, new_or_edited)
+    parsed.save()
     revisions: list[Revision] = []
-    for path in paths:
-        result = parse_revision(path, texts[path], compile_check=path in new_or_edited)
-        parsed_by_oid[candidate[path].oid] = result
+    for path, result in results.items():
         if isinstance(result, Unreadable):
             ctx.add("MG118", path, result.line, f"cannot read this revision: {result.reason}",
                     "fix the file so it assigns revision and down_revision as literals")
         else:
             revisions.append(result)
+    graph = _check_graph(ctx, revisions, new_or_edited)
+    _check_descent(ctx, graph, revisions, base_revs, new_or_edited)
+
+
+def _read_revisions(ctx: _LinearCheck, parsed: ParsedRevisions, base: dict[str, Entry],
+                    candidate: dict[str, Entry], new_or_edited: set[str]
+                    ) -> tuple[dict[str, Revision | Unreadable], list[Revision]]:
+    """The candidate's revision files parsed (the new and edited ones compiled too), and
+    the base's revisions. The base's are parsed as one history: every commit of a branch
+    is compared with the same base."""
+    fw, cs = ctx.fw, ctx.changeset
+    cut = len(ctx.project.migrations) + 1  # every path here is inside the project
+
+    def revision_files(files: dict[str, Entry]) -> dict[str, str]:
+        return {p: e.oid for p, e in files.items()
+                if fw.is_migration(p[cut:]) and e.mode.startswith("100")}
+
+    merged = parsed.parse_history(revision_files(base),
+                                  lambda wanted: cs.read_base({p: base[p] for p in wanted}))
+    results = parsed.parse_many(revision_files(candidate), cs.candidate.read_many,
+                                compiled=new_or_edited,
+                                known={base[p].oid: r for p, r in merged.items()})
+    parsed_by_oid = {candidate[p].oid: r for p, r in results.items()}
+    base_revs: list[Revision] = []
+    for path, entry in base.items():
+        if not fw.is_migration(path[cut:]):
+            continue
+        # As the candidate parsed this blob, where it holds it (a new copy is compiled).
+        known = parsed_by_oid.get(entry.oid) or merged.get(path)
+        if isinstance(known, Revision):
+            base_revs.append(known if known.path == path else known._replace(path=path))
+    return results, base_revs
+
+
+def _check_graph(ctx: _LinearCheck, revisions: list[Revision], new_or_edited: set[str]
+                 ) -> Graph:
+    """Duplicate ids, missing parents, cycles, strict history and heads of the candidate."""
     graph = build_graph(revisions)
     for first, second in graph.duplicates:
         ctx.add("MG117", second.path, second.line,
@@ -179,17 +214,12 @@ def _check_alembic(ctx: _LinearCheck, base: dict[str, Entry], candidate: dict[st
                     f"{len(heads)} Alembic heads: {listed}; `alembic upgrade head` fails",
                     f"merge them: alembic merge -m \"merge heads\" {' '.join(heads)}, or "
                     "rebase this revision onto the newest one")
-    base_revs: list[Revision] = []
-    base_texts = cs.read_base({p: e for p, e in base.items()
-                               if e.oid not in parsed_by_oid and e.mode.startswith("100")})
-    for path, entry in base.items():
-        if not fw.is_migration(path[cut:]):
-            continue
-        known = parsed_by_oid.get(entry.oid)
-        if known is None and path in base_texts:
-            known = parse_revision(path, base_texts[path], compile_check=False)
-        if isinstance(known, Revision):
-            base_revs.append(known if known.path == path else known._replace(path=path))
+    return graph
+
+
+def _check_descent(ctx: _LinearCheck, graph: Graph, revisions: list[Revision],
+                   base_revs: list[Revision], new_or_edited: set[str]) -> None:
+    """Every new revision descends from the base's head (MG114)."""
     base_heads = set(build_graph(base_revs).heads)
     if not base_heads:
         return

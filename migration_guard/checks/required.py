@@ -57,12 +57,12 @@ def _cosmetic_edits(changeset: ChangeSet, changed: list[Change]) -> set[str]:
 
 def _adds_migration(project: Project, changeset: ChangeSet, changes: list[Change]) -> bool:
     """A new migration, or an edit of one not merged yet, is part of the change."""
-    base_files = changeset.base_files([project.migrations])
     for change in changes:
         rel = project.rel(change.path)
         if rel is None or not project.fw.is_migration(rel):
             continue
-        if change.status == "A" or (change.status == "M" and change.path not in base_files):
+        if change.status == "A" or (change.status == "M" and change.path not in
+                                    changeset.base_files([project.migrations])):
             return True
     return False
 

@@ -9,9 +9,10 @@ reported at its line.
 # Annotations are evaluated, not postponed (no `from __future__ import annotations`):
 # typing.NamedTuple compiles each string annotation, ~3 ms of every hook run.
 
+import os
 import posixpath
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from functools import cache
 from typing import NamedTuple
 
@@ -47,6 +48,10 @@ class Unreadable(NamedTuple):
 
 #: The distribution that runs these migrations (its version keys cached renderings).
 LIBRARY = "alembic"
+#: Cache folders: alembic.ini settings (see alembic_ini.read_ini_kept), parsed revision
+#: files (see ParsedRevisions).
+INI_FOLDER = "alembic-ini"
+REVISIONS_FOLDER = "alembic-revisions"
 
 
 class AlembicFramework(Framework):
@@ -69,10 +74,11 @@ class AlembicFramework(Framework):
         return [self._project(path, read)] if read(path) is not None else []
 
     def _project(self, ini: str, read: Reader) -> Found:
-        from migration_guard.frameworks.alembic_ini import read_ini
+        from migration_guard.cache import cache_dir
+        from migration_guard.frameworks.alembic_ini import read_ini_kept
 
         here = posixpath.dirname(ini)
-        settings = read_ini(ini, read)
+        settings = read_ini_kept(ini, read, os.path.join(cache_dir(), INI_FOLDER))
         command = self.generate_command if here == "" \
             else f"{self.generate_command} (in {here}/)"
         return Found(settings.versions_dir, None, "", here, command, ini,
@@ -158,6 +164,145 @@ def parse_revision(path: str, data: bytes, *, compile_check: bool) -> Revision |
         return Unreadable(path, _line_of(text, down.start()),
                           "down_revision must be None, a string or a tuple of strings")
     return Revision(path, rev.group("id"), parents, _line_of(text, rev.start()))
+
+
+#: Revision files kept per cache folder: a few projects' histories.
+KEPT_REVISIONS = 16_384
+#: Whole histories kept (see ParsedRevisions.parse_history): a few bases of a few projects.
+KEPT_HISTORIES = 64
+#: Bump when what is stored changes.
+REVISIONS_FORMAT = "alembic-revisions-2"
+
+Parsed = Revision | Unreadable
+
+
+class ParsedRevisions:
+    """Revision files parsed in earlier runs, in a cache folder (``None``: keep nothing):
+    each by its blob id, and whole histories (a base's revisions) as one entry.
+
+    A blob id is already a hash of the file's bytes, so it is the key itself; each entry
+    also holds a stamp of the parsing code (this module's size and time), and one made by
+    other code is parsed again and replaced under the same key: an upgrade leaves no stale
+    entries behind to be read. Parsing the 1,001 revisions of a long history cost the
+    linear check ~15 ms a run (reading their blobs ~9, parsing ~6).
+    """
+
+    def __init__(self, directory: str | None) -> None:
+        from migration_guard.cache import Pack, key_of
+
+        self._pack = Pack(directory, keep=KEPT_REVISIONS)
+        self._histories = Pack(os.path.join(directory, "histories") if directory else None,
+                               keep=KEPT_HISTORIES)
+        self._stamp = key_of([_parser_stamp()])[:12]
+        self._key_of = key_of
+
+    def parse_many(self, oids: Mapping[str, str],
+                   read_many: Callable[[list[str]], Mapping[str, bytes]], *,
+                   compiled: Collection[str] = (),
+                   known: Mapping[str, Parsed] | None = None) -> dict[str, Parsed]:
+        """Each path of ``oids`` (path -> blob id) parsed, in that order; only the files not
+        parsed before are read (``read_many`` of their paths). Those in ``compiled`` are
+        always read and compiled: a syntax error is not what the cache remembers.
+        ``known``: parses at hand, by blob id (of files not compiled)."""
+        found: dict[str, Parsed] = {}
+        for path, oid in oids.items():
+            if path in compiled:
+                continue
+            kept = known.get(oid) if known else None
+            if kept is None:
+                kept = self._known(path, oid)
+            elif kept.path != path:
+                kept = kept._replace(path=path)
+            if kept is not None:
+                found[path] = kept
+        missing = [p for p in oids if p not in found]
+        texts = read_many(missing) if missing else {}
+        for path in missing:
+            found[path] = self._parse(path, oids[path], texts[path],
+                                      compile_check=path in compiled)
+        return {p: found[p] for p in oids}
+
+    def parse_history(self, oids: Mapping[str, str],
+                      read_many: Callable[[list[str]], Mapping[str, bytes]]) -> dict[str, Parsed]:
+        """:meth:`parse_many` of a whole history (path -> blob id, none compiled), kept as one
+        entry keyed by every path and blob id: every commit of a branch is compared with
+        the same base, and 1,000 revisions read as one entry in ~2 ms, one by one in
+        ~3.5 ms (sixteen pack files to read)."""
+        key = self._key_of((self._stamp, "".join(f"{p}\0{oid}\0" for p, oid in oids.items())))
+        kept = _history_of(self._histories.get(key), list(oids))
+        if kept is not None:
+            return kept
+        parsed = self.parse_many(oids, read_many)
+        self._histories.put(key, tuple(_stored(r) for r in parsed.values()))
+        return parsed
+
+    def save(self) -> None:
+        self._pack.save()
+        self._histories.save()
+
+    def _known(self, path: str, oid: str) -> Parsed | None:
+        stored = self._pack.get(oid)
+        if not isinstance(stored, tuple) or len(stored) != 5 or stored[0] != self._stamp:
+            return None  # nothing kept, something else, or another parser's: parse it
+        return _parsed_of(path, stored[1:])
+
+    def _parse(self, path: str, oid: str, data: bytes, *, compile_check: bool) -> Parsed:
+        result = parse_revision(path, data, compile_check=compile_check)
+        # A revision reads the same with or without the compile check; a file that cannot be
+        # read is kept only when the compile check could not be why. A new revision is
+        # compiled every run: kept already, it is not written again (~0.7 ms a run).
+        kept = (self._stamp, *_stored(result))
+        if (isinstance(result, Revision) or not compile_check) and self._pack.get(oid) != kept:
+            self._pack.put(oid, kept)
+        return result
+
+
+def _stored(result: Parsed) -> tuple[str, str, tuple[str, ...], int]:
+    """What is kept of a parse: it holds no path (the same bytes under another name parse
+    the same)."""
+    if isinstance(result, Revision):
+        return ("r", result.id, result.down, result.line)
+    return ("u", result.reason, (), result.line)
+
+
+def _parsed_of(path: str, stored: object) -> Parsed | None:
+    """The parse :func:`_stored` kept, for ``path``; None when it does not read as one."""
+    if not isinstance(stored, tuple) or len(stored) != 4:
+        return None
+    kind, text, down, line = stored
+    if not isinstance(text, str) or not isinstance(line, int) or not isinstance(down, tuple):
+        return None
+    if kind == "u":
+        return Unreadable(path, line, text)
+    if kind == "r" and all(isinstance(p, str) for p in down):
+        return Revision(path, text, down, line)
+    return None
+
+
+def _history_of(stored: object, paths: list[str]) -> dict[str, Parsed] | None:
+    """A kept history for ``paths`` (in their order); None when it does not read as one."""
+    if not isinstance(stored, tuple) or len(stored) != len(paths):
+        return None
+    found: dict[str, Parsed] = {}
+    for path, item in zip(paths, stored, strict=True):
+        parsed = _parsed_of(path, item)
+        if parsed is None:
+            return None
+        found[path] = parsed
+    return found
+
+
+def _parser_stamp() -> str:
+    """What the parsing code is: the format, the package's version, this file's size and
+    time (an edit or a reinstall changes them)."""
+    from migration_guard import __version__
+
+    try:
+        stat = os.stat(__file__)
+        where = f"{stat.st_size}:{stat.st_mtime_ns}"
+    except OSError:
+        where = "unknown"
+    return f"{REVISIONS_FORMAT}:{__version__}:{where}"
 
 
 class Graph(NamedTuple):

@@ -61,7 +61,6 @@ class _Resolver:
     def __init__(self, files: set[str], roots: list[str]) -> None:
         self.files = files
         self.roots = roots
-        self.packages = {posixpath.dirname(f) for f in files if f.endswith("/__init__.py")}
 
     def module_file(self, dotted: str) -> tuple[str, bool] | None:
         """(file, is_package) for a dotted module name, trying each root."""

@@ -131,11 +131,14 @@ class DrizzleFramework(SqlDirectory):
         """Projects of ``drizzle.config.*`` files and journals; ``out`` and ``schema``
         resolve as drizzle-kit resolves them: against the directory it runs in (see
         :func:`run_directory`)."""
-        everything = list(every) or paths
         configs: dict[str, tuple[str, str, str]] = {}  # migrations -> (config, text, run dir)
-        package_dirs = {posixpath.dirname(p) for p in everything if p.endswith("package.json")}
-        for cfg in (p for p in paths if "drizzle.config." in p
-                    and re.fullmatch(_CONFIG_NAME, posixpath.basename(p))):
+        config_files = [p for p in paths if "drizzle.config." in p
+                        and re.fullmatch(_CONFIG_NAME, posixpath.basename(p))]
+        # Every path is looked at only for a config: most repositories have none.
+        everything = (list(every) or paths) if config_files else paths
+        package_dirs = {posixpath.dirname(p) for p in everything if p.endswith("package.json")
+                        } if config_files else set()
+        for cfg in config_files:
             text = text_of(read, cfg)
             run_dir = run_directory(cfg, package_dirs, read)
             out = re.search(_OUT, text)

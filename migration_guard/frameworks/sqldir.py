@@ -24,8 +24,12 @@ def join(*parts: str) -> str:
 
 
 def text_of(read: Reader, path: str) -> str:
+    """The file's text, without a byte order mark; "" when it is missing."""
     data = read(path)
-    return data.decode("utf-8-sig", errors="replace") if data is not None else ""
+    # What "utf-8-sig" decodes, without importing that codec: ~0.3 ms of every hook that
+    # detects an SQL directory (the BOM's bytes decode to U+FEFF only at the start).
+    return data.decode("utf-8", errors="replace").removeprefix("\ufeff") \
+        if data is not None else ""
 
 
 class SqlDirectory(Framework):

@@ -13,11 +13,12 @@ writes to the working tree, the index or refs.
 # typing.NamedTuple compiles each string annotation, ~3 ms of every hook run.
 
 import bisect
+import contextlib
 import os
 import posixpath
 import re
 import select
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from typing import IO, TYPE_CHECKING, NamedTuple
 
@@ -65,6 +66,10 @@ class Addition(NamedTuple):
 _ADDITIONS_FORMAT = "--format=%x01%H%x00%aN%x00%aE%x00%aI"
 
 
+#: Lookups of single paths answered by binary search before a listing makes its dict.
+_SEARCHES = 32
+
+
 class IndexListing:
     """The index as ``ls-files -s -z`` lists it: every path at once, entries on demand.
 
@@ -82,11 +87,20 @@ class IndexListing:
         self._oid_end, self.stage_at, self.path_at = oid_end, oid_end + 1, oid_end + 3
         self.paths = [r[self.path_at:] for r in self.records]
         self._by_path: dict[str, str] | None = None
+        self._searches = 0
 
     def _entry(self, record: str) -> Entry:
         return tuple.__new__(Entry, (record[:6], record[7:self._oid_end]))
 
     def entry(self, path: str) -> Entry | None:
+        # A hook looks up a handful of files (its config, alembic.ini, ...): a binary search
+        # of the sorted paths finds each in microseconds, where a dict of 10,000 paths
+        # costs ~0.7 ms to make. Past a few dozen lookups, the dict is made.
+        if self._by_path is None and self._ascii and self._searches < _SEARCHES:
+            self._searches += 1
+            at = bisect.bisect_left(self.paths, path)
+            found = at < len(self.paths) and self.paths[at] == path
+            return self._entry(self.records[at]) if found else None
         if self._by_path is None:
             self._by_path = dict(zip(self.paths, self.records, strict=True))
         record = self._by_path.get(path)
@@ -123,6 +137,21 @@ class IndexListing:
             at = text.find(f" {oid} ", at + 1)
         return found
 
+    def with_mode(self, mode: str) -> dict[str, Entry]:
+        """The entries whose mode is ``mode`` (symbolic links, submodules): a text search
+        finds the few there are, where making every entry to look cost ~5 ms in a
+        10,000-file index."""
+        found: dict[str, Entry] = {}
+        text = self._text
+        # A record starts the text or follows a NUL, which no path holds.
+        at = 0 if text.startswith(f"{mode} ") else text.find(f"\0{mode} ")
+        while at != -1:
+            start = at + 1 if text[at] == "\0" else at
+            end = text.index("\0", start)
+            found[text[start + self.path_at:end]] = self._entry(text[start:end])
+            at = text.find(f"\0{mode} ", end)
+        return found
+
     def without(self, paths: set[str]) -> "IndexListing":
         kept = [r for p, r in zip(self.paths, self.records, strict=True) if p not in paths]
         return IndexListing("".join(f"{r}\0" for r in kept))
@@ -154,7 +183,8 @@ class _Child:
     every descriptor non-inheritable, so git gets its three pipes and nothing else.
     """
 
-    def __init__(self, args: list[str], cwd: str, env: dict[str, str], *, stdin: bool) -> None:
+    def __init__(self, args: list[str], cwd: str, env: dict[str, str], *, stdin: bool,
+                 room: int = 0) -> None:
         self.returncode: int | None = None
         self._popen: subprocess.Popen[bytes] | None = None
         argv = ["git", "-C", cwd, *args[1:]]
@@ -166,6 +196,8 @@ class _Child:
             self._popen_child(argv, env, stdin=stdin)
             return
         out_r, out_w, err_r, err_w = fds[:4]
+        if room:
+            _make_room(out_r, room)
         in_r, in_w = fds[4:] if stdin else (-1, -1)
         actions = [
             (os.POSIX_SPAWN_DUP2, in_r, 0) if stdin
@@ -240,12 +272,81 @@ class _Child:
         return b"".join(chunks[out_fd]), b"".join(chunks[err_fd])
 
 
+#: What a listing's pipe is asked to hold: Linux's default limit for a user's pipe
+#: (/proc/sys/fs/pipe-max-size), ~1,400 files' worth of ``ls-files -s`` per 100 kB.
+_LISTING_ROOM = 1 << 20
+
+
+def _make_room(fd: int, size: int) -> None:
+    """Let the pipe ``fd`` hold ``size`` bytes where the platform says how (Linux): its
+    writer then finishes without waiting for the reader. Elsewhere, or past the system's
+    limit, the pipe stays as it is (git then waits for each read, as with any pipe)."""
+    import fcntl
+
+    setting = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if setting is not None:
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(fd, setting, size)
+
+
+def _toplevel(cwd: str, code: int, out: bytes, err: bytes) -> str:
+    """The work tree's top level ``rev-parse --show-toplevel`` printed; exit 2 when git
+    found no repository, or one without a work tree."""
+    if code != 0:
+        stderr = err.decode(errors="replace").strip()
+        if "dubious ownership" in stderr:
+            raise GuardError(
+                f"git refuses to read this repository: {stderr.splitlines()[0]}",
+                "mark it safe: git config --global --add safe.directory <path>",
+            )
+        raise GuardError(
+            f"not a git repository: {cwd}",
+            "run migration-guard inside a git checkout (git init, or cd into one)",
+        )
+    toplevel = os.fsdecode(out.rstrip(b"\n"))
+    if not toplevel:
+        raise GuardError(
+            "this is a bare repository or the inside of .git: there is no work tree",
+            "run migration-guard inside a checkout",
+        )
+    return toplevel
+
+
 def _run(args: list[str], cwd: str, env: dict[str, str],
          stdin: bytes | None = None) -> tuple[int, bytes, bytes]:
     """Run ``args`` (a git command) in ``cwd``: exit code, output, error output."""
     child = _Child(args, cwd, env, stdin=stdin is not None)
     out, err = child.communicate(stdin)
     return child.wait(), out, err
+
+
+def _checked(cmd: list[str], code: int, out: bytes, err: bytes, ok: Iterable[int]) -> bytes:
+    """``out`` of a git command that ended with an expected exit code; else a GuardError
+    showing the command, the exit code and stderr."""
+    if code not in tuple(ok):
+        stderr = err.decode(errors="replace").strip()
+        raise GuardError(
+            f"`{_fmt_cmd(cmd)}` failed with exit code {code}: {stderr}",
+            "check the repository state; run the command above yourself to see more",
+        )
+    return out
+
+
+class Started:
+    """A git command that runs while this process works on (see :meth:`Git.start`)."""
+
+    def __init__(self, cmd: list[str], child: _Child) -> None:
+        self._cmd = cmd
+        self._child = child
+        self._answer: tuple[int, bytes, bytes] | None = None
+
+    def output(self) -> bytes:
+        """Wait for the command; what it wrote, or the GuardError of a failure."""
+        if self._answer is None:
+            out, err = self._child.communicate()
+            self._answer = (self._child.wait(), out, err)
+        code, out, err = self._answer
+        return _checked(self._cmd, code, out, err, (0,))
 
 
 class Git:
@@ -271,6 +372,12 @@ class Git:
     @classmethod
     def discover(cls, cwd: str, environ: dict[str, str]) -> "Git":
         """Find the repository around ``cwd``; exit 2 when there is none."""
+        return cls.start_discover(cwd, environ)()
+
+    @classmethod
+    def start_discover(cls, cwd: str, environ: dict[str, str]) -> Callable[[], "Git"]:
+        """:meth:`discover`, started now: git looks for the repository while the caller
+        works on; the function returned waits for the answer (and raises as discover)."""
         env = dict(environ)
         # Pathspecs we pass are literal file names, never globs; fsmonitor can lie, so it is off.
         env["GIT_LITERAL_PATHSPECS"] = "1"
@@ -280,25 +387,13 @@ class Git:
         if index_file and not os.path.isabs(index_file):
             # git runs hooks from the top level, but we may be started elsewhere.
             env["GIT_INDEX_FILE"] = os.path.abspath(os.path.join(cwd, index_file))
-        code, out, err = _run(["git", "rev-parse", "--show-toplevel"], cwd, env)
-        if code != 0:
-            stderr = err.decode(errors="replace").strip()
-            if "dubious ownership" in stderr:
-                raise GuardError(
-                    f"git refuses to read this repository: {stderr.splitlines()[0]}",
-                    "mark it safe: git config --global --add safe.directory <path>",
-                )
-            raise GuardError(
-                f"not a git repository: {cwd}",
-                "run migration-guard inside a git checkout (git init, or cd into one)",
-            )
-        toplevel = os.fsdecode(out.rstrip(b"\n"))
-        if not toplevel:
-            raise GuardError(
-                "this is a bare repository or the inside of .git: there is no work tree",
-                "run migration-guard inside a checkout",
-            )
-        return cls(toplevel, env=env)
+        child = _Child(["git", "rev-parse", "--show-toplevel"], cwd, env, stdin=False)
+
+        def found() -> "Git":
+            out, err = child.communicate()
+            return cls(_toplevel(cwd, child.wait(), out, err), env=env)
+
+        return found
 
     # -- running git ------------------------------------------------------------------
 
@@ -306,13 +401,15 @@ class Git:
         """Run ``git args``; a failure is a GuardError showing command, exit code and stderr."""
         cmd = ["git", "-c", "core.fsmonitor=false", *args]
         code, out, err = _run(cmd, self.toplevel, self._env, stdin)
-        if code not in tuple(ok):
-            stderr = err.decode(errors="replace").strip()
-            raise GuardError(
-                f"`{_fmt_cmd(cmd)}` failed with exit code {code}: {stderr}",
-                "check the repository state; run the command above yourself to see more",
-            )
-        return out
+        return _checked(cmd, code, out, err, ok)
+
+    def start(self, *args: str, room: int = 0) -> "Started":
+        """Start ``git args`` and return at once: it runs while the caller works on, and
+        :meth:`Started.output` waits for what it says (a failure is then the GuardError
+        :meth:`run` raises). ``room``: bytes its output pipe should hold (see
+        :func:`_make_room`)."""
+        cmd = ["git", "-c", "core.fsmonitor=false", *args]
+        return Started(cmd, _Child(cmd, self.toplevel, self._env, stdin=False, room=room))
 
     def try_run(self, *args: str) -> bytes | None:
         """Run ``git args``; None when it fails (for questions whose answer may be "no")."""
@@ -411,17 +508,14 @@ class Git:
 
     def list_index(self, paths: Sequence[str] = ()) -> IndexListing:
         """``ls_index`` whose entries are made when asked for (see :class:`IndexListing`)."""
-        text = self.run("ls-files", "-s", "-z", "--", *paths).decode("utf-8", "surrogateescape")
-        listing = IndexListing(text)
-        records = listing.records
-        if records and any(r[listing.stage_at] != "0" for r in records):
-            unmerged = sorted({r[listing.path_at:] for r in records
-                               if r[listing.stage_at] != "0"})
-            raise GuardError(
-                f"the index has unmerged paths: {', '.join(unmerged[:5])}",
-                "resolve the merge conflict and stage the result, then commit again",
-            )
-        return listing
+        return self.start_list_index(paths)()
+
+    def start_list_index(self, paths: Sequence[str] = ()) -> Callable[[], IndexListing]:
+        """:meth:`list_index`, started now; the function returned waits for the listing.
+        Its pipe is made to hold a large index's whole listing (~740 kB for 10,000 files),
+        so git finishes while the caller works on instead of waiting for it to read."""
+        started = self.start("ls-files", "-s", "-z", "--", *paths, room=_LISTING_ROOM)
+        return lambda: _index_listing(started.output())
 
     def worktree_paths(self) -> list[str]:
         """Tracked paths and untracked ones not ignored (what a user sees), each once."""
@@ -508,17 +602,24 @@ class Git:
 
     def diff_index(self, base: str, paths: Sequence[str] = ()) -> list[Change]:
         """What the index changes relative to a commit or tree (no rename detection)."""
-        out = self.run(
-            "diff-index", "--cached", "--name-status", "-z", "--no-renames",
-            "--ita-invisible-in-index", base, "--", *paths
-        )
-        return _parse_name_status(out)
+        return self.start_diff_index(base, paths)()
+
+    def start_diff_index(self, base: str,
+                         paths: Sequence[str] = ()) -> Callable[[], list[Change]]:
+        """:meth:`diff_index`, started now; the function returned waits for its answer."""
+        started = self.start("diff-index", "--cached", "--name-status", "-z", "--no-renames",
+                             "--ita-invisible-in-index", base, "--", *paths)
+        return lambda: _parse_name_status(started.output())
 
     def diff_tree(self, old: str, new: str, paths: Sequence[str] = ()) -> list[Change]:
-        out = self.run(
-            "diff-tree", "-r", "--name-status", "-z", "--no-renames", old, new, "--", *paths
-        )
-        return _parse_name_status(out)
+        return self.start_diff_tree(old, new, paths)()
+
+    def start_diff_tree(self, old: str, new: str,
+                        paths: Sequence[str] = ()) -> Callable[[], list[Change]]:
+        """:meth:`diff_tree`, started now; the function returned waits for its answer."""
+        started = self.start("diff-tree", "-r", "--name-status", "-z", "--no-renames", old,
+                             new, "--", *paths)
+        return lambda: _parse_name_status(started.output())
 
     def additions(self, paths: Sequence[str]) -> list[Addition]:
         """Every addition or rename of a file below ``paths`` in HEAD's history, newest
@@ -634,6 +735,19 @@ def _tree_entries(data: bytes, oid_bytes: int) -> list[tuple[bytes, bytes, str]]
         raise GuardError("git returned a tree object that cannot be read",
                          "check the repository: git fsck")
     return entries
+
+
+def _index_listing(out: bytes) -> IndexListing:
+    """The listing ``ls-files -s -z`` printed; unmerged paths are an error."""
+    listing = IndexListing(out.decode("utf-8", "surrogateescape"))
+    records = listing.records
+    if records and any(r[listing.stage_at] != "0" for r in records):
+        unmerged = sorted({r[listing.path_at:] for r in records if r[listing.stage_at] != "0"})
+        raise GuardError(
+            f"the index has unmerged paths: {', '.join(unmerged[:5])}",
+            "resolve the merge conflict and stage the result, then commit again",
+        )
+    return listing
 
 
 def _parse_name_status(out: bytes) -> list[Change]:

@@ -1,0 +1,176 @@
+"""What the fast hooks keep between runs (``$XDG_CACHE_HOME/migration-guard``): Alembic
+revision files parsed before, by blob id, ``alembic.ini`` settings by the file's bytes, and
+the base commit's migrations directories as listed. A second run prints exactly what the
+first printed; a damaged or unwritable cache only means working it all out again; a kept
+parse never stands in for the compile check of a new revision, and kept settings never
+outlive a file they looked for."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import Repo
+from layouts import BY_NAME, revision, setup
+
+from migration_guard.frameworks.alembic import ParsedRevisions
+
+VERSIONS = "migrations/versions"
+PROBE = ("import sys\nfrom migration_guard.cli import main\ncode = main({argv!r})\n"
+         "print('exit', code, 'configparser', 'configparser' in sys.modules)\n")
+
+
+def probe(repo: Repo, *argv: str, cache: Path) -> list[str]:
+    """Run the CLI in a fresh interpreter: what it printed on stdout, then on stderr; the
+    last line says whether it read an alembic.ini with configparser."""
+    env = dict(repo.env, XDG_CACHE_HOME=str(cache))
+    proc = subprocess.run([sys.executable, "-c", PROBE.format(argv=list(argv))],
+                          cwd=repo.path, env=env, capture_output=True, text=True, check=False)
+    *printed, last = proc.stdout.splitlines()
+    return [*printed, *proc.stderr.splitlines(), last]
+
+
+def verdict(lines: list[str]) -> list[str]:
+    """What a run said, without the line on configparser."""
+    return [*lines[:-1], lines[-1].split(" configparser ")[0]]
+
+
+def two_heads(repo: Repo) -> None:
+    """A branch adding a revision beside the merged head: MG113 and MG114."""
+    setup(repo, BY_NAME["alembic"])
+    repo.branch("feature")
+    repo.write(f"{VERSIONS}/0003_branch.py", revision("0003", "0001"))
+    repo.add()
+
+
+def test_second_run_prints_the_same_without_configparser(repo: Repo, tmp_path: Path) -> None:
+    two_heads(repo)
+    first = probe(repo, "linear", cache=tmp_path)
+    assert first[-1] == "exit 1 configparser True"
+    assert any(" MG113 " in line for line in first)
+    packs = sorted(p.parent.name for p in (tmp_path / "migration-guard").glob("*/*.marshal"))
+    assert set(packs) == {"alembic-ini", "alembic-revisions", "base-listings"}
+    second = probe(repo, "linear", cache=tmp_path)
+    assert second == [*first[:-1], "exit 1 configparser False"]
+
+
+def test_a_damaged_cache_is_worked_out_again(repo: Repo, tmp_path: Path) -> None:
+    two_heads(repo)
+    first = probe(repo, "linear", cache=tmp_path)
+    packs = list((tmp_path / "migration-guard").glob("**/*.marshal"))
+    assert len(packs) > 3
+    for pack in packs:
+        pack.write_bytes(b"\xff\x00 not a pack")
+    assert probe(repo, "linear", cache=tmp_path) == first
+
+
+def test_immutable_prints_the_same_from_the_kept_base_listing(repo: Repo,
+                                                              tmp_path: Path) -> None:
+    setup(repo, BY_NAME["alembic"])
+    repo.branch("feature")
+    repo.append(f"{VERSIONS}/0002_users.py", "# edited\n")
+    repo.add(f"{VERSIONS}/0002_users.py")
+    repo.git("rm", "-q", "--cached", f"{VERSIONS}/0001_init.py")
+    first = probe(repo, "immutable", cache=tmp_path)
+    assert [line.split(": ")[1][:5] for line in first if ": MG" in line] == ["MG103", "MG102"]
+    assert list((tmp_path / "migration-guard" / "base-listings").glob("*.marshal"))
+    assert verdict(probe(repo, "immutable", cache=tmp_path)) == verdict(first)
+
+
+def test_an_unwritable_cache_only_means_parsing_again(repo: Repo, tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the cache directory would be\n")
+    two_heads(repo)
+    runs = [probe(repo, "linear", cache=blocked) for _ in range(2)]
+    assert runs[0] == runs[1]
+    assert runs[0][-1] == "exit 1 configparser True"
+
+
+def test_a_new_copy_of_a_merged_revision_is_still_compiled(repo: Repo,
+                                                            tmp_path: Path) -> None:
+    """A merged file is parsed without compiling it; the same bytes added as a new file
+    are compiled, whatever the cache holds for that blob."""
+    broken = "revision = '0003'\ndown_revision = '0002'\ndef x(:\n"
+    setup(repo, BY_NAME["alembic"])
+    repo.commit("a merged revision nobody compiled", f"{VERSIONS}/0003_broken.py", broken)
+    repo.branch("feature")
+    assert probe(repo, "linear", cache=tmp_path)[-1].startswith("exit 0")  # cache filled
+    repo.write(f"{VERSIONS}/0004_copy.py", broken)
+    repo.add()
+    warm = probe(repo, "linear", cache=tmp_path)
+    assert f"{VERSIONS}/0004_copy.py:3: MG118 cannot read this revision: syntax error: " \
+           "invalid syntax" in warm
+    assert verdict(warm) == verdict(probe(repo, "linear", cache=tmp_path / "cold"))
+
+
+def test_kept_ini_settings_follow_the_env_py_they_looked_for(repo: Repo,
+                                                             tmp_path: Path) -> None:
+    """Flask-Migrate's layout: alembic.ini in the script directory, no script_location,
+    found through the env.py beside it. Without that env.py, the project cannot be
+    resolved, whatever an earlier run kept."""
+    repo.commit("flask", "migrations/alembic.ini", "[alembic]\n",
+                "migrations/env.py", "target_metadata = None\n",
+                f"{VERSIONS}/0001_init.py", revision("0001", None))
+    repo.branch("feature")
+    assert probe(repo, "linear", cache=tmp_path)[-1] == "exit 0 configparser True"
+    repo.git("rm", "-q", "--cached", "migrations/env.py")
+    warm = probe(repo, "linear", cache=tmp_path)
+    assert warm == probe(repo, "linear", cache=tmp_path / "cold")
+    assert warm == [
+        "migration-guard: error: migrations/alembic.ini: [alembic] has no script_location "
+        "and there is no env.py beside it",
+        "  hint: declare the project under `projects:` in .migration-guard.yaml with its "
+        "`alembic_ini`, `migrations` and `framework`",
+        "exit 2 configparser True",
+    ]
+
+
+def test_only_revisions_not_parsed_before_are_read(repo: Repo, tmp_path: Path) -> None:
+    files = {f"{VERSIONS}/{n:04d}_step.py": revision(f"{n:04d}", f"{n - 1:04d}" if n > 1
+                                                      else None) for n in range(1, 4)}
+    blobs = {path: text.encode() for path, text in files.items()}
+    for path, text in files.items():
+        repo.write(path, text)
+    oids = {path: repo.git("hash-object", "--", path).strip() for path in files}
+    asked: list[list[str]] = []
+
+    def read_many(paths: list[str]) -> dict[str, bytes]:
+        asked.append(sorted(paths))
+        return {p: blobs[p] for p in paths}
+
+    first = ParsedRevisions(str(tmp_path))
+    parsed = first.parse_many(oids, read_many)
+    first.save()
+    again = ParsedRevisions(str(tmp_path)).parse_many(oids, read_many,
+                                                      compiled=[f"{VERSIONS}/0003_step.py"])
+    assert again == parsed
+    assert asked == [sorted(files), [f"{VERSIONS}/0003_step.py"]]
+    assert [r.down for r in parsed.values()] == [(), ("0001",), ("0002",)]
+
+
+def test_a_whole_history_is_kept_as_one_entry(repo: Repo, tmp_path: Path) -> None:
+    """A base's revisions come back from one entry, even with every file's own entry gone;
+    another history (a revision more) is parsed from those."""
+    files = {f"{VERSIONS}/{n:04d}_step.py": revision(f"{n:04d}", f"{n - 1:04d}" if n > 1
+                                                      else None) for n in range(1, 5)}
+    for path, text in files.items():
+        repo.write(path, text)
+    oids = {path: repo.git("hash-object", "--", path).strip() for path in files}
+    asked: list[str] = []
+
+    def read_many(paths: list[str]) -> dict[str, bytes]:
+        asked.extend(paths)
+        return {p: files[p].encode() for p in paths}
+
+    base = dict(list(oids.items())[:3])
+    first = ParsedRevisions(str(tmp_path))
+    parsed = first.parse_history(base, read_many)
+    first.save()
+    for pack in tmp_path.glob("*.marshal"):
+        pack.unlink()
+    assert ParsedRevisions(str(tmp_path)).parse_history(base, read_many) == parsed
+    assert asked == list(base)
+    longer = ParsedRevisions(str(tmp_path)).parse_history(oids, read_many)
+    assert asked == [*base, *oids]  # the files' own entries were gone: all read again
+    assert list(longer.values())[:3] == list(parsed.values())
