@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from peers import ROOT, PeerFailed, pinned_venv, run_checked  # bench/ is on sys.path
+from peers import ROOT, PeerFailed, pinned_venv, run_checked, write_files  # bench/ is on sys.path
 
 sys.path.insert(0, str(ROOT))
 # The peer's pins: pytest-alembic 0.13.1 errors at collection under pytest 9; alembic,
@@ -108,13 +108,6 @@ def make_repo(path: Path) -> Path:
     return path
 
 
-def write(repo: Path, files: dict[str, str]) -> None:
-    for rel, text in files.items():
-        target = repo / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text)
-
-
 def alembic_project(repo: Path, count: int, *, model_count: int | None = None,
                     config: str = "") -> None:
     files = {"alembic.ini": ALEMBIC_INI, "migrations/env.py": ENV_PY,
@@ -123,11 +116,11 @@ def alembic_project(repo: Path, count: int, *, model_count: int | None = None,
     files.update({f"migrations/versions/r{i:04d}_t.py": revision(i) for i in range(count)})
     if config:
         files[".migration-guard.yaml"] = config
-    write(repo, files)
+    write_files(repo, files)
 
 
 def sql_project(repo: Path, count: int) -> None:
-    write(repo, {f"db/migrations/{i:05d}_t.sql":
+    write_files(repo, {f"db/migrations/{i:05d}_t.sql":
                  f"-- migration {i}\nCREATE TABLE t{i} (id bigint, name text NOT NULL);\n"
                  for i in range(count)})
 
@@ -228,9 +221,9 @@ def one_on_top(kind: str, base: Path, runs: int) -> None:
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "base")
     if kind == "alembic":
-        write(repo, {"migrations/versions/r1000_t.py": revision(1000)})
+        write_files(repo, {"migrations/versions/r1000_t.py": revision(1000)})
     else:
-        write(repo, {"db/migrations/01000_t.sql": "CREATE TABLE t1000 (id bigint);\n"})
+        write_files(repo, {"db/migrations/01000_t.sql": "CREATE TABLE t1000 (id bigint);\n"})
     git(repo, "add", "-A")
     cold = run_cli(repo, "apply")[0]
     warm = statistics.median(run_cli(repo, "apply")[0] for _ in range(runs))
@@ -260,7 +253,7 @@ def local_database() -> Iterator[str | None]:
 
 def run_pytest_alembic(python: Path, repo: Path, url: str) -> float:
     """One run of pytest-alembic's default tests; stops the benchmark unless they pass."""
-    write(repo, {"tests/conftest.py": PA_CONFTEST.format(url=url)})
+    write_files(repo, {"tests/conftest.py": PA_CONFTEST.format(url=url)})
     return run_checked([str(python), "-m", "pytest", "--test-alembic", "-q", "-p",
                         "no:cacheprovider", "tests"], cwd=repo)
 

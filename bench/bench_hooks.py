@@ -25,7 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from peers import ROOT, project_venv, rotated, run_checked  # bench/ is on sys.path: run as a script
+# bench/ is on sys.path: run as a script
+from peers import ROOT, project_venv, rotated, run_checked, write_files
 
 FLOOR = "floor"
 FLOOR_CODE = ("import subprocess; subprocess.run(['git', 'diff', '--cached', '--name-status', "
@@ -50,13 +51,6 @@ def clean_env(environ: dict[str, str]) -> dict[str, str]:
     env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_AUTHOR_NAME="b",
                GIT_AUTHOR_EMAIL="b@b", GIT_COMMITTER_NAME="b", GIT_COMMITTER_EMAIL="b@b")
     return env
-
-
-def write_files(repo: Path, files: dict[str, str]) -> None:
-    for rel, content in files.items():
-        path = repo / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content)
 
 
 def build_base(repo: Path, env: dict[str, str]) -> None:

@@ -127,3 +127,11 @@ def run_checked(cmd: Sequence[str], *, cwd: Path | None = None,
         raise PeerFailed(f"`{' '.join(cmd)}` exited {result.returncode}, expected "
                          f"{' or '.join(map(str, sorted(expected)))}", output)
     return elapsed
+
+
+def write_files(repo: Path, files: dict[str, str]) -> None:
+    """Write ``files`` (path relative to ``repo`` -> text), making folders as needed."""
+    for rel, text in files.items():
+        target = repo / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
