@@ -17,11 +17,15 @@ marshal rather than pickle or json: it is built in (nothing to import) and reads
 
 from __future__ import annotations
 
-import contextlib
 import marshal
 import os
-from collections.abc import Iterable
-from typing import Any
+
+#: typing's own flag, spelled here: importing typing costs a replayed lint run ~1.5 ms of
+#: its ~20 (see migration_guard/commands/replay.py); mypy reads the name all the same.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
 
 try:
     # hashlib's own blake2b, without hashlib: importing hashlib loads OpenSSL's bindings
@@ -140,5 +144,48 @@ class Pack:
                 marshal.dump((PACK_FORMAT, kept), handle)
             os.replace(partial, self._path(name))
         except OSError:
+            import contextlib  # here: a run that only reads a pack never needs it
+
             with contextlib.suppress(OSError):
                 os.unlink(partial)
+
+
+def package_folders(name: str) -> list[str]:
+    """The folders of the installed package ``name``, found without importing it (none
+    when it is not installed)."""
+    from importlib.machinery import PathFinder
+
+    spec = PathFinder.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    return list(spec.submodule_search_locations)
+
+
+def code_stamp(folders: Iterable[str], files: Iterable[str] = (), *,
+               recursive: bool = False) -> list[str]:
+    """``path:size:mtime`` of ``files`` and of every file in ``folders`` (and, with
+    ``recursive``, their subfolders but ``__pycache__``), sorted: an edit, an install or a
+    reinstall of the code there changes it. What cannot be read is named as such."""
+    found = list(files)
+    stamp: list[str] = []
+    pending = list(folders)
+    while pending:
+        folder = pending.pop()
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        if recursive and entry.name != "__pycache__":
+                            pending.append(entry.path)
+                    else:
+                        found.append(entry.path)
+        except OSError:
+            stamp.append(f"{folder}: unreadable")
+    for path in sorted(found):
+        try:
+            stat = os.stat(path)
+        except OSError:
+            stamp.append(f"{path}: missing")
+            continue
+        stamp.append(f"{path}:{stat.st_size}:{stat.st_mtime_ns}")
+    return stamp

@@ -12,15 +12,20 @@ variables, and ``GITHUB_STEP_SUMMARY``. Exit codes: 0 clean, 1 findings, 2 could
 
 from __future__ import annotations
 
-import argparse
 import gc
-import importlib
 import os
 import sys
-from collections.abc import Sequence
-from types import ModuleType
 
+from migration_guard.commands.replay import replayed
 from migration_guard.errors import GuardError
+
+#: typing's own flag, spelled here: a replayed ``lint`` imports neither typing nor argparse
+#: (see migration_guard/commands/replay.py).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+    from types import ModuleType
 
 #: Every command, in the order ``--help`` lists them; each is ``commands/<name>.py``.
 COMMANDS = ("required", "immutable", "linear", "lint", "apply", "check", "status", "drift",
@@ -28,12 +33,16 @@ COMMANDS = ("required", "immutable", "linear", "lint", "apply", "check", "status
 
 
 def _module(name: str) -> ModuleType:
+    import importlib
+
     return importlib.import_module(f"migration_guard.commands.{name}")
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The command line. Given the ``command`` about to run, only that command's parser is
     built and its module imported: a hook does not pay for the others' (~10 ms)."""
+    import argparse
+
     from migration_guard import __version__
     from migration_guard.commands.options import HelpFormatter
 
@@ -63,7 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     thresholds = gc.get_threshold()
     gc.set_threshold(100_000, *thresholds[1:])
     try:
-        code = run(argv, dict(os.environ))
+        given = sys.argv[1:] if argv is None else list(argv)
+        code = replayed(given, sys.stdout)
+        if code is None:
+            code = run(given, dict(os.environ))
         sys.stdout.flush()  # a reader that went away shows here, not at the interpreter's exit
         return code
     except GuardError as error:
@@ -103,6 +115,8 @@ def _report_error(error: GuardError, argv: list[str]) -> None:
 
 def _requested_format(argv: list[str]) -> str | None:
     """``--format`` as given, read apart from the full parser: the error may come from it."""
+    import argparse
+
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--format")
     try:

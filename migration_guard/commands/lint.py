@@ -10,6 +10,7 @@ read is a GuardError (exit 2).
 from __future__ import annotations
 
 import argparse
+import io
 import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
@@ -19,6 +20,7 @@ from migration_guard.errors import GuardError
 from migration_guard.findings import Outcome
 
 if TYPE_CHECKING:
+    from migration_guard.commands.replay import LintRun, Reads
     from migration_guard.config import Config
     from migration_guard.lint import LintOptions
 
@@ -40,33 +42,57 @@ def run(args: argparse.Namespace, environ: dict[str, str], out: TextIO) -> int:
 
         return run_checks(["lint"], args, environ, out)
     # Files as named need no git, config or project layer: none of them is imported.
+    from migration_guard.commands.replay import Reads, keep
     from migration_guard.report import exit_code, render
 
-    outcomes, config = lint_files(args.files, os.path.abspath(args.directory), args.config)
-    render(outcomes, f"linting {len(args.files)} file(s) as named", args.format, out,
-           summary_path=summary_path(args, environ), fail_on=config.fail_on)
-    return exit_code(outcomes, config.fail_on)
+    cwd = os.path.abspath(args.directory)
+    reads = Reads()
+    outcomes, config = lint_files(args.files, cwd, args.config, read=reads)
+    run = kept_run(args, cwd)
+    buffer = io.StringIO()
+    render(outcomes, f"linting {len(args.files)} file(s) as named", args.format,
+           buffer if run is not None else out, summary_path=summary_path(args, environ),
+           fail_on=config.fail_on)
+    status = exit_code(outcomes, config.fail_on)
+    if run is not None:
+        out.write(buffer.getvalue())
+        keep(run, reads, status, buffer.getvalue())
+    return status
 
 
-def lint_files(files: Sequence[str], cwd: str, config_path: str | None = None
-               ) -> tuple[list[Outcome], Config]:
+def kept_run(args: argparse.Namespace, cwd: str) -> LintRun | None:
+    """The run to keep for a replay (see :mod:`migration_guard.commands.replay`): one
+    asking for nothing but files, a format whose whole effect is stdout, and a config."""
+    from migration_guard.commands.replay import KEPT_FORMATS, LintRun
+
+    if args.format not in KEPT_FORMATS or args.all or args.fetch is not None \
+            or any((args.from_ref, args.to_ref, args.base)):
+        return None
+    return LintRun(cwd, args.format, args.config, args.files)
+
+
+def lint_files(files: Sequence[str], cwd: str, config_path: str | None = None, *,
+               read: Reads | None = None) -> tuple[list[Outcome], Config]:
     """The findings of ``files`` (relative to ``cwd``) and the config they were linted with:
     the repository's (the ``lint`` section, and a project's own when every file lies in its
     migrations directory), read from the working tree since there is no snapshot here, or
-    ``--config`` (any path, inside the repository or not)."""
+    ``--config`` (any path, inside the repository or not). Every file is read through
+    ``read`` (a new :class:`Reads` when not given), which notes what it read."""
     from migration_guard.cache import cache_dir
+    from migration_guard.commands.replay import Reads
     from migration_guard.config import load_config
     from migration_guard.lint.batch import UnreadableFile, lint_in_order
     from migration_guard.lint.result_cache import ResultCache
-    from migration_guard.lint.source import read_file
 
+    reads = read if read is not None else Reads()
     root = repository_root(cwd)
     explicit = os.path.join(cwd, config_path) if config_path is not None else None
-    config = load_config(lambda name: read_optional(os.path.join(root, name)), explicit)
+    config = load_config(lambda name: read_optional(os.path.join(root, name), reads),
+                         explicit)
     options = lint_options_for(config, [os.path.relpath(os.path.join(cwd, f), root)
                                         for f in files])
     try:
-        results = lint_in_order(files, lambda name: read_file(os.path.join(cwd, name)),
+        results = lint_in_order(files, lambda name: reads.read(os.path.join(cwd, name)),
                                 options, cache=ResultCache(cache_dir(), options))
     except UnreadableFile as error:
         raise GuardError(f"cannot read {error.name}: {error.strerror}",
@@ -88,14 +114,10 @@ def repository_root(start: str) -> str:
         directory = parent
 
 
-def read_optional(path: str) -> bytes | None:
+def read_optional(path: str, reads: Reads) -> bytes | None:
     """A file's bytes, or ``None`` if it does not exist."""
-    from migration_guard.lint.source import read_file
-
     try:
-        return read_file(path)
-    except FileNotFoundError:
-        return None
+        return reads.read_optional(path)
     except OSError as error:
         raise GuardError(f"cannot read {path}: {error.strerror}",
                          "check the file's permissions") from None

@@ -13,7 +13,7 @@ import os
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from migration_guard.cache import Pack, key_of
+from migration_guard.cache import Pack, code_stamp, key_of, package_folders
 from migration_guard.findings import Finding
 from migration_guard.lint.analysis import Analysis
 
@@ -65,28 +65,9 @@ class ResultCache:
 def code_fingerprint() -> str:
     """What the lint code is, besides the options: this package's version and the size and
     time of every file of the lint and of pglast (an edit or a reinstall changes them)."""
-    from importlib.machinery import PathFinder
-
     from migration_guard import __version__
 
     lint = os.path.dirname(os.path.abspath(__file__))
-    folders = [lint, os.path.join(lint, "rules")]
     files = [os.path.join(os.path.dirname(lint), name) for name in ("findings.py", "codes.py")]
-    spec = PathFinder.find_spec("pglast")
-    if spec is not None and spec.submodule_search_locations:
-        folders.extend(spec.submodule_search_locations)
-    parts = [__version__]
-    for folder in folders:
-        try:
-            with os.scandir(folder) as entries:
-                files.extend(e.path for e in entries if e.is_file())
-        except OSError:
-            parts.append(f"{folder}: unreadable")
-    for path in sorted(files):
-        try:
-            stat = os.stat(path)
-        except OSError:
-            parts.append(f"{path}: missing")
-            continue
-        parts.append(f"{path}:{stat.st_size}:{stat.st_mtime_ns}")
-    return key_of(parts)
+    folders = [lint, os.path.join(lint, "rules"), *package_folders("pglast")]
+    return key_of([__version__, *code_stamp(folders, files)])
