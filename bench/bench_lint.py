@@ -9,9 +9,12 @@ install's finder would import modules in every process of the venv and raise the
 
 For each case, every command once per round, each round starting one command further:
 ``migration-guard lint`` "cold" (``XDG_CACHE_HOME`` an empty directory each run: nothing
-cached, the run writes its cache), "warm" (a cache filled by one untimed run beforehand),
-squawk and, for one file, ``python -c pass`` (the interpreter's floor). Prints medians of
-``--runs`` (at least 9), the ratio to squawk, the distance to the floor for one file, and
+cached, the run writes its cache), "warm" (a cache filled by one untimed run beforehand: the
+same run again, replayed whole, see migration_guard/commands/replay.py), "1 edited" (a warm
+cache, with the case's last file replaced by a copy given a new comment before each run: the
+run is not a replay, that file is linted anew and the others' results come from the
+cache), squawk and, for one file, ``python -c pass`` (the interpreter's floor). Prints
+medians of ``--runs`` (at least 9), the ratio to squawk, the distance to the floor for one file, and
 the targets beside the figures. A run exiting with anything but 0 or 1 (findings) stops the
 benchmark.
 
@@ -35,6 +38,7 @@ from peers import project_venv, rotated, run_checked  # bench/ is on sys.path: r
 
 SQUAWK_PINS = ("squawk-cli==2.70.0",)
 COLD, WARM = "migration-guard lint, cold", "migration-guard lint, warm"
+EDITED = "migration-guard lint, 1 edited"
 SQUAWK, FLOOR = "squawk", "python -c pass"
 ONE_FILE = "1 file"
 #: The targets: at most squawk's time from 100 files up; one file near the bare interpreter.
@@ -97,6 +101,7 @@ class Command:
     argv: list[str]
     env: Callable[[], dict[str, str]]
     exits: tuple[int, ...] = (0, 1)
+    before: Callable[[], None] = lambda: None
 
 
 def _empty(directory: Path) -> Path:
@@ -106,16 +111,33 @@ def _empty(directory: Path) -> Path:
     return directory
 
 
+def _edit(original: Path, copy: Path) -> Callable[[], None]:
+    """Write ``copy`` as ``original`` with a comment it never had before, once per call (a
+    copy: the other commands read the original, unchanged)."""
+    text = original.read_text(encoding="utf-8")
+    edits = iter(range(1_000_000))
+
+    def edit() -> None:
+        copy.write_text(f"{text}-- edit {next(edits)}\n", encoding="utf-8")
+    edit()
+    return edit
+
+
 def _commands(names: list[str], bin_dir: Path, caches: Path, env: dict[str, str], *,
               cwd: Path, floor: bool) -> dict[str, Command]:
-    """The commands of one case; the warm cache is filled here by one untimed run."""
+    """The commands of one case; the warm caches are filled here by untimed runs."""
     lint = [str(bin_dir / "migration-guard"), "lint", *names]
-    cold, warm = caches / "cold", _empty(caches / "warm")
+    edited_copy = f"edited-{names[-1]}"
+    lint_edited = [*lint[:-1], edited_copy]
+    cold, warm, edited = caches / "cold", _empty(caches / "warm"), _empty(caches / "edited")
     commands = {
         COLD: Command(lint, lambda: {**env, "XDG_CACHE_HOME": str(_empty(cold))}),
         WARM: Command(lint, lambda: {**env, "XDG_CACHE_HOME": str(warm)}),
+        EDITED: Command(lint_edited, lambda: {**env, "XDG_CACHE_HOME": str(edited)},
+                        before=_edit(cwd / names[-1], cwd / edited_copy)),
         SQUAWK: Command([str(bin_dir / "squawk"), *names], lambda: env),
     }
+    run_checked(lint_edited, cwd=cwd, env=commands[EDITED].env(), expect=(0, 1))
     if floor:
         commands[FLOOR] = Command([str(bin_dir / "python"), "-c", "pass"], lambda: env, (0,))
     run_checked(lint, cwd=cwd, env=commands[WARM].env(), expect=(0, 1))
@@ -128,37 +150,39 @@ def _medians(commands: dict[str, Command], runs: int, cwd: Path) -> dict[str, fl
     for number in range(runs):
         for name in rotated(list(commands), number):
             command = commands[name]
+            command.before()
             samples[name].append(run_checked(command.argv, cwd=cwd, env=command.env(),
                                              expect=command.exits))
     return {name: statistics.median(values) * 1000 for name, values in samples.items()}
 
 
-def _cached_results(cache: Path) -> int:
-    """How many lint results the cache folder ``cache`` (an ``XDG_CACHE_HOME``) holds: the
-    entries of its pack files (see migration_guard/cache.py)."""
+def _cached(cache: Path, pack_name: str) -> int:
+    """How many entries the pack ``pack_name`` of the cache folder ``cache`` (an
+    ``XDG_CACHE_HOME``) holds (see migration_guard/cache.py)."""
     count = 0
-    for pack in (cache / "migration-guard" / "lint-results").glob("*.marshal"):
+    for pack in (cache / "migration-guard" / pack_name).glob("*.marshal"):
         _format, entries = marshal.loads(pack.read_bytes())
         count += len(entries)
     return count
 
 
-def _print_case(label: str, medians: dict[str, float], warm_results: int) -> None:
+def _print_case(label: str, medians: dict[str, float], warm: Path) -> None:
     squawk = medians[SQUAWK]
     for name, ms in medians.items():
         ratio = f"   {ms / squawk:5.2f}x squawk" if name != SQUAWK else ""
         print(f"{label:<26} {name:<28} {ms:8.1f} ms{ratio}")
     if FLOOR in medians:
-        for name in (COLD, WARM):
+        for name in (COLD, WARM, EDITED):
             over = medians[name] - medians[FLOOR]
             print(f"{label:<26} {name.removeprefix('migration-guard ') + ' over the floor':<28} "
                   f"{over:+8.1f} ms")
-    print(f"{label:<26} {'warm cache holds':<28} {warm_results:8d} lint results")
+    print(f"{label:<26} {'warm cache holds':<28} {_cached(warm, 'lint-results'):8d} lint "
+          f"results, {_cached(warm, 'lint-runs')} kept run(s)")
 
 
 def _print_targets(results: dict[str, dict[str, float]]) -> None:
     """The targets beside the worst figure of this run for each."""
-    for name in (COLD, WARM):
+    for name in (COLD, WARM, EDITED):
         ratios = {label: m[name] / m[SQUAWK] for label, m in results.items() if label != ONE_FILE}
         worst = max(ratios, key=ratios.__getitem__)
         over = results[ONE_FILE][name] - results[ONE_FILE][FLOOR]
@@ -195,7 +219,7 @@ def main() -> int:
             commands = _commands(names, python.parent, caches, env, cwd=root,
                                  floor=label == ONE_FILE)
             results[label] = _medians(commands, args.runs, root)
-            _print_case(label, results[label], _cached_results(caches / "warm"))
+            _print_case(label, results[label], caches / "warm")
         _print_targets(results)
     return 0
 

@@ -1,2 +1,3 @@
 """The CLI commands, one module each (``migration-guard <name>`` runs ``<name>.py``);
-``options`` holds the options several share and ``scope`` what a checking command works on."""
+``options`` holds the options several share, ``scope`` what a checking command works on and
+``replay`` the ``lint FILE...`` runs kept whole."""
