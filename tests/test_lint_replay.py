@@ -78,6 +78,19 @@ def test_an_explicit_config_outside_the_repository_is_read_again(repo: Repo,
     assert probe(repo, *argv, cache=tmp_path / "cache")[-1] == full(1)
 
 
+def test_a_repository_made_below_reads_its_own_config(repo: Repo) -> None:
+    """The config is the repository's: after a ``git init`` in the folder linted, the file
+    of the repository above is no longer read, though it did not change."""
+    repo.write(".migration-guard.yaml", "lint:\n  ignore: [MG301]\n")
+    repo.write("service/db/V2__index.sql", INDEX)
+    service = repo.path / "service"
+    assert repo.mg("lint", "db/V2__index.sql", cwd=service).code == 0
+    assert repo.mg("lint", "db/V2__index.sql", cwd=service).code == 0
+    repo.git("init", "-q", str(service))
+    result = repo.mg("lint", "db/V2__index.sql", cwd=service)
+    assert (result.code, result.lines[1].startswith(FINDING)) == (1, True)
+
+
 def test_a_removed_file_is_an_error_not_a_replay(repo: Repo) -> None:
     repo.write("db/V2__index.sql", INDEX)
     assert repo.mg("lint", "db/V2__index.sql").code == 1

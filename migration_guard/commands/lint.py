@@ -46,9 +46,10 @@ def run(args: argparse.Namespace, environ: dict[str, str], out: TextIO) -> int:
     from migration_guard.report import exit_code, render
 
     cwd = os.path.abspath(args.directory)
-    reads = Reads()
-    outcomes, config = lint_files(args.files, cwd, args.config, read=reads)
     run = kept_run(args, cwd)
+    reads = Reads()
+    outcomes, config = lint_files(args.files, cwd, args.config, read=reads,
+                                  root=run.root if run is not None else None)
     buffer = io.StringIO()
     render(outcomes, f"linting {len(args.files)} file(s) as named", args.format,
            buffer if run is not None else out, summary_path=summary_path(args, environ),
@@ -72,20 +73,22 @@ def kept_run(args: argparse.Namespace, cwd: str) -> LintRun | None:
 
 
 def lint_files(files: Sequence[str], cwd: str, config_path: str | None = None, *,
-               read: Reads | None = None) -> tuple[list[Outcome], Config]:
+               read: Reads | None = None, root: str | None = None
+               ) -> tuple[list[Outcome], Config]:
     """The findings of ``files`` (relative to ``cwd``) and the config they were linted with:
     the repository's (the ``lint`` section, and a project's own when every file lies in its
     migrations directory), read from the working tree since there is no snapshot here, or
     ``--config`` (any path, inside the repository or not). Every file is read through
-    ``read`` (a new :class:`Reads` when not given), which notes what it read."""
+    ``read`` (a new :class:`Reads` when not given), which notes what it read; ``root`` is
+    the repository's top (found from ``cwd`` when not given)."""
     from migration_guard.cache import cache_dir
-    from migration_guard.commands.replay import Reads
+    from migration_guard.commands.replay import Reads, repository_root
     from migration_guard.config import load_config
     from migration_guard.lint.batch import UnreadableFile, lint_in_order
     from migration_guard.lint.result_cache import ResultCache
 
     reads = read if read is not None else Reads()
-    root = repository_root(cwd)
+    root = root if root is not None else repository_root(cwd)
     explicit = os.path.join(cwd, config_path) if config_path is not None else None
     config = load_config(lambda name: read_optional(os.path.join(root, name), reads),
                          explicit)
@@ -100,18 +103,6 @@ def lint_files(files: Sequence[str], cwd: str, config_path: str | None = None, *
     findings = [f._replace(check="lint", project="files")
                 for result in results for f in result.findings]
     return [Outcome("lint", "files", findings, [])], config
-
-
-def repository_root(start: str) -> str:
-    """The nearest directory at or above ``start`` holding ``.git``; ``start`` if none."""
-    directory = os.path.abspath(start)
-    while True:
-        if os.path.exists(os.path.join(directory, ".git")):
-            return directory
-        parent = os.path.dirname(directory)
-        if parent == directory:
-            return os.path.abspath(start)
-        directory = parent
 
 
 def read_optional(path: str, reads: Reads) -> bytes | None:

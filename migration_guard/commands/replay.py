@@ -43,9 +43,10 @@ KEPT_FORMATS = ("text", "json", "sarif", "junit", "gitlab")
 
 class LintRun:
     """What a ``lint FILE...`` run was asked: its directory (absolute), its format, its
-    ``--config`` as given, its files as given."""
+    ``--config`` as given, its files as given; and the repository it ran in (the nearest
+    directory above holding ``.git``: a ``git init`` above changes which config is read)."""
 
-    __slots__ = ("config", "directory", "files", "fmt")
+    __slots__ = ("config", "directory", "files", "fmt", "root")
 
     def __init__(self, directory: str, fmt: str, config: str | None,
                  files: Sequence[str]) -> None:
@@ -53,10 +54,12 @@ class LintRun:
         self.fmt = fmt
         self.config = config
         self.files = tuple(files)
+        self.root = repository_root(directory)
 
     def key(self) -> str:
         config = ("--config", self.config) if self.config is not None else ("no --config",)
-        return key_of((FORMAT, _code(), self.directory, self.fmt, *config, *self.files))
+        return key_of((FORMAT, _code(), self.directory, self.root, self.fmt, *config,
+                       *self.files))
 
 
 class Reads:
@@ -158,6 +161,18 @@ def parse(argv: Sequence[str], cwd: str) -> LintRun | None:
     if not files or fmt not in KEPT_FORMATS:
         return None
     return LintRun(os.path.abspath(cwd), fmt, options.get("--config"), files)
+
+
+def repository_root(start: str) -> str:
+    """The nearest directory at or above ``start`` holding ``.git``; ``start`` if none."""
+    directory = os.path.abspath(start)
+    while True:
+        if os.path.exists(os.path.join(directory, ".git")):
+            return directory
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return os.path.abspath(start)
+        directory = parent
 
 
 def _pack() -> Pack:
