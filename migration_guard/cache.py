@@ -49,6 +49,19 @@ def cache_dir() -> str:
     return os.path.join(base, "migration-guard")
 
 
+def read_bytes(path: str) -> bytes:
+    """A file's bytes, read whole. ``open()`` builds a buffered file object per file; plain
+    reads of a descriptor take half the time, which a change set of 1,000 files notices."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        chunks: list[bytes] = []
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
 def key_of(parts: Iterable[str | bytes]) -> str:
     """A 40-hex-digit key for ``parts`` (each separated, so ("ab", "c") != ("a", "bc"))."""
     digest = blake2b(digest_size=20)
@@ -120,8 +133,7 @@ class Pack:
         try:
             # Read whole, then decoded: marshal.load on the file object reads in small
             # pieces, ~6x slower for a pack of many small entries (2.2 ms vs 0.4 ms).
-            with open(self._path(name), "rb") as handle:
-                document = marshal.loads(handle.read())
+            document = marshal.loads(read_bytes(self._path(name)))
         except (OSError, EOFError, ValueError, TypeError):
             return {}
         if (isinstance(document, tuple) and len(document) == 2

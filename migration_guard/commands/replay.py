@@ -23,7 +23,14 @@ import os
 import sys
 from functools import lru_cache
 
-from migration_guard.cache import Pack, cache_dir, code_stamp, key_of, package_folders
+from migration_guard.cache import (
+    Pack,
+    cache_dir,
+    code_stamp,
+    key_of,
+    package_folders,
+    read_bytes,
+)
 
 #: typing's own flag, spelled here: importing typing costs a replay ~1.5 ms (see above).
 TYPE_CHECKING = False
@@ -35,8 +42,8 @@ if TYPE_CHECKING:
 FORMAT = "lint-run-1"
 #: Runs kept per cache folder: the few file sets a developer lints over and over.
 KEEP = 256
-#: Larger output is not kept (a pack file is read whole).
-MAX_OUTPUT_CHARS = 1 << 20
+#: Larger output is not kept: a pack file is read whole, and 16 runs share one.
+MAX_OUTPUT_CHARS = 1 << 18
 #: The formats whose whole effect is stdout.
 KEPT_FORMATS = ("text", "json", "sarif", "junit", "gitlab")
 
@@ -70,14 +77,7 @@ class Reads:
 
     def read(self, path: str) -> bytes:
         """``path``'s bytes, noted; an error is raised as :func:`os.open` raises it."""
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-        try:
-            chunks: list[bytes] = []
-            while chunk := os.read(fd, 65536):
-                chunks.append(chunk)
-        finally:
-            os.close(fd)
-        data = b"".join(chunks)
+        data = read_bytes(path)
         self.seen.append((path, data))
         return data
 

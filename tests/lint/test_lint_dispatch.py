@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from migration_guard.cache import read_bytes
 from migration_guard.lint import LintOptions, LintResult, batch, lint_bytes
 from migration_guard.lint.rules import _FAMILIES
-from migration_guard.lint.source import read_file
 
 
 @pytest.mark.parametrize("family", _FAMILIES, ids=lambda module: module.__name__)
@@ -64,7 +64,7 @@ def _in_one_process(names: list[str]) -> list[LintResult]:
     created: set[str] = set()
     results = []
     for name in names:
-        result = lint_bytes(read_file(name), name, options=LintOptions(), created_tables=created)
+        result = lint_bytes(read_bytes(name), name, options=LintOptions(), created_tables=created)
         created |= result.created_tables
         results.append(result)
     return results
@@ -79,7 +79,7 @@ def test_forked_slices_give_the_results_of_one_process(
     assert sum(len(r.findings) for r in expected) > 20
     monkeypatch.setattr(batch, "FILES_PER_WORKER", 10)
     monkeypatch.setattr(batch, "_cores", lambda: cores)
-    assert batch.lint_in_order(names, read_file, LintOptions()) == expected
+    assert batch.lint_in_order(names, read_bytes, LintOptions()) == expected
 
 
 def test_the_first_unreadable_file_in_order_is_reported(
@@ -91,5 +91,5 @@ def test_the_first_unreadable_file_in_order_is_reported(
     monkeypatch.setattr(batch, "FILES_PER_WORKER", 10)
     monkeypatch.setattr(batch, "_cores", lambda: 3)
     with pytest.raises(batch.UnreadableFile) as raised:
-        batch.lint_in_order(names, read_file, LintOptions())
+        batch.lint_in_order(names, read_bytes, LintOptions())
     assert (raised.value.name, raised.value.strerror) == (names[45], "No such file or directory")
