@@ -143,3 +143,34 @@ def test_only_lines_read_as_argparse_reads_them_are_kept(
         argv: list[str], kept: tuple[str, str | None, tuple[str, ...]] | None) -> None:
     run = parse(argv, "/repo")
     assert (None if run is None else (run.fmt, run.config, run.files)) == kept
+
+
+def test_an_installed_package_is_stamped_by_its_record(tmp_path: Path) -> None:
+    """Every install and reinstall writes RECORD anew; a source tree has none, and then
+    each file counts (an edit changes the stamp)."""
+    from migration_guard.commands.replay import _package_stamp
+
+    package = tmp_path / "site" / "migration_guard"
+    package.mkdir(parents=True)
+    (package / "cli.py").write_text("one\n")
+    walked = _package_stamp(str(package), "1.0")
+    assert [line.split(":")[0] for line in walked] == [str(package / "cli.py")]
+    (package / "cli.py").write_text("two, longer\n")
+    assert _package_stamp(str(package), "1.0") != walked
+    record = tmp_path / "site" / "migration_guard-1.0.dist-info" / "RECORD"
+    record.parent.mkdir()
+    record.write_text("migration_guard/cli.py,,\n")
+    installed = _package_stamp(str(package), "1.0")
+    assert [line.split(":")[0] for line in installed] == [str(record)]
+    record.unlink()
+    record.write_text("migration_guard/cli.py,sha256=x,12\n")
+    assert _package_stamp(str(package), "1.0") != installed
+
+
+def test_package_folders_are_where_an_import_finds_them() -> None:
+    import yaml
+
+    from migration_guard.cache import package_folders
+
+    assert package_folders("yaml") == [str(Path(yaml.__file__).parent)]
+    assert package_folders("no_such_package_here") == []
