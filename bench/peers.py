@@ -4,6 +4,10 @@ Each set of pins gets its own virtual environment under the temp directory, name
 of the pins (and, for a venv holding this project, of the files its install is built from),
 created on first use and reused afterwards. An install that fails, or a peer run that fails,
 stops the benchmark: a ratio against a peer that did not run is no figure.
+
+Each venv takes ~200 MB, and every edit of the project makes a new one: building one removes
+the venvs of the same pins holding an older project that no benchmark used for an hour, and
+any of these venvs unused for a day (a venv's ``.complete`` file is touched on each use).
 """
 
 from __future__ import annotations
@@ -58,14 +62,22 @@ def project_venv(*pins: str) -> Path:
     return pinned_venv(pins, with_project=True)
 
 
+#: The prefix of every venv made here: only these are ever removed.
+VENV_PREFIX = "mg-bench-venv-"
+#: Unused this long, a venv of the same pins with an older project goes; any venv, a day.
+STALE_PROJECT_SECONDS, STALE_SECONDS = 3600, 86_400
+
+
 def pinned_venv(pins: Sequence[str], *, with_project: bool = False) -> Path:
     """The python of a cached venv holding exactly ``pins`` (and this project, if asked)."""
-    parts = [sys.version, *pins, project_digest() if with_project else "no project"]
-    key = hashlib.sha256("\n".join(parts).encode())
-    venv = Path(tempfile.gettempdir()) / f"mg-bench-venv-{key.hexdigest()[:16]}"
+    pinned = hashlib.sha256("\n".join([sys.version, *pins]).encode()).hexdigest()[:8]
+    project = project_digest()[:8] if with_project else "none"
+    venv = Path(tempfile.gettempdir()) / f"{VENV_PREFIX}{pinned}-{project}"
     python = venv / "bin" / "python"
     if (venv / ".complete").exists():
+        (venv / ".complete").touch()
         return python
+    _remove_stale_venvs(f"{VENV_PREFIX}{pinned}-")
     subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
     os.chmod(venv, 0o755)  # the embedded server, run as an unprivileged user, reads it
     what = " ".join([*pins, "migration-guard" if with_project else ""]).strip()
@@ -81,6 +93,20 @@ def pinned_venv(pins: Sequence[str], *, with_project: bool = False) -> Path:
         _check_normal_install(python)
     (venv / ".complete").touch()
     return python
+
+
+def _remove_stale_venvs(same_pins: str) -> None:
+    """Remove the venvs made here (named ``VENV_PREFIX...``, finished) that are stale: of
+    ``same_pins`` and unused for an hour, or unused for a day."""
+    now = time.time()
+    for venv in Path(tempfile.gettempdir()).glob(f"{VENV_PREFIX}*"):
+        try:
+            unused = now - (venv / ".complete").stat().st_mtime
+        except OSError:
+            continue  # not finished: being built, or not one of ours
+        limit = STALE_PROJECT_SECONDS if venv.name.startswith(same_pins) else STALE_SECONDS
+        if unused > limit:
+            shutil.rmtree(venv, ignore_errors=True)
 
 
 def _copy_project(destination: Path) -> Path:
