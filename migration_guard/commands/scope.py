@@ -60,13 +60,15 @@ def resolve(args: argparse.Namespace, environ: dict[str, str], *,
     from migration_guard.git.repo import Git
 
     _range_from_env(args, environ)
-    discovering = Git.start_discover(os.path.abspath(args.directory), environ)
+    in_actions = environ.get("GITHUB_ACTIONS") == "true"
+    # The staged change (a hook's) lists the index: git starts on it at once.
+    staged = not args.all and args.from_ref is None and not (in_actions and args.base is None)
+    discovering = Git.start_discover(os.path.abspath(args.directory), environ, listing=staged)
     for module in _NEEDED_NEXT:
         importlib.import_module(module)
     git = discovering()
     from migration_guard.git import changeset as cs
 
-    in_actions = environ.get("GITHUB_ACTIONS") == "true"
     ci = None
     if not args.all and args.from_ref is None and args.base is None and in_actions:
         from migration_guard.git.ci_base import github_base
