@@ -118,12 +118,10 @@ def _staged(git: Git, args: argparse.Namespace, checks: Sequence[str]) -> Scope:
 
 def _load_while_listing(checks: Sequence[str]) -> None:
     """Import what the run needs next while git lists the index (~6 ms for 10,000 files,
-    which then no longer wait): every framework's module, as detection asks each, and the
-    modules of the checks to run."""
+    which then no longer wait): the modules of the checks to run. (The frameworks' are
+    imported by detection, when there is no kept detection of this index.)"""
     from migration_guard.checks import get
-    from migration_guard.projects import load_frameworks
 
-    load_frameworks()
     for name in checks:
         get(name)
 
@@ -231,19 +229,41 @@ def _read_disk(path: str) -> bytes | None:
 
 
 def _projects(changes: ChangeSet, config: Config, only: Sequence[str] | None) -> list[Project]:
-    from migration_guard.projects import from_config, select
+    from migration_guard.projects import select
+
+    listing = changes.candidate.listing() if config.projects is None else None
+    if listing is None:
+        projects = _found(changes, config)
+    else:  # detection alone, in the index: what an earlier hook found there is kept
+        from migration_guard.cache import cache_dir
+        from migration_guard.projects import DETECTED_FOLDER, KeptDetection
+
+        kept = KeptDetection(os.path.join(cache_dir(), DETECTED_FOLDER), listing,
+                             changes.since, changes.base.commit)
+        found = kept.get()
+        if found is None:
+            found = _found(changes, config)
+            kept.put(found)
+        elif changes.base.commit is not None:
+            changes.start_changes()  # as detection would have: required waits less for it
+        projects = found
+    if only:
+        chosen = {p.name for name in only for p in select(projects, name)}
+        projects = [p for p in projects if p.name in chosen]
+    return projects
+
+
+def _found(changes: ChangeSet, config: Config) -> list[Project]:
+    """The projects the config declares, completed or found by detection."""
+    from migration_guard.projects import from_config
 
     candidate = changes.candidate
     # A project can vanish from the candidate only by deletions: then the base tree is
     # detected too, so a deleted or moved migrations directory is still compared.
     base = _base_if_deleting(changes) \
         if changes.base.commit is not None and config.projects is None else None
-    projects = from_config(config, candidate.paths, candidate.read, candidate.read_many,
-                           base=base, links=candidate.symbolic_links())
-    if only:
-        chosen = {p.name for name in only for p in select(projects, name)}
-        projects = [p for p in projects if p.name in chosen]
-    return projects
+    return from_config(config, candidate.paths, candidate.read, candidate.read_many,
+                       base=base, links=candidate.symbolic_links())
 
 
 def run_checks(names: Sequence[str], args: argparse.Namespace, environ: dict[str, str],

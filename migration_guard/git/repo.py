@@ -79,7 +79,7 @@ class IndexListing:
     """
 
     def __init__(self, text: str) -> None:
-        self._text = text
+        self.text = text  # as git printed it: what a cache keyed by the index's content hashes
         self._ascii = text.isascii()
         self.records = text.split("\0")
         self.records.pop()  # after the last NUL
@@ -128,7 +128,7 @@ class IndexListing:
     def with_blob(self, oid: str) -> list[str]:
         """The paths whose blob is ``oid``: a text search finds the few there are."""
         found: list[str] = []
-        text = self._text
+        text = self.text
         at = text.find(f" {oid} ")
         while at != -1:
             start = text.rfind("\0", 0, at) + 1
@@ -142,7 +142,7 @@ class IndexListing:
         finds the few there are, where making every entry to look cost ~5 ms in a
         10,000-file index."""
         found: dict[str, Entry] = {}
-        text = self._text
+        text = self.text
         # A record starts the text or follows a NUL, which no path holds.
         at = 0 if text.startswith(f"{mode} ") else text.find(f"\0{mode} ")
         while at != -1:
