@@ -335,7 +335,7 @@ class KeptDetection:
                  base: str | None) -> None:
         from migration_guard.cache import Pack, key_of
 
-        stamp = _detection_stamp()
+        stamp = detection_stamp()
         self._pack = Pack(directory if stamp is not None else None, keep=KEPT_DETECTIONS)
         self._key = key_of((DETECTION_FORMAT, stamp or "", head or "", base or "", listing))
 
@@ -355,7 +355,7 @@ class KeptDetection:
             self._pack.save()
 
 
-def _detection_stamp() -> str | None:
+def detection_stamp() -> str | None:
     """Size and time of the detection code's files (this module and every framework's
     module): an edit or a reinstall detects anew. None when they cannot be read: then
     nothing is kept."""

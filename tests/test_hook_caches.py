@@ -244,3 +244,34 @@ def test_a_deleted_migrations_directory_is_still_compared_from_kept_projects(
     ]
     assert verdict(probe(repo, "immutable", cache=tmp_path)) == verdict(first)
     assert verdict(probe(repo, "immutable", cache=tmp_path / "cold")) == verdict(first)
+
+
+def test_a_clean_linear_verdict_stands_only_for_the_same_migrations_and_settings(
+        repo: Repo, tmp_path: Path) -> None:
+    """A project found clean is read as clean again; a staged setting that makes it fail
+    (strict history), or a staged revision that does, is worked out anew."""
+    setup(repo, BY_NAME["alembic"])
+    repo.branch("feature")
+    repo.write(f"{VERSIONS}/0003a_left.py", revision("0003a", "0002"))
+    repo.write(f"{VERSIONS}/0003b_right.py", revision("0003b", "0002"))
+    repo.write(f"{VERSIONS}/0004_merge.py", revision("0004", None).replace(
+        "down_revision = None", "down_revision = ('0003a', '0003b')"))
+    repo.add()
+    clean = probe(repo, "linear", cache=tmp_path)
+    assert clean[1:-1] == ["no findings (linear over 1 project)"]
+    assert list((tmp_path / "migration-guard" / "linear-clean").glob("*.marshal"))
+    assert verdict(probe(repo, "linear", cache=tmp_path)) == verdict(clean)
+    repo.write(".migration-guard.yaml", "linear:\n  strict: true\n")
+    repo.add(".migration-guard.yaml")
+    strict = probe(repo, "linear", cache=tmp_path)
+    assert [line.split(" ", 2)[:2] for line in strict[1:-2] if not line.startswith("  ")] \
+        == [[f"{VERSIONS}/0003a_left.py:5:", "MG125"],
+            [f"{VERSIONS}/0003b_right.py:5:", "MG125"], [f"{VERSIONS}/0004_merge.py:5:", "MG124"]]
+    assert verdict(strict) == verdict(probe(repo, "linear", cache=tmp_path / "cold"))
+    repo.git("rm", "-q", "--cached", ".migration-guard.yaml")  # the header says so
+    assert verdict(probe(repo, "linear", cache=tmp_path))[1:] == verdict(clean)[1:]
+    repo.write(f"{VERSIONS}/0005_side.py", revision("0005", "0002"))
+    repo.add()
+    forked = probe(repo, "linear", cache=tmp_path)
+    assert any(f"{VERSIONS}/0005_side.py:5: MG113 " in line for line in forked)
+    assert verdict(forked) == verdict(probe(repo, "linear", cache=tmp_path / "cold2"))
