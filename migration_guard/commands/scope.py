@@ -103,6 +103,7 @@ def _shallow(git: Git, args: argparse.Namespace, *, in_actions: bool) -> Shallow
 
 def _staged(git: Git, args: argparse.Namespace, checks: Sequence[str]) -> Scope:
     """The index against HEAD, with the config the index holds."""
+    from migration_guard.checks import READ_CHANGES
     from migration_guard.git import changeset as cs
 
     index = cs.Snapshot(git, None, "the index (staged changes)")
@@ -112,8 +113,9 @@ def _staged(git: Git, args: argparse.Namespace, checks: Sequence[str]) -> Scope:
     base_ref, origin = (args.base, "--base") if args.base else (
         config.base, f"base in {config.source}")
     changes = cs.staged(git, index, base_ref=base_ref, base_origin=origin)
-    return Scope(changes, config, _projects(changes, config, getattr(args, "project", None)),
-                 note)
+    diffing = not checks or not READ_CHANGES.isdisjoint(checks)
+    return Scope(changes, config, _projects(changes, config, getattr(args, "project", None),
+                                            diffing=diffing), note)
 
 
 def _load_while_listing(checks: Sequence[str]) -> None:
@@ -228,7 +230,10 @@ def _read_disk(path: str) -> bytes | None:
                          "--config") from None
 
 
-def _projects(changes: ChangeSet, config: Config, only: Sequence[str] | None) -> list[Project]:
+def _projects(changes: ChangeSet, config: Config, only: Sequence[str] | None, *,
+              diffing: bool = True) -> list[Project]:
+    """The projects to check (``only``: these names). ``diffing``: the checks to run read
+    the diff, which is then started now (detection starts it anyway), to run meanwhile."""
     from migration_guard.projects import select
 
     listing = changes.candidate.listing() if config.projects is None else None
@@ -244,8 +249,8 @@ def _projects(changes: ChangeSet, config: Config, only: Sequence[str] | None) ->
         if found is None:
             found = _found(changes, config)
             kept.put(found)
-        elif changes.base.commit is not None:
-            changes.start_changes()  # as detection would have: required waits less for it
+        elif diffing and changes.base.commit is not None:
+            changes.start_changes()
         projects = found
     if only:
         chosen = {p.name for name in only for p in select(projects, name)}
