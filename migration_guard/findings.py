@@ -3,9 +3,10 @@
 # Annotations are evaluated, not postponed (no `from __future__ import annotations`):
 # typing.NamedTuple compiles each string annotation, ~3 ms of every hook run.
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from migration_guard.tracing import MigrationTrace
+if TYPE_CHECKING:  # only the apply check makes traces: a hook does not import their module
+    from migration_guard.tracing import MigrationTrace
 
 
 class Finding(NamedTuple):
@@ -48,7 +49,7 @@ class Outcome(NamedTuple):
     findings: list[Finding]
     notes: list[Note]
     #: What the trace of the apply check observed, per traced migration.
-    traces: tuple[MigrationTrace, ...] = ()
+    traces: tuple["MigrationTrace", ...] = ()
 
 
 SEVERITIES = ("error", "warning")

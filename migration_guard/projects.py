@@ -8,6 +8,7 @@ working tree, and costs a few milliseconds on a 10,000-file repository.
 # Annotations are evaluated, not postponed (no `from __future__ import annotations`):
 # typing.NamedTuple compiles each string annotation, ~3 ms of every hook run.
 
+import os
 import posixpath
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
@@ -71,12 +72,6 @@ def _from_found(fw: frameworks.Framework, found: frameworks.Found) -> Project:
 
 def _all_frameworks() -> list[frameworks.Framework]:
     return [frameworks.get(name) for name in frameworks.NAMES]
-
-
-def load_frameworks() -> None:
-    """Import every framework's module now (detection asks each of them): a caller that
-    waits for git, as for the index's listing, does it meanwhile."""
-    _all_frameworks()
 
 
 def _directory_projects(paths: list[str], claimed: list[str], read: Reader,
@@ -315,6 +310,66 @@ def _configured(
         generate_command=pc.generate_command or match.generate_command,
         config=pc,
     )
+
+
+#: The cache folder of projects detected in an index, how many are kept (a few staged
+#: states of a few repositories), and the form they are kept in (bump when it changes).
+DETECTED_FOLDER = "detected-projects"
+KEPT_DETECTIONS = 64
+DETECTION_FORMAT = "detected-1"
+
+
+class KeptDetection:
+    """The projects detection found in an index before, kept in ``directory`` (None: keep
+    nothing) under everything they follow from: the index's listing (paths, modes and blob
+    ids, which name every byte detection reads), HEAD and the base commit (what a deleted
+    migrations directory is looked for in), and the detection code.
+
+    Each hook under ``git commit`` is its own process and detects in the same index: the
+    first one keeps what it found, the others read it and import no framework they do not
+    use (detecting in a 10,000-file index took ~3 ms, importing every framework ~3 ms;
+    hashing its listing ~1 ms).
+    """
+
+    def __init__(self, directory: str | None, listing: str, head: str | None,
+                 base: str | None) -> None:
+        from migration_guard.cache import Pack, key_of
+
+        stamp = detection_stamp()
+        self._pack = Pack(directory if stamp is not None else None, keep=KEPT_DETECTIONS)
+        self._key = key_of((DETECTION_FORMAT, stamp or "", head or "", base or "", listing))
+
+    def get(self) -> list[Project] | None:
+        """The kept projects; None when there are none, or they do not read as projects."""
+        kept = self._pack.get(self._key)
+        width = len(Project._fields)
+        if not isinstance(kept, tuple) or not all(
+                type(p) is tuple and len(p) == width for p in kept):
+            return None
+        return [Project(*p) for p in kept]
+
+    def put(self, projects: Sequence[Project]) -> None:
+        """Keep ``projects`` (detected ones only: a project from the config is not kept)."""
+        if all(p.config is None for p in projects):
+            self._pack.put(self._key, tuple(tuple(p) for p in projects))
+            self._pack.save()
+
+
+def detection_stamp() -> str | None:
+    """Size and time of the detection code's files (this module and every framework's
+    module): an edit or a reinstall detects anew. None when they cannot be read: then
+    nothing is kept."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    parts = []
+    try:
+        with os.scandir(os.path.join(here, "frameworks")) as found:
+            files = sorted(e.path for e in found if e.name.endswith(".py"))
+        for path in (__file__, *files):
+            stat = os.stat(path)
+            parts.append(f"{os.path.basename(path)}:{stat.st_size}:{stat.st_mtime_ns}")
+    except OSError:
+        return None
+    return ";".join(parts)
 
 
 def select(projects: Sequence[Project], name: str | None) -> list[Project]:

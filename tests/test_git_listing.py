@@ -5,9 +5,12 @@ file's entry."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
+import pytest
 from conftest import Repo
 
+from migration_guard.errors import GuardError
 from migration_guard.git.repo import SYMLINK_MODE, Git
 
 
@@ -51,3 +54,31 @@ def test_entries_looked_up_one_by_one_are_the_listed_ones(repo: Repo) -> None:
     every = listing.entries()
     asked = [q for p in sorted(every) for q in (p, f"{p}x")]  # present, then absent
     assert [listing.entry(p) for p in asked] == [every.get(p) for p in asked]
+
+
+def test_a_listing_started_with_the_search_is_the_top_levels(repo: Repo) -> None:
+    """A hook lists the index while git still looks for the repository: from the top
+    level that listing is used, from a subdirectory it is not (it would hold only the
+    subdirectory's files); either way the whole index, and blobs read through the batch
+    name paths from the top level."""
+    repo.write("a.sql", "select 1;\n")
+    repo.write("sub/dir/b.sql", "select 2;\n")
+    repo.add()
+    expected = Git.discover(str(repo.path), repo.env).list_index().entries()
+    for cwd in (repo.path, repo.path / "sub", repo.path / "sub" / "dir"):
+        git = Git.start_discover(str(cwd), repo.env, listing=True)()
+        assert git.toplevel == str(repo.path)
+        assert git.list_index().entries() == expected
+        assert git.read_blobs([expected["sub/dir/b.sql"].oid]) == {
+            expected["sub/dir/b.sql"].oid: b"select 2;\n"}
+        git.close()
+
+
+def test_a_listing_started_outside_a_repository_ends_with_the_search(tmp_path: Path,
+                                                                     repo: Repo) -> None:
+    """No repository: the search's error, and nothing left running."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    found = Git.start_discover(str(outside), repo.env, listing=True)
+    with pytest.raises(GuardError, match="not a git repository"):
+        found()

@@ -1,9 +1,10 @@
 """What the fast hooks keep between runs (``$XDG_CACHE_HOME/migration-guard``): Alembic
-revision files parsed before, by blob id, ``alembic.ini`` settings by the file's bytes, and
-the base commit's migrations directories as listed. A second run prints exactly what the
-first printed; a damaged or unwritable cache only means working it all out again; a kept
-parse never stands in for the compile check of a new revision, and kept settings never
-outlive a file they looked for."""
+revision files parsed before, by blob id, ``alembic.ini`` settings by the file's bytes,
+the base commit's migrations directories as listed, and the projects detected in an index.
+A second run prints exactly what the first printed; a damaged or unwritable cache only
+means working it all out again; a kept parse never stands in for the compile check of a
+new revision, kept settings never outlive a file they looked for, and kept projects never
+outlive the index they were found in."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import Repo
+from conftest import Repo, probe_imports
 from layouts import BY_NAME, revision, setup
 
 from migration_guard.frameworks.alembic import ParsedRevisions
@@ -50,7 +51,8 @@ def test_second_run_prints_the_same_without_configparser(repo: Repo, tmp_path: P
     assert first[-1] == "exit 1 configparser True"
     assert any(" MG113 " in line for line in first)
     packs = sorted(p.parent.name for p in (tmp_path / "migration-guard").glob("*/*.marshal"))
-    assert set(packs) == {"alembic-ini", "alembic-revisions", "base-listings"}
+    assert set(packs) == {"alembic-ini", "alembic-revisions", "base-listings",
+                          "detected-projects"}
     second = probe(repo, "linear", cache=tmp_path)
     assert second == [*first[:-1], "exit 1 configparser False"]
 
@@ -174,3 +176,102 @@ def test_a_whole_history_is_kept_as_one_entry(repo: Repo, tmp_path: Path) -> Non
     longer = ParsedRevisions(str(tmp_path)).parse_history(oids, read_many)
     assert asked == [*base, *oids]  # the files' own entries were gone: all read again
     assert list(longer.values())[:3] == list(parsed.values())
+
+
+#: Modules of frameworks an Alembic repository does not use: detection imports them all.
+UNUSED_FRAMEWORKS = ("migration_guard.frameworks.drizzle", "migration_guard.frameworks.prisma")
+
+
+def test_a_later_hook_reads_the_projects_an_earlier_one_detected(repo: Repo,
+                                                                 tmp_path: Path) -> None:
+    """Hooks of one commit detect in the same index: the second one prints what a run
+    without a cache prints, and imports no framework the repository does not use."""
+    two_heads(repo)
+    repo.write("db/migrations/0001_init.sql", "create table t (id bigint);\n")
+    repo.add()
+    first = probe_imports(repo, ["immutable"], cache=tmp_path, modules=UNUSED_FRAMEWORKS)
+    assert first == [
+        "migration-guard: base: main at " + repo.git("rev-parse", "HEAD")[:12]
+        + " (default branch); checked: the index (staged changes)",
+        "no findings (immutable over 2 projects)",
+        f"exit 0 imported {sorted(UNUSED_FRAMEWORKS)}",
+    ]
+    assert list((tmp_path / "migration-guard" / "detected-projects").glob("*.marshal"))
+    said = {}
+    for command in ("linear", "required"):
+        cold = probe_imports(repo, [command], cache=tmp_path / command,
+                             modules=UNUSED_FRAMEWORKS)
+        warm = probe_imports(repo, [command], cache=tmp_path, modules=UNUSED_FRAMEWORKS)
+        assert warm == [*cold[:-1], cold[-1].replace(str(sorted(UNUSED_FRAMEWORKS)), "[]")]
+        said[command] = warm
+    assert any(" MG113 " in line for line in said["linear"])
+    assert said["required"][1:] == ["no findings (required over 2 projects)", "exit 0 imported []"]
+
+
+def test_kept_projects_follow_the_index(repo: Repo, tmp_path: Path) -> None:
+    """A migrations directory staged after a hook ran is detected by the next one; one
+    unstaged again is gone again."""
+    setup(repo, BY_NAME["alembic"])
+    repo.branch("feature")
+    assert probe(repo, "linear", cache=tmp_path)[:-1][-1] == \
+        "no findings (linear over 1 project)"
+    repo.write("db/migrations/0001_init.sql", "create table t (id bigint);\n")
+    repo.add()
+    assert probe(repo, "linear", cache=tmp_path)[:-1][-1] == \
+        "no findings (linear over 2 projects)"
+    repo.git("rm", "-q", "--cached", "db/migrations/0001_init.sql")
+    assert probe(repo, "linear", cache=tmp_path)[:-1][-1] == \
+        "no findings (linear over 1 project)"
+
+
+def test_a_deleted_migrations_directory_is_still_compared_from_kept_projects(
+        repo: Repo, tmp_path: Path) -> None:
+    """Detection in the base tree finds a migrations directory the change deleted: the kept
+    projects hold it too, so a second run reports the same deletions."""
+    setup(repo, BY_NAME["alembic"])
+    repo.write("db/migrations/0001_init.sql", "create table t (id bigint);\n")
+    repo.commit("sql migrations")
+    repo.branch("feature")
+    repo.git("rm", "-q", "-r", "--cached", "db")
+    first = probe(repo, "immutable", cache=tmp_path)
+    main = repo.git("rev-parse", "main")[:12]
+    assert first[1:-1] == [
+        f"db/migrations/0001_init.sql: MG103 migration deleted after it was merged (merged "
+        f"in main at {main} (default branch); blob e29e8e1741fd)",
+        f"  hint: restore it: git restore --source={main} --staged --worktree -- "
+        "db/migrations/0001_init.sql and put the change in a new migration",
+        "1 finding (immutable over 2 projects)",
+    ]
+    assert verdict(probe(repo, "immutable", cache=tmp_path)) == verdict(first)
+    assert verdict(probe(repo, "immutable", cache=tmp_path / "cold")) == verdict(first)
+
+
+def test_a_clean_linear_verdict_stands_only_for_the_same_migrations_and_settings(
+        repo: Repo, tmp_path: Path) -> None:
+    """A project found clean is read as clean again; a staged setting that makes it fail
+    (strict history), or a staged revision that does, is worked out anew."""
+    setup(repo, BY_NAME["alembic"])
+    repo.branch("feature")
+    repo.write(f"{VERSIONS}/0003a_left.py", revision("0003a", "0002"))
+    repo.write(f"{VERSIONS}/0003b_right.py", revision("0003b", "0002"))
+    repo.write(f"{VERSIONS}/0004_merge.py", revision("0004", None).replace(
+        "down_revision = None", "down_revision = ('0003a', '0003b')"))
+    repo.add()
+    clean = probe(repo, "linear", cache=tmp_path)
+    assert clean[1:-1] == ["no findings (linear over 1 project)"]
+    assert list((tmp_path / "migration-guard" / "linear-clean").glob("*.marshal"))
+    assert verdict(probe(repo, "linear", cache=tmp_path)) == verdict(clean)
+    repo.write(".migration-guard.yaml", "linear:\n  strict: true\n")
+    repo.add(".migration-guard.yaml")
+    strict = probe(repo, "linear", cache=tmp_path)
+    assert [line.split(" ", 2)[:2] for line in strict[1:-2] if not line.startswith("  ")] \
+        == [[f"{VERSIONS}/0003a_left.py:5:", "MG125"],
+            [f"{VERSIONS}/0003b_right.py:5:", "MG125"], [f"{VERSIONS}/0004_merge.py:5:", "MG124"]]
+    assert verdict(strict) == verdict(probe(repo, "linear", cache=tmp_path / "cold"))
+    repo.git("rm", "-q", "--cached", ".migration-guard.yaml")  # the header says so
+    assert verdict(probe(repo, "linear", cache=tmp_path))[1:] == verdict(clean)[1:]
+    repo.write(f"{VERSIONS}/0005_side.py", revision("0005", "0002"))
+    repo.add()
+    forked = probe(repo, "linear", cache=tmp_path)
+    assert any(f"{VERSIONS}/0005_side.py:5: MG113 " in line for line in forked)
+    assert verdict(forked) == verdict(probe(repo, "linear", cache=tmp_path / "cold2"))

@@ -16,6 +16,9 @@ from migration_guard.projects import Project
 
 CheckFunction = Callable[[Project, ChangeSet, Config], Outcome]
 
+#: The checks that read the change's diff (``ChangeSet.changes``); the others compare trees.
+READ_CHANGES = frozenset({"required", "apply"})
+
 
 def get(name: str) -> CheckFunction:
     """The check function of a check name, imported only when that check runs."""

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import time
 
-from migration_guard.cache import cache_dir
+from migration_guard import globs
+from migration_guard.cache import Pack, cache_dir, key_of
 from migration_guard.config import Config
 from migration_guard.findings import Finding, Outcome
 from migration_guard.frameworks import Framework, Version
@@ -25,10 +27,12 @@ from migration_guard.frameworks.alembic import (
     Unreadable,
     build_graph,
 )
+from migration_guard.git import changeset as changeset_module
+from migration_guard.git import repo as repo_module
 from migration_guard.git.changeset import ChangeSet
 from migration_guard.git.repo import SUBMODULE_MODE, SYMLINK_MODE, Entry
 from migration_guard.globs import matches_any
-from migration_guard.projects import Project
+from migration_guard.projects import Project, detection_stamp
 
 CHECK = "linear"
 _CONFLICT = rb"^(?:<{7}|={7}|>{7})(?: |$)"
@@ -278,9 +282,54 @@ def _check_journal(ctx: _LinearCheck, candidate: dict[str, Entry]) -> None:
         ctx.findings.append(finding._replace(check=CHECK, project=project.name))
 
 
+#: The cache folder of projects found clean before (see :func:`_clean_key`), how many are
+#: kept, and the form of the key (bump when what it covers changes).
+CLEAN_FOLDER = "linear-clean"
+KEPT_CLEAN = 256
+CLEAN_FORMAT = "linear-clean-1"
+
+
 def check(project: Project, changeset: ChangeSet, config: Config) -> Outcome:
     """MG110-MG126: names, order, duplicates, form, the revision graph and the journal of new
-    migrations."""
+    migrations.
+
+    A project found clean is kept as such under everything the verdict follows from: a
+    repeated run over the same migrations (a commit tried again after another hook failed)
+    reads it instead of going over every merged migration again (~5 ms per 1,000). Findings
+    are worked out every time (a hint may name the current time)."""
+    key = _clean_key(project, changeset, config)
+    pack = Pack(os.path.join(cache_dir(), CLEAN_FOLDER) if key else None, keep=KEPT_CLEAN)
+    if key is not None and pack.get(key) is True:
+        return Outcome(CHECK, project.name, [], [])
+    outcome = _check(project, changeset, config)
+    if key is not None and not outcome.findings and not outcome.notes:
+        pack.put(key, True)
+        pack.save()
+    return outcome
+
+
+def _clean_key(project: Project, changeset: ChangeSet, config: Config) -> str | None:
+    """What the verdict on ``project`` follows from: the project as resolved (its directory,
+    framework, excludes and settings), the top-level ``linear`` settings, the base commit
+    (which names the base's files), the candidate's files of the migrations directory (paths,
+    modes and blob ids: every byte the check reads lies there), the interpreter (which
+    compiles new revisions) and the code. None when the code's files cannot be read."""
+    detection = detection_stamp()
+    if detection is None:
+        return None
+    try:
+        code = [f"{os.stat(m.__file__).st_size}:{os.stat(m.__file__).st_mtime_ns}"
+                for m in (sys.modules[__name__], changeset_module, repo_module, globs)
+                if m.__file__ is not None]
+    except OSError:
+        return None
+    files = changeset.candidate.below(project.migrations)
+    listed = "".join(f"{p}\0{e.mode}\0{e.oid}\0" for p, e in files.items())
+    return key_of((CLEAN_FORMAT, detection, *code, sys.version, repr(project),
+                   repr(config.linear), changeset.mode, changeset.base.commit or "", listed))
+
+
+def _check(project: Project, changeset: ChangeSet, config: Config) -> Outcome:
     ctx = _LinearCheck(project, changeset, config)
     base = _files(project, project.inside(changeset.base_files([project.migrations])))
     candidate = _files(project, changeset.candidate.below(project.migrations))

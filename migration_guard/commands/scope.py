@@ -60,13 +60,15 @@ def resolve(args: argparse.Namespace, environ: dict[str, str], *,
     from migration_guard.git.repo import Git
 
     _range_from_env(args, environ)
-    discovering = Git.start_discover(os.path.abspath(args.directory), environ)
+    in_actions = environ.get("GITHUB_ACTIONS") == "true"
+    # The staged change (a hook's) lists the index: git starts on it at once.
+    staged = not args.all and args.from_ref is None and not (in_actions and args.base is None)
+    discovering = Git.start_discover(os.path.abspath(args.directory), environ, listing=staged)
     for module in _NEEDED_NEXT:
         importlib.import_module(module)
     git = discovering()
     from migration_guard.git import changeset as cs
 
-    in_actions = environ.get("GITHUB_ACTIONS") == "true"
     ci = None
     if not args.all and args.from_ref is None and args.base is None and in_actions:
         from migration_guard.git.ci_base import github_base
@@ -101,6 +103,7 @@ def _shallow(git: Git, args: argparse.Namespace, *, in_actions: bool) -> Shallow
 
 def _staged(git: Git, args: argparse.Namespace, checks: Sequence[str]) -> Scope:
     """The index against HEAD, with the config the index holds."""
+    from migration_guard.checks import READ_CHANGES
     from migration_guard.git import changeset as cs
 
     index = cs.Snapshot(git, None, "the index (staged changes)")
@@ -110,18 +113,17 @@ def _staged(git: Git, args: argparse.Namespace, checks: Sequence[str]) -> Scope:
     base_ref, origin = (args.base, "--base") if args.base else (
         config.base, f"base in {config.source}")
     changes = cs.staged(git, index, base_ref=base_ref, base_origin=origin)
-    return Scope(changes, config, _projects(changes, config, getattr(args, "project", None)),
-                 note)
+    diffing = not checks or not READ_CHANGES.isdisjoint(checks)
+    return Scope(changes, config, _projects(changes, config, getattr(args, "project", None),
+                                            diffing=diffing), note)
 
 
 def _load_while_listing(checks: Sequence[str]) -> None:
     """Import what the run needs next while git lists the index (~6 ms for 10,000 files,
-    which then no longer wait): every framework's module, as detection asks each, and the
-    modules of the checks to run."""
+    which then no longer wait): the modules of the checks to run. (The frameworks' are
+    imported by detection, when there is no kept detection of this index.)"""
     from migration_guard.checks import get
-    from migration_guard.projects import load_frameworks
 
-    load_frameworks()
     for name in checks:
         get(name)
 
@@ -228,20 +230,45 @@ def _read_disk(path: str) -> bytes | None:
                          "--config") from None
 
 
-def _projects(changes: ChangeSet, config: Config, only: Sequence[str] | None) -> list[Project]:
-    from migration_guard.projects import from_config, select
+def _projects(changes: ChangeSet, config: Config, only: Sequence[str] | None, *,
+              diffing: bool = True) -> list[Project]:
+    """The projects to check (``only``: these names). ``diffing``: the checks to run read
+    the diff, which is then started now (detection starts it anyway), to run meanwhile."""
+    from migration_guard.projects import select
+
+    listing = changes.candidate.listing() if config.projects is None else None
+    if listing is None:
+        projects = _found(changes, config)
+    else:  # detection alone, in the index: what an earlier hook found there is kept
+        from migration_guard.cache import cache_dir
+        from migration_guard.projects import DETECTED_FOLDER, KeptDetection
+
+        kept = KeptDetection(os.path.join(cache_dir(), DETECTED_FOLDER), listing,
+                             changes.since, changes.base.commit)
+        found = kept.get()
+        if found is None:
+            found = _found(changes, config)
+            kept.put(found)
+        elif diffing and changes.base.commit is not None:
+            changes.start_changes()
+        projects = found
+    if only:
+        chosen = {p.name for name in only for p in select(projects, name)}
+        projects = [p for p in projects if p.name in chosen]
+    return projects
+
+
+def _found(changes: ChangeSet, config: Config) -> list[Project]:
+    """The projects the config declares, completed or found by detection."""
+    from migration_guard.projects import from_config
 
     candidate = changes.candidate
     # A project can vanish from the candidate only by deletions: then the base tree is
     # detected too, so a deleted or moved migrations directory is still compared.
     base = _base_if_deleting(changes) \
         if changes.base.commit is not None and config.projects is None else None
-    projects = from_config(config, candidate.paths, candidate.read, candidate.read_many,
-                           base=base, links=candidate.symbolic_links())
-    if only:
-        chosen = {p.name for name in only for p in select(projects, name)}
-        projects = [p for p in projects if p.name in chosen]
-    return projects
+    return from_config(config, candidate.paths, candidate.read, candidate.read_many,
+                       base=base, links=candidate.symbolic_links())
 
 
 def run_checks(names: Sequence[str], args: argparse.Namespace, environ: dict[str, str],
