@@ -200,3 +200,16 @@ def setup(repo: Repo, layout: Layout) -> None:
     for rel, content in layout.files.items():
         repo.write(rel, content)
     repo.commit("base migrations")
+
+
+def branched_and_merged(repo: Repo, config: str) -> None:
+    """0003a and 0003b both follow 0002; the change adds them and a merge revision."""
+    setup(repo, BY_NAME["alembic"])
+    if config:
+        repo.commit("config", ".migration-guard.yaml", config)
+    repo.branch("feature")
+    repo.write("migrations/versions/0003a_left.py", revision("0003a", "0002"))
+    repo.write("migrations/versions/0003b_right.py", revision("0003b", "0002"))
+    repo.write("migrations/versions/0004_merge.py", revision("0004", None).replace(
+        "down_revision = None", "down_revision = ('0003a', '0003b')"))
+    repo.add()

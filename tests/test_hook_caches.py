@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from conftest import Repo, probe_imports
-from layouts import BY_NAME, revision, setup
+from layouts import BY_NAME, branched_and_merged, revision, setup
 
 from migration_guard.frameworks.alembic import ParsedRevisions
 
@@ -250,13 +250,7 @@ def test_a_clean_linear_verdict_stands_only_for_the_same_migrations_and_settings
         repo: Repo, tmp_path: Path) -> None:
     """A project found clean is read as clean again; a staged setting that makes it fail
     (strict history), or a staged revision that does, is worked out anew."""
-    setup(repo, BY_NAME["alembic"])
-    repo.branch("feature")
-    repo.write(f"{VERSIONS}/0003a_left.py", revision("0003a", "0002"))
-    repo.write(f"{VERSIONS}/0003b_right.py", revision("0003b", "0002"))
-    repo.write(f"{VERSIONS}/0004_merge.py", revision("0004", None).replace(
-        "down_revision = None", "down_revision = ('0003a', '0003b')"))
-    repo.add()
+    branched_and_merged(repo, "")
     clean = probe(repo, "linear", cache=tmp_path)
     assert clean[1:-1] == ["no findings (linear over 1 project)"]
     assert list((tmp_path / "migration-guard" / "linear-clean").glob("*.marshal"))

@@ -3,23 +3,10 @@
 from __future__ import annotations
 
 from conftest import Repo
-from layouts import BY_NAME, revision, setup
+from layouts import BY_NAME, branched_and_merged, revision, setup
 
 STRICT = "linear:\n  strict: true\n"
 V = "migrations/versions"
-
-
-def branched_and_merged(repo: Repo, config: str) -> None:
-    """0003a and 0003b both follow 0002; the change adds them and a merge revision."""
-    setup(repo, BY_NAME["alembic"])
-    if config:
-        repo.commit("config", ".migration-guard.yaml", config)
-    repo.branch("feature")
-    repo.write(f"{V}/0003a_left.py", revision("0003a", "0002"))
-    repo.write(f"{V}/0003b_right.py", revision("0003b", "0002"))
-    repo.write(f"{V}/0004_merge.py", revision("0004", None).replace(
-        "down_revision = None", "down_revision = ('0003a', '0003b')"))
-    repo.add()
 
 
 def test_merge_revision_passes_without_strict_mode(repo: Repo) -> None:
