@@ -179,7 +179,8 @@ def code_stamp(folders: Iterable[str], files: Iterable[str] = (), *,
                recursive: bool = False) -> list[str]:
     """``path:size:mtime`` of ``files`` and of every file in ``folders`` (and, with
     ``recursive``, their subfolders but ``__pycache__``), sorted: an edit, an install or a
-    reinstall of the code there changes it. What cannot be read is named as such."""
+    reinstall of the code there changes it. What cannot be read is named as such (see
+    :func:`readable`)."""
     found = list(files)
     stamp: list[str] = []
     pending = list(folders)
@@ -203,3 +204,9 @@ def code_stamp(folders: Iterable[str], files: Iterable[str] = (), *,
             continue
         stamp.append(f"{path}:{stat.st_size}:{stat.st_mtime_ns}")
     return stamp
+
+
+def readable(stamp: list[str]) -> bool:
+    """Whether every folder and file of a :func:`code_stamp` could be read: a cache that
+    keeps nothing it cannot stamp asks this."""
+    return not any(line.endswith((": unreadable", ": missing")) for line in stamp)

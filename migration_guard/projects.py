@@ -359,17 +359,11 @@ def detection_stamp() -> str | None:
     """Size and time of the detection code's files (this module and every framework's
     module): an edit or a reinstall detects anew. None when they cannot be read: then
     nothing is kept."""
+    from migration_guard.cache import code_stamp, readable
+
     here = os.path.dirname(os.path.abspath(__file__))
-    parts = []
-    try:
-        with os.scandir(os.path.join(here, "frameworks")) as found:
-            files = sorted(e.path for e in found if e.name.endswith(".py"))
-        for path in (__file__, *files):
-            stat = os.stat(path)
-            parts.append(f"{os.path.basename(path)}:{stat.st_size}:{stat.st_mtime_ns}")
-    except OSError:
-        return None
-    return ";".join(parts)
+    stamp = code_stamp([os.path.join(here, "frameworks")], [__file__])
+    return ";".join(stamp) if readable(stamp) else None
 
 
 def select(projects: Sequence[Project], name: str | None) -> list[Project]:

@@ -15,7 +15,7 @@ import sys
 import time
 
 from migration_guard import globs
-from migration_guard.cache import Pack, cache_dir, key_of
+from migration_guard.cache import Pack, cache_dir, code_stamp, key_of, readable
 from migration_guard.config import Config
 from migration_guard.findings import Finding, Outcome
 from migration_guard.frameworks import Framework, Version
@@ -315,13 +315,9 @@ def _clean_key(project: Project, changeset: ChangeSet, config: Config) -> str | 
     modes and blob ids: every byte the check reads lies there), the interpreter (which
     compiles new revisions) and the code. None when the code's files cannot be read."""
     detection = detection_stamp()
-    if detection is None:
-        return None
-    try:
-        code = [f"{os.stat(m.__file__).st_size}:{os.stat(m.__file__).st_mtime_ns}"
-                for m in (sys.modules[__name__], changeset_module, repo_module, globs)
-                if m.__file__ is not None]
-    except OSError:
+    code = code_stamp((), [m.__file__ for m in (sys.modules[__name__], changeset_module,
+                                                 repo_module, globs) if m.__file__ is not None])
+    if detection is None or not readable(code):
         return None
     files = changeset.candidate.below(project.migrations)
     listed = "".join(f"{p}\0{e.mode}\0{e.oid}\0" for p, e in files.items())

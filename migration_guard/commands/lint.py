@@ -56,8 +56,9 @@ def run(args: argparse.Namespace, environ: dict[str, str], out: TextIO) -> int:
            fail_on=config.fail_on)
     status = exit_code(outcomes, config.fail_on)
     if run is not None:
-        out.write(buffer.getvalue())
-        keep(run, reads, status, buffer.getvalue())
+        output = buffer.getvalue()
+        out.write(output)
+        keep(run, reads, status, output)
     return status
 
 
