@@ -21,9 +21,8 @@ import marshal
 import os
 import sys
 
-#: typing's own flag, spelled here: importing typing costs a replayed lint run ~1.5 ms of
-#: its ~20 (see migration_guard/commands/replay.py); mypy reads the name all the same.
-TYPE_CHECKING = False
+from migration_guard.typing_lite import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Any

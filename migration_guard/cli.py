@@ -16,16 +16,14 @@ import gc
 import os
 import sys
 
-from migration_guard.commands.replay import replayed
+from migration_guard.commands.replay import keep_arguments, kept_arguments, replayed
 from migration_guard.errors import GuardError
+from migration_guard.typing_lite import TYPE_CHECKING
 
-#: typing's own flag, spelled here: a replayed ``lint`` imports neither typing nor argparse
-#: (see migration_guard/commands/replay.py).
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
-    from types import ModuleType
+    from types import ModuleType, SimpleNamespace
 
 #: Every command, in the order ``--help`` lists them; each is ``commands/<name>.py``.
 COMMANDS = ("required", "immutable", "linear", "lint", "apply", "check", "status", "drift",
@@ -44,7 +42,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     import argparse
 
     from migration_guard import __version__
-    from migration_guard.commands.options import HelpFormatter
+    from migration_guard.commands.helpformat import HelpFormatter
 
     parser = argparse.ArgumentParser(
         prog="migration-guard", formatter_class=HelpFormatter,
@@ -58,9 +56,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def run(argv: Sequence[str] | None, environ: dict[str, str]) -> int:
-    """Parse ``argv`` (default ``sys.argv[1:]``) and run the command it names."""
+    """Parse ``argv`` (default ``sys.argv[1:]``), or take what argparse read from the same
+    line before, and run the command it names."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser(argv[0] if argv else None).parse_args(argv)
+    args: argparse.Namespace | SimpleNamespace | None = kept_arguments(argv)
+    if args is None:
+        args = build_parser(argv[0] if argv else None).parse_args(argv)
+        keep_arguments(argv, args)
     result: int = _module(args.command).run(args, environ, sys.stdout)
     return result
 

@@ -7,17 +7,19 @@ tree. An unknown key, a wrong type or a bad value is a :class:`GuardError` namin
 file, the line, the key and what is allowed.
 """
 
-# Annotations are evaluated, not postponed (no `from __future__ import annotations`):
-# typing.NamedTuple compiles each string annotation, ~3 ms of every hook run.
+from __future__ import annotations
 
 import contextlib
 import os
 import re
 from collections.abc import Callable
-from typing import Any, NamedTuple
 
 from migration_guard.errors import GuardError
 from migration_guard.frameworks import NAMES as FRAMEWORKS
+from migration_guard.typing_lite import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from typing import Any
 
 YAML_NAME = ".migration-guard.yaml"
 PYPROJECT_NAME = "pyproject.toml"
@@ -37,7 +39,7 @@ class Key(NamedTuple):
     kind: str
     default: Any = None
     allowed: tuple[str, ...] = ()
-    children: dict[str, "Key"] | None = None
+    children: dict[str, Key] | None = None
     check: Callable[[Any], str | None] | None = None  # returns a complaint or None
 
 

@@ -1,9 +1,8 @@
 """Findings: the one record every check returns and every output format renders."""
 
-# Annotations are evaluated, not postponed (no `from __future__ import annotations`):
-# typing.NamedTuple compiles each string annotation, ~3 ms of every hook run.
+from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from migration_guard.typing_lite import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:  # only the apply check makes traces: a hook does not import their module
     from migration_guard.tracing import MigrationTrace
@@ -49,7 +48,7 @@ class Outcome(NamedTuple):
     findings: list[Finding]
     notes: list[Note]
     #: What the trace of the apply check observed, per traced migration.
-    traces: tuple["MigrationTrace", ...] = ()
+    traces: tuple[MigrationTrace, ...] = ()
 
 
 SEVERITIES = ("error", "warning")

@@ -5,18 +5,17 @@ Detection reads only the snapshot's file list plus a few small files (``alembic.
 working tree, and costs a few milliseconds on a 10,000-file repository.
 """
 
-# Annotations are evaluated, not postponed (no `from __future__ import annotations`):
-# typing.NamedTuple compiles each string annotation, ~3 ms of every hook run.
+from __future__ import annotations
 
 import os
 import posixpath
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import NamedTuple
 
 from migration_guard import frameworks
 from migration_guard.config import YAML_NAME, Config, ProjectConfig
 from migration_guard.errors import GuardError
 from migration_guard.git.repo import Entry
+from migration_guard.typing_lite import NamedTuple
 
 Reader = Callable[[str], bytes | None]
 

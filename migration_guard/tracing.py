@@ -5,10 +5,11 @@ The lock conflict table is PostgreSQL's ("Conflicting Lock Modes" in the docs of
 locking), reduced to the traffic a reviewer cares about.
 """
 
-# Annotations are evaluated, not postponed (see findings.py).
+from __future__ import annotations
 
 import re
-from typing import NamedTuple
+
+from migration_guard.typing_lite import NamedTuple
 
 #: What ordinary traffic takes on a table: SELECT (ACCESS SHARE), INSERT/UPDATE/DELETE
 #: (ROW EXCLUSIVE), and DDL as weak as VACUUM, ANALYZE or CREATE INDEX CONCURRENTLY
@@ -79,7 +80,7 @@ class LockHeld(NamedTuple):
     rows: int  # rows the table had in the base
 
 
-def strongest(locks: "tuple[LockHeld, ...]") -> "list[LockHeld]":
+def strongest(locks: tuple[LockHeld, ...]) -> list[LockHeld]:
     """The strongest lock taken on each relation, in first-taken order."""
     best: dict[str, LockHeld] = {}
     for lock in locks:

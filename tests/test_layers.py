@@ -22,7 +22,7 @@ LAYERS = [
     {"projects", "config"},
     {"frameworks"},
     {"git", "db"},
-    {"cache", "codes", "findings", "tracing", "errors", "globs", "shell", "template_files",
+    {"cache", "codes", "findings", "tracing", "errors", "globs", "shell", "template_files", "typing_lite",
      "__init__"},
 ]
 

@@ -1,6 +1,7 @@
 """A ``lint FILE...`` run kept whole: the same run again prints exactly what it printed and
-exits as it did without importing argparse, the config loader or the linter; anything it
-read that changed, or a command line argparse would read otherwise, runs it in full."""
+exits as it did without importing the config loader or the linter (nor argparse: see
+test_kept_arguments.py); anything it read that changed, or a command line argparse would
+read otherwise, runs it in full."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ FINDING = ('db/V2__index.sql:3:1: MG301 CREATE INDEX orders_user_id_idx on exist
            'the index is built')
 HEADER = "migration-guard: linting 1 file(s) as named"
 #: What a full run imports and a replay does not.
-MODULES = ("argparse", "migration_guard.config", "migration_guard.lint.batch", "typing")
+MODULES = ("migration_guard.config", "migration_guard.lint.batch", "typing")
 
 
 def probe(repo: Repo, *argv: str, cache: Path) -> list[str]:

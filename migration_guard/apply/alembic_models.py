@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from typing import Any, NamedTuple
+from typing import Any
 
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -23,6 +23,7 @@ from alembic.script import ScriptDirectory
 from migration_guard.apply.alembic_run import Workspace
 from migration_guard.db import catalog
 from migration_guard.findings import Finding
+from migration_guard.typing_lite import NamedTuple
 
 MODELS = "the models"
 MIGRATED = "the migrated database"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Mapping
-from typing import NamedTuple
 
 from migration_guard.apply.settings import Settings
 from migration_guard.apply.sources import Unit, decode, fingerprint, read_listed
@@ -18,6 +17,7 @@ from migration_guard.frameworks.alembic import Revision, build_graph, depths, pa
 from migration_guard.git.changeset import ChangeSet
 from migration_guard.git.repo import Entry
 from migration_guard.projects import Project
+from migration_guard.typing_lite import NamedTuple
 
 
 class AlembicPlan(NamedTuple):

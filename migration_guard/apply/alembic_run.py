@@ -29,7 +29,7 @@ import tempfile
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import psycopg
 import sqlalchemy as sa
@@ -47,6 +47,7 @@ from migration_guard.frameworks.alembic import project_files
 from migration_guard.git.changeset import Snapshot
 from migration_guard.git.export import export_files, private_parent
 from migration_guard.projects import Project
+from migration_guard.typing_lite import NamedTuple
 
 CHECK = "apply"
 WORKSPACE_PREFIX = "mg-alembic-"

@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 from migration_guard.apply.settings import Settings
 from migration_guard.apply.sources import Unit, decode
 from migration_guard.db.base import Wants
 from migration_guard.frameworks import SERVER_PRESETS
 from migration_guard.projects import Project
+from migration_guard.typing_lite import NamedTuple
 
 PRESET_PATH = "migration-guard:preset"
 _MENTIONS = re.compile(r"\bextension\b", re.IGNORECASE)

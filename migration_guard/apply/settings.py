@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any, NamedTuple
+from typing import Any
 
 from migration_guard.config import (
     Config,
@@ -13,6 +13,7 @@ from migration_guard.config import (
     default_project_config,
 )
 from migration_guard.projects import Project
+from migration_guard.typing_lite import NamedTuple
 
 
 class Settings(NamedTuple):

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
-from typing import NamedTuple
 
 from migration_guard.errors import GuardError
 from migration_guard.git.repo import Entry
 from migration_guard.globs import glob_to_regex
 from migration_guard.projects import Project
+from migration_guard.typing_lite import NamedTuple
 
 ReadMany = Callable[[Iterable[str]], dict[str, bytes]]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from migration_guard.apply.runner import apply_in, build_template, tables_named, throwaway
 from migration_guard.apply.server_needs import (
@@ -27,6 +27,7 @@ from migration_guard.findings import Finding, Note
 from migration_guard.frameworks import runs_in_one_transaction
 from migration_guard.git.changeset import ChangeSet
 from migration_guard.projects import Project
+from migration_guard.typing_lite import NamedTuple
 
 if TYPE_CHECKING:
     from migration_guard.apply.trace import Tracer

@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 import psycopg
 
@@ -43,6 +43,7 @@ from migration_guard.tracing import (
     rows_of,
     strength,
 )
+from migration_guard.typing_lite import NamedTuple
 
 _IDLE = psycopg.pq.TransactionStatus.IDLE
 class TraceSettings(NamedTuple):

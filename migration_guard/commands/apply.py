@@ -3,7 +3,6 @@ throwaway PostgreSQL (from empty, on the base's state with rows; round trips, dr
 
 from __future__ import annotations
 
-import argparse
 from typing import TextIO
 
 from migration_guard.commands.options import (
@@ -12,6 +11,10 @@ from migration_guard.commands.options import (
     add_command,
     add_range_options,
 )
+from migration_guard.typing_lite import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
 
 SUMMARY = "migrations apply cleanly on a throwaway PostgreSQL (round trips, drift)"
 

@@ -3,9 +3,7 @@ whole tree (what CI runs); ``--fast`` is the combined ``migration-guard`` hook."
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
-from typing import TextIO
 
 from migration_guard.commands.options import (
     DATABASE_URL_HELP,
@@ -15,6 +13,11 @@ from migration_guard.commands.options import (
 )
 from migration_guard.errors import GuardError
 from migration_guard.report import DOCUMENT_FORMATS
+from migration_guard.typing_lite import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
+    from typing import TextIO
 
 SUMMARY = "run every enabled check (what CI runs)"
 FAST_CHECKS = ("required", "immutable", "linear", "lint")
@@ -36,6 +39,8 @@ def add_parser(commands: Commands) -> None:
 
 
 def _report_file(value: str) -> tuple[str, str]:
+    import argparse  # the parser is being built: argparse is loaded
+
     fmt, equals, path = value.partition("=")
     if not equals or fmt not in DOCUMENT_FORMATS or not path:
         raise argparse.ArgumentTypeError(

@@ -10,7 +10,6 @@ migration-guard, so the demo works offline with nothing installed beyond the pac
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import shlex
@@ -21,9 +20,13 @@ import tempfile
 import textwrap
 import time
 from collections.abc import Sequence
-from typing import IO, NamedTuple
+from typing import IO
 
 from migration_guard.errors import GuardError
+from migration_guard.typing_lite import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    import argparse
 
 SUMMARY = "a walk-through on a temporary repository: four commits through the real hooks"
 

@@ -3,7 +3,6 @@ schema the migrations produce on a throwaway database."""
 
 from __future__ import annotations
 
-import argparse
 from typing import TextIO
 
 from migration_guard.commands.options import (
@@ -14,6 +13,10 @@ from migration_guard.commands.options import (
     server_url,
     summary_path,
 )
+from migration_guard.typing_lite import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
 
 SUMMARY = "compare a live database (read-only) with the schema the migrations produce"
 

@@ -8,19 +8,22 @@ first added it (the path it was added under is ``renamed_from`` in the JSON outp
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import posixpath
 import re
 from collections.abc import Sequence
-from typing import IO, Any, NamedTuple
+from typing import IO, Any
 
 from migration_guard.errors import GuardError
 from migration_guard.git.changeset import Snapshot
 from migration_guard.git.repo import Addition, Git
 from migration_guard.projects import Project
 from migration_guard.report.common import count as counted
+from migration_guard.typing_lite import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    import argparse
 
 SUMMARY = "the newest migrations with the author, date and commit that added them"
 UNCOMMITTED = "(uncommitted)"

@@ -5,10 +5,12 @@ No migration present on the base is edited, deleted, renamed or mode-changed.
 
 from __future__ import annotations
 
-import argparse
-from typing import TextIO
-
 from migration_guard.commands.options import Commands, add_command, add_range_options
+from migration_guard.typing_lite import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
+    from typing import TextIO
 
 SUMMARY = "no migration present on the base is edited, deleted, renamed or mode-changed"
 

@@ -10,16 +10,18 @@ installation names the commit it came from, the templates are pinned to it.
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 from collections.abc import Sequence
-from typing import IO, TYPE_CHECKING, NamedTuple
+from typing import IO, TYPE_CHECKING
 
 from migration_guard.config import PYPROJECT_NAME, YAML_NAME
 from migration_guard.errors import GuardError
+from migration_guard.typing_lite import NamedTuple
 
 if TYPE_CHECKING:  # the parser is built on every hook run: keep this module's imports light
+    import argparse
+
     from migration_guard.git.repo import Git
     from migration_guard.git.worktree import WorkTree
     from migration_guard.projects import Project

@@ -5,10 +5,12 @@ New migrations are well named and sort after the base's newest.
 
 from __future__ import annotations
 
-import argparse
-from typing import TextIO
-
 from migration_guard.commands.options import Commands, add_command, add_range_options
+from migration_guard.typing_lite import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
+    from typing import TextIO
 
 SUMMARY = "new migrations are well named and sort after the base's newest"
 

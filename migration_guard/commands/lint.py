@@ -9,17 +9,19 @@ read is a GuardError (exit 2).
 
 from __future__ import annotations
 
-import argparse
 import io
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO
 
 from migration_guard.commands.options import Commands, add_command, add_range_options
 from migration_guard.errors import GuardError
 from migration_guard.findings import Outcome
+from migration_guard.typing_lite import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import argparse
+    from typing import TextIO
+
     from migration_guard.commands.replay import LintRun, Reads
     from migration_guard.config import Config
     from migration_guard.lint import LintOptions

@@ -8,7 +8,6 @@ Alembic project the command prints the ``alembic revision`` command to run and e
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 from collections.abc import Sequence
@@ -19,6 +18,7 @@ from migration_guard.frameworks import Version
 from migration_guard.frameworks.newfile import Plan
 
 if TYPE_CHECKING:  # the parser is built on every hook run: keep this module's imports light
+    import argparse
     from datetime import datetime
 
     from migration_guard.git.repo import Git

@@ -1,13 +1,17 @@
-"""Command-line options several commands share: what to check, the config, the output format."""
+"""Command-line options several commands share: what to check, the config, the output format.
+
+argparse is imported where a parser is built, not by this module: a command line kept whole
+(see :mod:`migration_guard.commands.replay`) runs its command without it.
+"""
 
 from __future__ import annotations
 
-import argparse
-import os
-import sys
-from typing import TypeAlias
-
 from migration_guard.report import FORMATS
+from migration_guard.typing_lite import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
+    from typing import TypeAlias
 
 FORMAT_HELP = ("output format: text (default); github (annotations, plus a Markdown job "
                "summary appended to $GITHUB_STEP_SUMMARY); json, sarif, junit, gitlab (GitLab "
@@ -17,38 +21,18 @@ DATABASE_URL_HELP = ("server to create throwaway databases on (default "
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
-def _terminal_columns() -> int:
-    """What ``shutil.get_terminal_size().columns`` says: $COLUMNS, the terminal, or 80."""
-    try:
-        columns = int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        columns = 0
-    if columns <= 0 and sys.__stdout__ is not None:
-        try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
-        except (AttributeError, ValueError, OSError):
-            columns = 0
-    return columns if columns > 0 else 80
-
-
-class HelpFormatter(argparse.HelpFormatter):
-    """argparse's help formatter, given the width: argparse makes one for every argument it
-    adds, and left to itself each imports shutil (bz2, lzma, ...) to ask: ~1.5 ms a hook."""
-
-    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
-                 width: int | None = None) -> None:
-        super().__init__(prog, indent_increment, max_help_position,
-                         _terminal_columns() - 2 if width is None else width)
-
-
 def add_command(commands: Commands, name: str, summary: str) -> argparse.ArgumentParser:
     """A subcommand's parser, with its one-line summary as help and description."""
+    from migration_guard.commands.helpformat import HelpFormatter
+
     return commands.add_parser(name, help=summary, description=summary,
                                formatter_class=HelpFormatter)
 
 
 def add_range_options(parser: argparse.ArgumentParser) -> None:
     """What to check (the index, a range, the whole tree) against which base, and how."""
+    import argparse
+
     group = parser.add_argument_group("what to check (default: the staged change)")
     group.add_argument("--from-ref", help="check the range FROM_REF..TO_REF instead of the index")
     group.add_argument("--to-ref", help="end of the range (default HEAD)")

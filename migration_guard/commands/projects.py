@@ -15,13 +15,16 @@ root); ``pg_version`` is the configured major (``postgres.version``, a lint
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 from collections.abc import Sequence
-from typing import IO, TYPE_CHECKING, Any, NamedTuple
+from typing import IO, TYPE_CHECKING, Any
+
+from migration_guard.typing_lite import NamedTuple
 
 if TYPE_CHECKING:  # the parser is built on every hook run: keep this module's imports light
+    import argparse
+
     from migration_guard.config import Config
     from migration_guard.git.changeset import Snapshot
     from migration_guard.git.repo import Git

@@ -15,6 +15,11 @@ reads exactly as argparse does (``lint`` with file names and at most ``--format`
 
 Measured with ``bench/bench_lint.py``: a warm 100-file run went from ~35 ms to ~20 ms, of
 which ~15 ms is the interpreter's own start.
+
+Every command line argparse read is kept too (:func:`kept_arguments`), by the line and this
+package's code: a hook's next run takes its options from there and imports no argparse,
+which with building the parser was ~18 M of a hook's ~165 M instructions (callgrind; a
+bare ``python -c pass`` is 38 M).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import os
 import sys
 from functools import lru_cache
+from types import SimpleNamespace
 
 from migration_guard.cache import (
     Pack,
@@ -31,10 +37,10 @@ from migration_guard.cache import (
     package_folders,
     read_bytes,
 )
+from migration_guard.typing_lite import TYPE_CHECKING
 
-#: typing's own flag, spelled here: importing typing costs a replay ~1.5 ms (see above).
-TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import argparse
     from collections.abc import Sequence
     from typing import TextIO
 
@@ -46,6 +52,14 @@ KEEP = 128
 MAX_OUTPUT_CHARS = 1 << 20
 #: The formats whose whole effect is stdout.
 KEPT_FORMATS = ("text", "json", "sarif", "junit", "gitlab")
+#: Bump when what a kept command line holds changes.
+ARGUMENTS_FORMAT = "arguments-1"
+#: Command lines kept per cache folder: each hook's, and a developer's few.
+ARGUMENTS_KEEP = 256
+#: Longer command lines are parsed each time: argparse is a small part of such a run.
+MAX_ARGUMENTS_CHARS = 4096
+#: What a kept option may hold: what argparse makes of this CLI's options.
+_PLAIN = (str, int, bool, type(None))
 
 
 class LintRun:
@@ -175,20 +189,62 @@ def repository_root(start: str) -> str:
         directory = parent
 
 
+def kept_arguments(argv: Sequence[str]) -> SimpleNamespace | None:
+    """The options argparse read from ``argv`` before, with this package's code and this
+    interpreter (its attributes are the namespace's); ``None`` if there are none."""
+    key = _arguments_key(argv)
+    kept = _arguments_pack().get(key) if key is not None else None
+    if not isinstance(kept, dict) or not all(isinstance(name, str) for name in kept):
+        return None
+    return SimpleNamespace(**kept)
+
+
+def keep_arguments(argv: Sequence[str], args: argparse.Namespace) -> None:
+    """Keep what argparse read from ``argv`` (best effort), when every option is plain."""
+    key = _arguments_key(argv)
+    options = dict(vars(args))
+    if key is None or not all(_plain(value) for value in options.values()):
+        return
+    pack = _arguments_pack()
+    pack.put(key, options)
+    pack.save()
+
+
+def _plain(value: object) -> bool:
+    if isinstance(value, (list, tuple)):
+        return all(_plain(item) for item in value)
+    return isinstance(value, _PLAIN)
+
+
+def _arguments_key(argv: Sequence[str]) -> str | None:
+    if sum(len(arg) for arg in argv) > MAX_ARGUMENTS_CHARS:
+        return None
+    return key_of((ARGUMENTS_FORMAT, _own_code(), *argv))
+
+
+def _arguments_pack() -> Pack:
+    return Pack(os.path.join(cache_dir(), "arguments"), keep=ARGUMENTS_KEEP)
+
+
 def _pack() -> Pack:
     return Pack(os.path.join(cache_dir(), "lint-runs"), keep=KEEP)
 
 
 @lru_cache(maxsize=1)
-def _code() -> str:
-    """This package's version, the interpreter's, this package's files, and the files of
-    pglast (the lint's parser) and PyYAML (the config's)."""
+def _own_code() -> str:
+    """This package's version, the interpreter's, and this package's files."""
     from migration_guard import __version__
 
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return key_of([__version__, sys.version, *_package_stamp(package, __version__)])
+
+
+@lru_cache(maxsize=1)
+def _code() -> str:
+    """This package's code (:func:`_own_code`) and the files of pglast (the lint's parser)
+    and PyYAML (the config's)."""
     parsers = [*package_folders("pglast"), *package_folders("yaml")]
-    return key_of([__version__, sys.version, *_package_stamp(package, __version__),
-                   *code_stamp(parsers)])
+    return key_of([_own_code(), *code_stamp(parsers)])
 
 
 def _package_stamp(package: str, version: str) -> list[str]:

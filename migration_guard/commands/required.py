@@ -5,15 +5,17 @@ A schema change comes with a new migration.
 
 from __future__ import annotations
 
-import argparse
-from typing import TextIO
-
 from migration_guard.commands.options import (
     DATABASE_URL_HELP,
     Commands,
     add_command,
     add_range_options,
 )
+from migration_guard.typing_lite import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
+    from typing import TextIO
 
 SUMMARY = "a schema change comes with a new migration"
 

@@ -9,15 +9,17 @@ package here and in the commands, never deeper.
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import os
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, NamedTuple, TextIO
 
 from migration_guard.errors import GuardError
+from migration_guard.typing_lite import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:  # imported by resolve, while git looks for the repository
+    import argparse
+    from typing import TextIO
+
     from migration_guard.config import Config
     from migration_guard.findings import Outcome
     from migration_guard.git.changeset import ChangeSet

@@ -3,12 +3,15 @@ read from the runner's own bookkeeping table in a read-only session."""
 
 from __future__ import annotations
 
-import argparse
 from typing import TextIO
 
 from migration_guard.commands.options import Commands, add_command, add_output_options
 from migration_guard.errors import GuardError
 from migration_guard.report import DOCUMENT_FORMATS
+from migration_guard.typing_lite import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
 
 SUMMARY = "applied vs pending migrations on a database (read-only)"
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple, Protocol
+from typing import Protocol
+
+from migration_guard.typing_lite import NamedTuple
 
 
 class Database(NamedTuple):

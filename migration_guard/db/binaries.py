@@ -33,7 +33,8 @@ import subprocess
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
+
+from migration_guard.typing_lite import NamedTuple
 
 SERVICE_USER = "migration-guard"
 _PR_SET_PDEATHSIG = 1

@@ -15,9 +15,11 @@ import json
 import os
 from collections.abc import Collection, Iterable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import psycopg
+
+from migration_guard.typing_lite import NamedTuple
 
 _USER = ("n.nspname NOT IN ('pg_catalog', 'information_schema') "
          "AND n.nspname NOT LIKE 'pg\\_%%' AND NOT (n.nspname = ANY(%(skip)s))")

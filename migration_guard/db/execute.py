@@ -14,7 +14,7 @@ import re
 import threading
 import time
 from collections.abc import Iterable
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 import psycopg
 from pglast import parser
@@ -22,6 +22,7 @@ from pglast import parser
 from migration_guard.db.redact import redact_url
 from migration_guard.db.remote import connect
 from migration_guard.errors import GuardError
+from migration_guard.typing_lite import NamedTuple
 
 DEFAULT_STATEMENT_TIMEOUT_S = 300.0
 DEFAULT_LOCK_TIMEOUT_S = 60.0

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, NamedTuple
+from typing import Any
 
 import psycopg
+
+from migration_guard.typing_lite import NamedTuple
 
 FIRST_USER_OID = 16384
 _TABLE_KINDS = ("r", "p", "m", "f")

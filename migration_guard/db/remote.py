@@ -28,7 +28,6 @@ import os
 import secrets
 import socket
 from pathlib import Path
-from typing import NamedTuple
 
 import psycopg
 from psycopg import sql
@@ -37,6 +36,7 @@ from migration_guard.db import tempdirs
 from migration_guard.db.base import Database
 from migration_guard.db.redact import redact_with
 from migration_guard.errors import GuardError
+from migration_guard.typing_lite import NamedTuple
 
 MARKER_PREFIX = "migration-guard:"
 RUN_ROLE_PREFIX = "mg_run_"

@@ -18,7 +18,8 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import NamedTuple
+
+from migration_guard.typing_lite import NamedTuple
 
 MARKER = "mg-owner"
 DATA = "data"

@@ -8,15 +8,17 @@ differs between frameworks is asked of the framework. The SQL-directory flavours
 :class:`~migration_guard.frameworks.sqldir.SqlDirectory`.
 """
 
-# Annotations are evaluated, not postponed (no `from __future__ import annotations`):
-# typing.NamedTuple compiles each string annotation, ~3 ms of every hook run.
+from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Sequence
 from functools import cache
-from typing import TYPE_CHECKING, Any, NamedTuple
+
+from migration_guard.typing_lite import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:  # types only: the arrows at run time point down
+    from typing import Any
+
     from migration_guard.findings import Finding, Outcome
     from migration_guard.frameworks.newfile import Plan, Write
     from migration_guard.git.changeset import ChangeSet
@@ -140,12 +142,12 @@ class Framework:
         """A migration the runner applies going up (not a down or undo file)."""
         return True
 
-    def new_migration(self, plan: "Plan") -> list["Write"]:
+    def new_migration(self, plan: Plan) -> list[Write]:
         """The files of a new migration, named and ordered as the framework wants."""
         raise NotImplementedError(f"{self.name} writes its own migrations")
 
-    def journal_findings(self, project: "Project", changeset: "ChangeSet",
-                         files: dict[str, str]) -> list["Finding"]:
+    def journal_findings(self, project: Project, changeset: ChangeSet,
+                         files: dict[str, str]) -> list[Finding]:
         """Where the journal, as checked and as merged, and the migration files (``files``:
         name relative to the migrations directory -> path) disagree."""
         return []
@@ -185,37 +187,37 @@ class Framework:
         """Files with the same version and the same group are duplicates."""
         return ""
 
-    def chunks(self, text: str) -> "list[tuple[str, int]]":
+    def chunks(self, text: str) -> list[tuple[str, int]]:
         """The pieces the runner executes one by one, with the line each starts on."""
         return [(text, 1)]
 
-    def rehint(self, findings: "list[Finding]") -> "list[Finding]":
+    def rehint(self, findings: list[Finding]) -> list[Finding]:
         """Lint findings with hints this framework's users can follow."""
         return findings
 
-    def immutable_extras(self, project: "Project", changeset: "ChangeSet",
-                         check: str) -> "list[Finding]":
+    def immutable_extras(self, project: Project, changeset: ChangeSet,
+                         check: str) -> list[Finding]:
         """Findings for merged files besides the migrations (a journal, snapshots)."""
         return []
 
-    def prove_required(self, project: "Project", changeset: "ChangeSet",
-                       findings: "list[Finding]") -> "Outcome | None":
+    def prove_required(self, project: Project, changeset: ChangeSet,
+                       findings: list[Finding]) -> Outcome | None:
         """The framework's generator judging what the fast ``required`` rule found (None:
         no generator; the fast rule's findings stand)."""
         return None
 
-    def declared_schema(self, project: "Project",
-                        changeset: "ChangeSet") -> "tuple[str, str] | None":
+    def declared_schema(self, project: Project,
+                        changeset: ChangeSet) -> tuple[str, str] | None:
         """``(path, SQL)`` of the schema the project's own source declares, for drift
         (None: the framework has none; a GuardError when it has one but cannot print it)."""
         return None
 
-    def applied_paths(self, conn: Any, project: "Project",
-                      changes: "ChangeSet") -> "set[str] | None":
+    def applied_paths(self, conn: Any, project: Project,
+                      changes: ChangeSet) -> set[str] | None:
         """The migration paths a live database records as applied (None: not known here)."""
         return None
 
-    def write_status(self, conn: Any, project: "Project", changes: "ChangeSet",
+    def write_status(self, conn: Any, project: Project, changes: ChangeSet,
                      out: Any) -> bool:
         """Write the project's applied/pending status when the framework reads its own
         bookkeeping; False leaves it to the generic version query."""

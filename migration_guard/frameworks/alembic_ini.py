@@ -7,16 +7,15 @@ variable, a ``%(...)s`` nobody defines) cannot be resolved from the tree, and a 
 behind it is reported as a problem rather than guessed.
 """
 
-# Annotations are evaluated, not postponed (no `from __future__ import annotations`), as in
-# the other modules a hook imports: typing.NamedTuple compiles each string annotation.
+from __future__ import annotations
 
 import os
 import posixpath
 import re
-from typing import NamedTuple
 
 from migration_guard.frameworks import Reader
 from migration_guard.frameworks.sqldir import join, text_of
+from migration_guard.typing_lite import NamedTuple
 
 _HERE = "\0here\0"
 _SECTION = "alembic"

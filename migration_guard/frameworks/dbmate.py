@@ -4,10 +4,10 @@ sections, in a ``db/migrations``-style directory."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from migration_guard.frameworks import Reader, Section
 from migration_guard.frameworks.sqldir import PLAIN_DIRECTORY, SqlDirectory, text_of
+from migration_guard.typing_lite import TYPE_CHECKING
 
 if TYPE_CHECKING:  # a new migration is written rarely: keep detection's imports light
     from migration_guard.frameworks.newfile import Plan, Write

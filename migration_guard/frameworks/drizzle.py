@@ -13,14 +13,16 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from migration_guard.errors import GuardError
 from migration_guard.findings import Finding, Note, Outcome
 from migration_guard.frameworks import Found, Reader, Version
 from migration_guard.frameworks.sqldir import SqlDirectory, join, text_of
+from migration_guard.typing_lite import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from migration_guard.frameworks.newfile import Plan, Write
     from migration_guard.git.changeset import ChangeSet
     from migration_guard.git.repo import Entry

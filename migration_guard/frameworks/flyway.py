@@ -4,10 +4,10 @@ immutability), in a directory and its subdirectories."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from migration_guard.frameworks import Reader, Version
 from migration_guard.frameworks.sqldir import SqlDirectory
+from migration_guard.typing_lite import TYPE_CHECKING
 
 if TYPE_CHECKING:  # a new migration is written rarely: keep detection's imports light
     from migration_guard.frameworks.newfile import Plan, Write

@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import NamedTuple
 
 from migration_guard.frameworks import Reader, Version
+from migration_guard.typing_lite import NamedTuple
 
 STAMP = "%Y%m%d%H%M%S"
 

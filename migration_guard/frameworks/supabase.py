@@ -6,10 +6,10 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from migration_guard.frameworks import Found, Reader
 from migration_guard.frameworks.sqldir import SqlDirectory, join
+from migration_guard.typing_lite import TYPE_CHECKING
 
 if TYPE_CHECKING:  # a new migration is written rarely: keep detection's imports light
     from migration_guard.frameworks.newfile import Plan, Write

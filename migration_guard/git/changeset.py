@@ -7,12 +7,10 @@ commit is the merge base of the base ref and the candidate, so a base branch tha
 on after the branch point does not make its newer migrations look deleted.
 """
 
-# Annotations are evaluated, not postponed (no `from __future__ import annotations`):
-# typing.NamedTuple compiles each string annotation, ~3 ms of every hook run.
+from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from typing import NamedTuple
 
 from migration_guard.errors import GuardError
 from migration_guard.git.repo import (
@@ -23,6 +21,7 @@ from migration_guard.git.repo import (
     Git,
     IndexListing,
 )
+from migration_guard.typing_lite import NamedTuple
 
 UPSTREAM_CANDIDATES = ("origin/HEAD", "origin/main", "origin/master", "main", "master")
 

@@ -11,11 +11,11 @@ fetched when allowed (see :mod:`migration_guard.git.shallow`).
 from __future__ import annotations
 
 import json
-from typing import NamedTuple
 
 from migration_guard.errors import GuardError
 from migration_guard.git.repo import Git
 from migration_guard.git.shallow import Shallow
+from migration_guard.typing_lite import NamedTuple
 
 ZERO = "0" * 40
 FORCED_HINT = "after a forced update pass --base origin/main"

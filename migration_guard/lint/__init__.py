@@ -8,11 +8,10 @@ helpers for other sources live in :mod:`migration_guard.lint.ignores` (loaded on
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from migration_guard.lint.analysis import LintResult
 from migration_guard.lint.options import LintOptions
 from migration_guard.lint.registry import CODES, RULES, Rule, enabled_codes
+from migration_guard.typing_lite import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from migration_guard.lint.engine import lint_bytes, lint_sql

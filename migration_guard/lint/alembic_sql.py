@@ -16,7 +16,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from migration_guard.errors import GuardError
 from migration_guard.findings import Finding, sort_key
@@ -24,6 +24,7 @@ from migration_guard.lint.analysis import LintResult, Statement
 from migration_guard.lint.ignores import apply_ignores, python_ignores
 from migration_guard.lint.options import LintOptions
 from migration_guard.lint.registry import enabled_codes
+from migration_guard.typing_lite import NamedTuple
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig

@@ -2,12 +2,10 @@
 asked about. Apart from the engine, so code that only passes results along (a cache hit)
 does not import the parser and the rules."""
 
-# Annotations are evaluated, not postponed (no `from __future__ import annotations`):
-# typing.NamedTuple compiles each string annotation.
-
-from typing import NamedTuple
+from __future__ import annotations
 
 from migration_guard.findings import Finding
+from migration_guard.typing_lite import NamedTuple
 
 
 class LintResult(NamedTuple):

@@ -15,10 +15,10 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from itertools import pairwise
-from typing import TYPE_CHECKING
 
 from migration_guard.lint.analysis import Analysis, LintResult
 from migration_guard.lint.options import LintOptions
+from migration_guard.typing_lite import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from migration_guard.lint.result_cache import ResultCache

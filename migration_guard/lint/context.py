@@ -3,12 +3,14 @@ transaction state, and the findings reported (as byte offsets, mapped to lines l
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
-
 from migration_guard.lint.options import LintOptions
 from migration_guard.lint.source import SourceMap
+from migration_guard.typing_lite import TYPE_CHECKING, NamedTuple
 
-Node = dict[str, Any]
+if TYPE_CHECKING:
+    from typing import Any
+
+Node = dict[str, "Any"]  # "Any": typing is imported for the type checker only
 
 
 class RawFinding(NamedTuple):

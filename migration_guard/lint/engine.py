@@ -11,7 +11,6 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from migration_guard.findings import Finding, sort_key
 from migration_guard.lint.analysis import Analysis, LintResult, Statement
@@ -22,9 +21,11 @@ from migration_guard.lint.registry import enabled_codes, exempt_tables, severiti
 from migration_guard.lint.rules import Plan, plan_for
 from migration_guard.lint.rules.locking import timeouts
 from migration_guard.lint.source import SourceMap, decode, line_and_column_of_byte
+from migration_guard.typing_lite import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from typing import Any
 
     from migration_guard.lint.ignores import Ignore
 

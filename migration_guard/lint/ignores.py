@@ -9,10 +9,10 @@ or a missing reason is itself a finding, so an ignore is always explicit and exp
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
 
 from migration_guard.findings import Finding
 from migration_guard.lint.registry import CODES, RULES, code_for
+from migration_guard.typing_lite import NamedTuple
 
 _DIRECTIVE = re.compile(r"^(?:--|#)\s*migration-guard\s*:\s*(?P<rest>.*?)\s*$", re.DOTALL)
 _IGNORE = re.compile(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from migration_guard.typing_lite import NamedTuple
 
 DEFAULT_INDEX_NAME_PATTERN = r"^[a-z][a-z0-9_]*_(idx|key|pkey)$"
 DEFAULT_COLUMN_NAME_PATTERN = r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$"

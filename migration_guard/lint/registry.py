@@ -8,14 +8,16 @@ Codes are stable forever. ``CODES`` is what :func:`migration_guard.report.codebo
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from migration_guard.codes import Code
 from migration_guard.errors import GuardError
 from migration_guard.findings import SEVERITIES
 from migration_guard.lint.options import LintOptions
+from migration_guard.typing_lite import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from migration_guard.config import Config
 
 

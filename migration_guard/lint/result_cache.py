@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from migration_guard.cache import Pack, code_stamp, key_of, package_folders
 from migration_guard.findings import Finding
 from migration_guard.lint.analysis import Analysis
+from migration_guard.typing_lite import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from migration_guard.lint.options import LintOptions

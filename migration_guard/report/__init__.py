@@ -10,10 +10,13 @@ shown escaped (a newline in a name cannot forge an extra output line or annotati
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TextIO
 
 from migration_guard.findings import Outcome
 from migration_guard.report.common import display_path, exit_code
+from migration_guard.typing_lite import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import TextIO
 
 FORMATS = ("text", "github", "json", "sarif", "junit", "gitlab")
 #: Formats that write one document to stdout, for a program to read.

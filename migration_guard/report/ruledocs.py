@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import re
 from importlib import resources
-from typing import NamedTuple
+
+from migration_guard.typing_lite import NamedTuple
 
 DATA = "rule_docs.json"
 _HEADING = re.compile(r"^## (MG\d{3}) (\S+)\n", flags=re.MULTILINE)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TextIO
 
 from migration_guard.findings import Finding, Outcome
 from migration_guard.report.common import (
@@ -15,6 +14,10 @@ from migration_guard.report.common import (
     one_line,
     warnings_of,
 )
+from migration_guard.typing_lite import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import TextIO
 
 
 def location(finding: Finding) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
-from typing import NamedTuple
 
 from migration_guard.lint.context import Context, Node
 from migration_guard.lint.rules import (
@@ -22,6 +21,7 @@ from migration_guard.lint.rules import (
     transactions,
     types,
 )
+from migration_guard.typing_lite import NamedTuple
 
 Handler = Callable[[Node, Context], None]
 Finisher = Callable[[Context], None]

@@ -7,9 +7,12 @@ else uses those tables yet.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from migration_guard.lint.context import Context, Node, names, table_name, type_name
+from migration_guard.typing_lite import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 SERIAL_TYPES = {"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"}
 #: Functions PostgreSQL marks immutable or stable, safe in an ADD COLUMN default on 11+.
