@@ -79,10 +79,14 @@ def build_base(repo: Path, env: dict[str, str]) -> None:
     git(repo, "checkout", "-q", "-b", "feature", env=env)
 
 
+#: The next SQL migration of the plain SQL project.
+NEW_SQL = "db/migrations/1001_new.sql"
+
+
 def stage_new_sql(repo: Path, env: dict[str, str]) -> None:
     """Stage the next SQL migration of the plain SQL project, one that passes every hook."""
-    write_files(repo, {"db/migrations/1001_new.sql": "create table s1001 (id bigint);\n"})
-    git(repo, "add", "db/migrations/1001_new.sql", env=env)
+    write_files(repo, {NEW_SQL: "create table s1001 (id bigint);\n"})
+    git(repo, "add", NEW_SQL, env=env)
 
 
 def stage_typical_change(repo: Path, env: dict[str, str]) -> None:

@@ -1,6 +1,7 @@
 """What the fast hooks keep between runs (``$XDG_CACHE_HOME/migration-guard``): Alembic
 revision files parsed before, by blob id, ``alembic.ini`` settings by the file's bytes,
-the base commit's migrations directories as listed, and the projects detected in an index.
+the base commit's migrations directories as listed, the projects detected in an index, and
+the command line as argparse read it.
 A second run prints exactly what the first printed; a damaged or unwritable cache only
 means working it all out again; a kept parse never stands in for the compile check of a
 new revision, kept settings never outlive a file they looked for, and kept projects never
@@ -51,7 +52,7 @@ def test_second_run_prints_the_same_without_configparser(repo: Repo, tmp_path: P
     assert first[-1] == "exit 1 configparser True"
     assert any(" MG113 " in line for line in first)
     packs = sorted(p.parent.name for p in (tmp_path / "migration-guard").glob("*/*.marshal"))
-    assert set(packs) == {"alembic-ini", "alembic-revisions", "base-listings",
+    assert set(packs) == {"alembic-ini", "alembic-revisions", "arguments", "base-listings",
                           "detected-projects"}
     second = probe(repo, "linear", cache=tmp_path)
     assert second == [*first[:-1], "exit 1 configparser False"]

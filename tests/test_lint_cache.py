@@ -90,7 +90,8 @@ def test_a_damaged_cache_is_worked_out_again(repo: Repo, tmp_path: Path) -> None
     repo.write("db/V2__index.sql", INDEX)
     first = probe(repo, "lint", "db/V2__index.sql", cache=tmp_path)
     packs = sorted((tmp_path / "migration-guard").glob("*/*.marshal"))
-    assert [p.parent.name for p in packs] == ["config", "lint-results", "lint-runs"]
+    assert [p.parent.name for p in packs] == ["arguments", "config", "lint-results",
+                                             "lint-runs"]
     for pack in packs:
         pack.write_bytes(b"\xff\x00 not a pack")
     assert probe(repo, "lint", "db/V2__index.sql", cache=tmp_path) == first
