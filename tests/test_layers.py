@@ -22,8 +22,8 @@ LAYERS = [
     {"projects", "config"},
     {"frameworks"},
     {"git", "db"},
-    {"cache", "codes", "findings", "tracing", "errors", "globs", "shell", "template_files", "typing_lite",
-     "__init__"},
+    {"cache", "codes", "findings", "tracing", "errors", "globs", "shell", "template_files",
+     "typing_lite", "__init__"},
 ]
 
 
