@@ -25,6 +25,7 @@ from migration_guard.typing_lite import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from importlib.machinery import ModuleSpec
     from typing import Any
 
 try:
@@ -162,16 +163,27 @@ class Pack:
                 os.unlink(partial)
 
 
-def package_folders(name: str) -> list[str]:
-    """The folders of the package ``name`` as an import would find them (asking the
-    interpreter's own finders, editable installs' included), without importing it; none
-    when it is not installed."""
+def find_spec(name: str) -> ModuleSpec | None:
+    """The spec of the top-level module ``name`` as an import would find it (asking the
+    interpreter's own finders, editable installs' included), without importing it or
+    importlib.util; ``None`` when it is not installed."""
     for finder in sys.meta_path:
-        find_spec = getattr(finder, "find_spec", None)
-        spec = find_spec(name, None) if find_spec is not None else None
+        finder_find_spec = getattr(finder, "find_spec", None)
+        try:
+            spec = finder_find_spec(name, None) if finder_find_spec is not None else None
+        except (ImportError, ValueError):
+            spec = None
         if spec is not None:
-            return list(spec.submodule_search_locations or ())
-    return []
+            found: ModuleSpec = spec
+            return found
+    return None
+
+
+def package_folders(name: str) -> list[str]:
+    """The folders of the package ``name`` (see :func:`find_spec`); none when it is not
+    installed."""
+    spec = find_spec(name)
+    return list(spec.submodule_search_locations or ()) if spec is not None else []
 
 
 def code_stamp(folders: Iterable[str], files: Iterable[str] = (), *,

@@ -345,9 +345,9 @@ _PLAIN_SCALARS = (str, int, float, bool, type(None))
 def _library_stamp(package: str) -> str:
     """Where an installed package's ``__init__.py`` is, with its size and time (a reinstall
     changes them), found without importing the package."""
-    from importlib.machinery import PathFinder
+    from migration_guard.cache import find_spec
 
-    spec = PathFinder.find_spec(package)
+    spec = find_spec(package)
     if spec is None or spec.origin is None:
         return "absent"
     try:

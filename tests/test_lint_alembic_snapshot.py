@@ -117,18 +117,20 @@ def test_second_run_of_the_same_commit_imports_neither_alembic_nor_sqlalchemy(
 
 
 def test_second_run_of_the_same_revisions_parses_no_sql(repo: Repo, tmp_path: Path) -> None:
-    """The findings of the same revisions, options and lint code are read back whole; an
-    edit of the revision lints it again."""
+    """The findings of the same revisions, options and lint code are read back whole
+    (nor is Python parsed, nor typing or argparse imported); an edit of the revision lints
+    it again."""
     feature(repo, INDEX)
-    modules = ("alembic", "sqlalchemy", "pglast")
+    modules = ("alembic", "sqlalchemy", "pglast", "ast", "typing", "argparse")
     first = probe_imports(repo, ["lint"], cache=tmp_path, modules=modules)
-    assert first[-1] == "exit 1 imported ['alembic', 'pglast', 'sqlalchemy']"
+    assert first[-1] == \
+        "exit 1 imported ['alembic', 'argparse', 'ast', 'pglast', 'sqlalchemy', 'typing']"
     second = probe_imports(repo, ["lint"], cache=tmp_path, modules=modules)
     assert second == [*first[:-1], "exit 1 imported []"]
     repo.write(NEW, revision("0003", "0002", SAFE))
     repo.add()
     assert probe_imports(repo, ["lint"], cache=tmp_path, modules=modules)[-1] == \
-        "exit 0 imported ['alembic', 'pglast', 'sqlalchemy']"
+        "exit 0 imported ['alembic', 'argparse', 'ast', 'pglast', 'sqlalchemy', 'typing']"
 
 
 def test_an_unwritable_cache_only_means_rendering_again(repo: Repo, tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ they render offline, exported from the snapshot (never read from the working tre
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 from migration_guard.cache import cache_dir
 from migration_guard.config import Config
@@ -67,8 +67,9 @@ def _lint_alembic(project: Project, changeset: ChangeSet, options: LintOptions,
 
     assert project.alembic_ini is not None
     env_var = project.config.database_url_env if project.config else "DATABASE_URL"
+    rendered = SqlCache(os.path.join(cache_dir(), "lint-sql"))
     return lint_new_revisions(project, changeset.candidate, paths, options=options,
-                              env_var=env_var, cache=SqlCache(Path(cache_dir(), "lint-sql")),
+                              env_var=env_var, cache=rendered,
                               results=ResultCache(cache_dir(), options))
 
 

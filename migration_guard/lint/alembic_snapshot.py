@@ -14,7 +14,6 @@ neither alembic nor SQLAlchemy; and so are the findings of the whole set of revi
 from __future__ import annotations
 
 import posixpath
-from pathlib import Path
 
 from migration_guard.errors import GuardError
 from migration_guard.findings import Finding
@@ -154,6 +153,8 @@ def _render_in_export(project: Project, snapshot: Snapshot, revisions: list[Revi
     files = _context_files(project, snapshot) if alone else project_files(
         snapshot.files, alembic_ini=project.alembic_ini, env_py=project.env_py,
         migrations=project.migrations, root=project.root)
+    from pathlib import Path  # with alembic, rendering imports it anyway
+
     with temporary_directory("mg-lint-") as tmp:
         root = Path(tmp)
         export_files(snapshot, [*files, *(r.path for r in revisions)], root)

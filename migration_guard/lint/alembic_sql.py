@@ -9,14 +9,11 @@ SQLAlchemy and the project's ``env.py`` are imported only when this runs.
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import io
 import os
 import sys
 from collections.abc import Iterator
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from migration_guard.errors import GuardError
 from migration_guard.findings import Finding, sort_key
@@ -24,9 +21,12 @@ from migration_guard.lint.analysis import LintResult, Statement
 from migration_guard.lint.ignores import apply_ignores, python_ignores
 from migration_guard.lint.options import LintOptions
 from migration_guard.lint.registry import enabled_codes
-from migration_guard.typing_lite import NamedTuple
+from migration_guard.typing_lite import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
+    import ast
+    from pathlib import Path
+
     from alembic.config import Config as AlembicConfig
 
 _ALTER = frozenset({"AlterTableStmt", "CommentStmt"})
@@ -164,6 +164,8 @@ def _parents(config: AlembicConfig, revision: str) -> tuple[str, ...]:
 def find_op_calls(source: str) -> list[OpCall]:
     """``op.*`` calls (and ``batch_op.*`` inside ``batch_alter_table``) in ``upgrade()``,
     in source order. A file that does not parse yields no calls."""
+    import ast  # here: a lint whose rendered SQL and findings are kept never parses Python
+
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -190,6 +192,8 @@ def find_op_calls(source: str) -> list[OpCall]:
 
 
 def _literal_statement_count(call: ast.Call) -> int:
+    import ast  # loaded by find_op_calls, its caller
+
     argument: ast.expr | None = call.args[0] if call.args else None
     if isinstance(argument, ast.Call) and argument.args:  # sa.text("...")
         argument = argument.args[0]
@@ -253,6 +257,8 @@ def lint_alembic_revision(
 ) -> LintResult:
     """Lint one revision of a project on disk: render it offline (as ``alembic`` run in
     the directory of ``config_file``), lint the SQL, map findings to ``path``."""
+    from pathlib import Path  # with alembic, rendering imports it anyway
+
     with in_project(Path(config_file).parent):
         sql = render_revision_sql(config_file, revision)
     return lint_revision_sql(sql, path, source, options=options,

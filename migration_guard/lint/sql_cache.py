@@ -15,8 +15,8 @@ import contextlib
 import os
 import re
 from collections.abc import Iterable
-from pathlib import Path
 
+from migration_guard.cache import find_spec, read_bytes
 from migration_guard.cache import key_of as cache_key_of
 
 KEEP = 512
@@ -27,12 +27,7 @@ _VERSION = re.compile(r"""^__version__\s*(?::\s*str\s*)?=\s*["']([^"']+)["']""",
 def library_version(package: str) -> str:
     """A package's ``__version__`` read from its ``__init__.py`` without importing it;
     the file's size and time when it names none; "absent" when it is not installed."""
-    import importlib.util
-
-    try:
-        spec = importlib.util.find_spec(package)
-    except (ImportError, ValueError):
-        spec = None
+    spec = find_spec(package)
     if spec is None or spec.origin is None:
         return "absent"
     try:
@@ -54,14 +49,14 @@ def key_of(parts: Iterable[str]) -> str:
 class SqlCache:
     """Rendered SQL by key, in one directory (None: no cache)."""
 
-    def __init__(self, directory: Path | None) -> None:
+    def __init__(self, directory: str | None) -> None:
         self.directory = directory
 
     def load(self, key: str) -> str | None:
         if self.directory is None:
             return None
         try:
-            return (self.directory / f"{key}.sql").read_text(encoding="utf-8")
+            return read_bytes(os.path.join(self.directory, f"{key}.sql")).decode("utf-8")
         except (OSError, UnicodeDecodeError):
             return None
 
@@ -70,16 +65,17 @@ class SqlCache:
         entries beyond :data:`KEEP`."""
         if self.directory is None:
             return
-        target = self.directory / f"{key}.sql"
-        partial = self.directory / f".{key}.{os.getpid()}.tmp"
+        target = os.path.join(self.directory, f"{key}.sql")
+        partial = os.path.join(self.directory, f".{key}.{os.getpid()}.tmp")
         try:
-            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            partial.write_text(sql, encoding="utf-8")
+            os.makedirs(self.directory, mode=0o700, exist_ok=True)
+            with open(partial, "w", encoding="utf-8") as handle:
+                handle.write(sql)
             os.replace(partial, target)
             self._trim()
         except OSError:
             with contextlib.suppress(OSError):
-                partial.unlink()
+                os.unlink(partial)
 
     def _trim(self) -> None:
         assert self.directory is not None
