@@ -3,8 +3,10 @@ need no migration (the files' syntax trees are compared, nothing is imported).""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from conftest import Repo
+from conftest import Repo, probe_imports
 from layouts import BY_NAME, MODELS, setup
 
 NOTE = ("app/models.py: note: only comments, docstrings or formatting changed: no migration "
@@ -66,3 +68,23 @@ def test_string_literal_edit_is_a_code_change(repo: Repo) -> None:
     repo.write("app/models.py", MODELS.replace('"users"', '"members"'))
     repo.add()
     assert repo.mg("required").code == 1
+
+
+def test_env_py_is_read_only_when_a_python_file_changed(repo: Repo, tmp_path: Path) -> None:
+    """The schema sources behind env.py are Python modules: a change with no Python file
+    outside the migrations touches none, so env.py (here unreadable) is not parsed; a model
+    edit needs it, and an env.py that cannot be read then stops the check."""
+    setup(repo, BY_NAME["alembic"])
+    repo.commit("env.py broken", "migrations/env.py", "target_metadata = (\n")
+    repo.branch("feature")
+    repo.write("README.md", "# shop\n")
+    repo.add()
+    assert probe_imports(repo, ["required"], cache=tmp_path, modules=("ast",))[-2:] == [
+        "no findings (required over 1 project)", "exit 0 imported []"]
+    repo.write("app/models.py", MODELS.replace("String(100)", "String(200)"))
+    repo.add()
+    result = repo.mg("required")
+    assert (result.code, result.err.splitlines()) == (2, [
+        "migration-guard: error: migrations/env.py: cannot read it to find target_metadata: "
+        "'(' was never closed (env.py, line 1)",
+        "  hint: fix env.py, or set `schema:` globs for this project in the config"])
