@@ -52,8 +52,11 @@ SEPARATE = "(c) pre-commit, separate fast hooks"
 COMBINED = "(d) pre-commit, combined hook"
 #: What a row with an earlier commit's cache adds to its configuration's name.
 EARLIER = ", earlier commit's cache"
-#: The target for a commit through every fast hook, only SQL migrations staged.
+#: The target for a commit through every fast hook, only SQL migrations staged, set where
+#: pre-commit's own start, (b), took 280 ms: as a ratio to (b), the same target on a machine
+#: of any speed.
 TARGET_MS = 600.0
+TARGET_START_MS = 280.0
 COMMIT = ["git", "commit", "-m", "x"]
 
 
@@ -153,11 +156,15 @@ def report(medians: dict[str, float], hooks: dict[str, list[dict[str, Any]]],
         row = (f"{name:60} {ms:10.1f} {versus(ms, floor, shown=name != NO_VERIFY)} "
                f"{versus(ms, start, shown=name not in (NO_VERIFY, NOOP))}")
         print(row.rstrip())
+    ratio = TARGET_MS / TARGET_START_MS
     for name in (SEPARATE, COMBINED, SEPARATE + EARLIER, COMBINED + EARLIER):
+        label = f"{name[:3]}{name[len(SEPARATE if name.startswith('(c)') else COMBINED):]}"
         verdict = "met" if medians[name] <= TARGET_MS else "NOT met"
-        print(f"target: every fast hook, only SQL staged, <= {TARGET_MS:.0f} ms: "
-              f"{name[:3]}{name[len(SEPARATE if name.startswith('(c)') else COMBINED):]} "
+        print(f"target: every fast hook, only SQL staged, <= {TARGET_MS:.0f} ms: {label} "
               f"{medians[name]:.0f} ms -> {verdict}")
+        verdict = "met" if medians[name] / start <= ratio else "NOT met"
+        print(f"target: the same as a ratio to (b), <= {TARGET_MS:.0f}/{TARGET_START_MS:.0f} = "
+              f"{ratio:.2f}x: {label} {medians[name] / start:.2f}x -> {verdict}")
 
 
 def main() -> None:
