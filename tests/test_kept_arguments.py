@@ -79,3 +79,12 @@ def test_a_kept_line_holds_what_argparse_read(tmp_path: Path, monkeypatch: pytes
     kept = kept_arguments(argv)
     assert kept is not None and vars(kept) == vars(parsed)
     assert kept_arguments([*argv, "--format", "json"]) is None
+
+
+def test_a_kept_line_naming_another_command_is_not_used(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """What is kept for ``required`` runs ``required``, whatever the cache file says."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    parsed = build_parser("apply").parse_args(["apply"])
+    keep_arguments(["required"], parsed)
+    assert kept_arguments(["required"]) is None

@@ -191,10 +191,12 @@ def repository_root(start: str) -> str:
 
 def kept_arguments(argv: Sequence[str]) -> SimpleNamespace | None:
     """The options argparse read from ``argv`` before, with this package's code and this
-    interpreter (its attributes are the namespace's); ``None`` if there are none."""
-    key = _arguments_key(argv)
+    interpreter (its attributes are the namespace's); ``None`` if there are none, or if what
+    is kept names another command than ``argv`` does."""
+    key = _arguments_key(argv) if argv else None
     kept = _arguments_pack().get(key) if key is not None else None
-    if not isinstance(kept, dict) or not all(isinstance(name, str) for name in kept):
+    if not isinstance(kept, dict) or not all(isinstance(name, str) for name in kept) \
+            or kept.get("command") != argv[0]:
         return None
     return SimpleNamespace(**kept)
 
