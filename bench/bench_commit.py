@@ -5,7 +5,8 @@ The repository is bench_hooks' (10,000 files, 2,000 migrations: an Alembic proje
 plain SQL project, packed), with one new SQL migration staged that passes every hook. It is
 copied once per pre-commit configuration, each committed as ``.pre-commit-config.yaml`` and
 installed with ``pre-commit install``: (b) one no-op hook (``entry: true``), pre-commit's own
-start; (c) the separate fast hooks of ``.pre-commit-hooks.yaml``; (d) its combined hook
+start; (b4) one no-op hook per fast hook, pre-commit's own cost of running that many hooks;
+(c) the separate fast hooks of ``.pre-commit-hooks.yaml``; (d) its combined hook
 ``migration-guard`` (``check --fast``). (a) is ``git commit --no-verify``, git's floor, in
 (d)'s copy. Hooks mirror the manifest's (``repo: local``, ``language: system``, the entry
 calling ``migration-guard`` of a cached venv holding a normal install of this project and
@@ -48,6 +49,7 @@ PRE_COMMIT_PINS = ("pre-commit==4.7.0",)
 COMBINED_ID = "migration-guard"
 NO_VERIFY = "(a) git commit --no-verify"
 NOOP = "(b) pre-commit, one no-op hook"
+NOOPS = "(b4) pre-commit, a no-op hook per fast hook"
 SEPARATE = "(c) pre-commit, separate fast hooks"
 COMBINED = "(d) pre-commit, combined hook"
 #: What a row with an earlier commit's cache adds to its configuration's name.
@@ -69,10 +71,15 @@ def local_hooks(script: Path) -> dict[str, list[dict[str, Any]]]:
     combined = [hook for hook in mirrored if hook["id"] == COMBINED_ID]
     if not combined:
         raise PeerFailed(f"no hook {COMBINED_ID!r} in .pre-commit-hooks.yaml", "")
-    noop = {"id": "noop", "name": "no-op", "entry": "true", "language": "system",
-            "always_run": True, "pass_filenames": False}
-    return {NOOP: [noop], SEPARATE: [h for h in mirrored if h["id"] != COMBINED_ID],
-            COMBINED: combined}
+    separate = [h for h in mirrored if h["id"] != COMBINED_ID]
+    noops = [{"id": f"noop-{n}", "name": f"no-op {n}", "entry": "true", "language": "system",
+              "always_run": True, "pass_filenames": False} for n in range(1, len(separate) + 1)]
+    return {NOOP: noops[:1], NOOPS: noops, SEPARATE: separate, COMBINED: combined}
+
+
+def slug(name: str) -> str:
+    """A configuration's letter: ``b4`` for "(b4) ..."."""
+    return name[1:name.index(")")]
 
 
 def configured_copy(base: Path, target: Path, hooks: list[dict[str, Any]],
@@ -156,6 +163,11 @@ def report(medians: dict[str, float], hooks: dict[str, list[dict[str, Any]]],
         row = (f"{name:60} {ms:10.1f} {versus(ms, floor, shown=name != NO_VERIFY)} "
                f"{versus(ms, start, shown=name not in (NO_VERIFY, NOOP))}")
         print(row.rstrip())
+    per_hook = (medians[NOOPS] - start) / (len(hooks[NOOPS]) - 1)
+    print(f"pre-commit's own cost per further hook: (b4 - b) / {len(hooks[NOOPS]) - 1} = "
+          f"{per_hook:.1f} ms; (c) - (b4), the separate hooks' own time: "
+          f"{medians[SEPARATE] - medians[NOOPS]:.1f} ms, with an earlier commit's cache "
+          f"{medians[SEPARATE + EARLIER] - medians[NOOPS]:.1f} ms")
     ratio = TARGET_MS / TARGET_START_MS
     for name in (SEPARATE, COMBINED, SEPARATE + EARLIER, COMBINED + EARLIER):
         label = f"{name[:3]}{name[len(SEPARATE if name.startswith('(c)') else COMBINED):]}"
@@ -185,12 +197,12 @@ def main() -> None:
         build_base(base, env)
         rows: dict[str, tuple[Path, Path | None]] = {}
         for name, config in hooks.items():
-            repo = Path(tmp) / name[1]
+            repo = Path(tmp) / slug(name)
             configured_copy(base, repo, config, env)
             check_hooks_pass(repo, commit_env(env, cache), config)
             rows[name] = (repo, None)
-            if name != NOOP:
-                primed = earlier_cache(repo, env, Path(tmp) / f"earlier-{name[1]}", config)
+            if name in (SEPARATE, COMBINED):
+                primed = earlier_cache(repo, env, Path(tmp) / f"earlier-{slug(name)}", config)
                 rows[name + EARLIER] = (repo, primed)
         rows = {NO_VERIFY: rows[COMBINED], **rows}
         print(f"repository: 10,000 files, 2,000 migrations; normal install: "
