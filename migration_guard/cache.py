@@ -179,6 +179,14 @@ def find_spec(name: str) -> ModuleSpec | None:
     return None
 
 
+def module_stamp(name: str) -> str:
+    """Where the top-level module ``name`` is (its ``__init__.py`` for a package), with its
+    size and time as :func:`code_stamp` gives them: a reinstall changes it. "absent" when
+    it is not installed."""
+    spec = find_spec(name)
+    return "absent" if spec is None or spec.origin is None else code_stamp((), [spec.origin])[0]
+
+
 def package_folders(name: str) -> list[str]:
     """The folders of the package ``name`` (see :func:`find_spec`); none when it is not
     installed."""

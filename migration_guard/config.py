@@ -319,10 +319,10 @@ MERGE_TAG = "tag:yaml.org,2002:merge"
 def _from_yaml(text: str, source: str) -> Value | None:
     """The value tree of a YAML text: from the cache when this text was read before (with
     the same PyYAML), since importing PyYAML alone costs a hook ~15 ms of its ~100."""
-    from migration_guard.cache import Pack, cache_dir, key_of
+    from migration_guard.cache import Pack, cache_dir, key_of, module_stamp
 
     pack = Pack(os.path.join(cache_dir(), "config"), keep=256)
-    key = key_of((YAML_CACHE_FORMAT, _library_stamp("yaml"), text))
+    key = key_of((YAML_CACHE_FORMAT, module_stamp("yaml"), text))
     cached = pack.get(key)
     if cached is not None:
         with contextlib.suppress(TypeError, ValueError):
@@ -340,21 +340,6 @@ YAML_CACHE_FORMAT = "config-yaml-1"
 #: Scalars the cache stores as they are (marshal writes them); a tree holding any other
 #: (a YAML timestamp is a datetime) is read with PyYAML every time.
 _PLAIN_SCALARS = (str, int, float, bool, type(None))
-
-
-def _library_stamp(package: str) -> str:
-    """Where an installed package's ``__init__.py`` is, with its size and time (a reinstall
-    changes them), found without importing the package."""
-    from migration_guard.cache import find_spec
-
-    spec = find_spec(package)
-    if spec is None or spec.origin is None:
-        return "absent"
-    try:
-        stat = os.stat(spec.origin)
-    except OSError:
-        return "unreadable"
-    return f"{spec.origin}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
 def _plain(value: Value) -> Any:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from migration_guard.config import Config
-from migration_guard.errors import GuardError
 from migration_guard.findings import Finding, Note, Outcome
 from migration_guard.git.changeset import ChangeSet
 from migration_guard.git.repo import Change
@@ -93,15 +92,11 @@ def check_proven(project: Project, changeset: ChangeSet, config: Config) -> Outc
 def judge(project: Project, changeset: ChangeSet, config: Config, *, prove: bool) -> Outcome:
     """``prove``: judge Alembic model changes on a database (the migrations applied vs the
     new models) where the file rule alone would fail."""
+    # Unknown schema sources (an env.py that cannot be read) matter only once a change that
+    # may touch them is made: resolve_schema raises after this check, never before it.
     if changeset.mode == "all" or not _may_touch_schema(project, changeset):
         return Outcome(CHECK, project.name, [], [])
-    try:
-        schema, origin = resolve_schema(project, changeset)
-    except GuardError:
-        # Unknown schema sources matter only once something outside the migrations changed.
-        if all(project.rel(c.path) is not None for c in changeset.changes):
-            return Outcome(CHECK, project.name, [], [])
-        raise
+    schema, origin = resolve_schema(project, changeset)
     if not schema:
         return Outcome(CHECK, project.name, [], [])
     # Only the migrations and the schema sources' files and directories need diffing.

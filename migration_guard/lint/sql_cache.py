@@ -16,7 +16,7 @@ import os
 import re
 from collections.abc import Iterable
 
-from migration_guard.cache import find_spec, read_bytes
+from migration_guard.cache import find_spec, module_stamp, read_bytes
 from migration_guard.cache import key_of as cache_key_of
 
 KEEP = 512
@@ -26,19 +26,18 @@ _VERSION = re.compile(r"""^__version__\s*(?::\s*str\s*)?=\s*["']([^"']+)["']""",
 
 def library_version(package: str) -> str:
     """A package's ``__version__`` read from its ``__init__.py`` without importing it;
-    the file's size and time when it names none; "absent" when it is not installed."""
+    else its :func:`~migration_guard.cache.module_stamp` (the file's size and time, or
+    "absent" when it is not installed)."""
     spec = find_spec(package)
-    if spec is None or spec.origin is None:
-        return "absent"
-    try:
-        with open(spec.origin, encoding="utf-8") as handle:
-            found = _VERSION.search(handle.read(8192))
+    if spec is not None and spec.origin is not None:
+        try:
+            with open(spec.origin, encoding="utf-8") as handle:
+                found = _VERSION.search(handle.read(8192))
+        except OSError:
+            found = None
         if found:
             return found.group(1)
-        stat = os.stat(spec.origin)
-    except OSError:
-        return "unreadable"
-    return f"{spec.origin}:{stat.st_size}:{stat.st_mtime_ns}"
+    return module_stamp(package)
 
 
 def key_of(parts: Iterable[str]) -> str:
