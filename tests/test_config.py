@@ -28,6 +28,16 @@ def test_invalid_yaml(repo: Repo) -> None:
     ]
 
 
+def test_a_scalar_no_safe_constructor_makes_is_invalid_yaml(repo: Repo) -> None:
+    # A plain "=" is YAML 1.1's value key: PyYAML composes it, then has no constructor.
+    assert error_lines(repo, "base: main\nfail_on: =\n") == [
+        "migration-guard: error: .migration-guard.yaml:2: invalid YAML: could not determine a "
+        "constructor for the tag 'tag:yaml.org,2002:value'",
+        "  hint: fix the syntax of .migration-guard.yaml (a YAML linter points at the exact "
+        "spot)",
+    ]
+
+
 def test_unknown_key(repo: Repo) -> None:
     assert error_lines(repo, "base: main\nproject:\n  - framework: sql\n") == [
         "migration-guard: error: .migration-guard.yaml:2: project: unknown key",

@@ -23,7 +23,7 @@ LAYERS = [
     {"frameworks"},
     {"git", "db"},
     {"cache", "codes", "findings", "tracing", "errors", "globs", "shell", "template_files",
-     "typing_lite", "__init__"},
+     "typing_lite", "yaml_lite", "__init__"},
 ]
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from conftest import Repo, probe_imports
 
-CONFIG = "lint:\n  pg_version: 16\n"
+#: A config PyYAML reads (an anchor: beyond migration_guard/yaml_lite.py), kept parsed.
+CONFIG = "lint: &lint\n  pg_version: 16\n"
 CREATE = ("SET lock_timeout = '2s';\nSET statement_timeout = '5s';\n"
           "CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);\n")
 INDEX = ("SET lock_timeout = '2s';\nSET statement_timeout = '5s';\n"
@@ -54,13 +55,13 @@ def test_an_edited_file_is_linted_again(repo: Repo, tmp_path: Path) -> None:
 def test_changed_options_lint_again(repo: Repo, tmp_path: Path) -> None:
     repo.write("db/V2__index.sql", INDEX)
     assert probe(repo, "lint", "db/V2__index.sql", cache=tmp_path)[1].startswith(INDEX_FINDING)
-    repo.write(".migration-guard.yaml", "lint:\n  ignore: [MG301]\n")
+    repo.write(".migration-guard.yaml", "lint: &lint\n  ignore: [MG301]\n")
     assert probe(repo, "lint", "db/V2__index.sql", cache=tmp_path) == [
         "migration-guard: linting 1 file(s) as named",
         "no findings (lint over 1 project)",
         "exit 0 imported ['pglast', 'yaml']",
     ]
-    repo.write(".migration-guard.yaml", "lint:\n  ignore: [MG301]\n# edited\n")
+    repo.write(".migration-guard.yaml", "lint: &lint\n  ignore: [MG301]\n# edited\n")
     assert probe(repo, "lint", "db/V2__index.sql", cache=tmp_path)[-1] == \
         "exit 0 imported ['yaml']"
 
