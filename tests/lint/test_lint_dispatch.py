@@ -1,6 +1,7 @@
 """The engine's shortcuts change nothing: families declare every code they report (a
-family with none enabled is skipped), pglast loaded without its AST still works whole, and
-files linted in forked slices get the results of one process linting them in order.
+family with none enabled is skipped), pglast loaded without its AST, enums and package
+``__init__`` still works whole, and files linted in forked slices get the results of one
+process linting them in order.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -29,17 +31,36 @@ def test_pglast_ast_and_enums_load_on_first_use_after_the_lint() -> None:
         "import sys\n"
         "from migration_guard.lint import LintOptions, lint_sql\n"
         "lint_sql('CREATE INDEX i ON t (a);', 'm.sql', options=LintOptions())\n"
-        "assert 'pglast.ast' not in sys.modules, 'the lint imported pglast.ast'\n"
+        "loaded = {'pglast.ast', 'pglast.enums', 'typing'} & set(sys.modules)\n"
+        "assert not loaded, f'the lint imported {loaded}'\n"
         "import pglast\n"
         "from pglast import ast, enums, parse_sql\n"
         "assert isinstance(parse_sql('SELECT 1')[0].stmt, ast.SelectStmt)\n"
         "assert pglast.enums.ConstrType.CONSTR_FOREIGN == enums.ConstrType.CONSTR_FOREIGN\n"
         "from pglast.enums.parsenodes import ObjectType\n"
-        "print(ObjectType.OBJECT_TABLE.name)\n"
+        "print(ObjectType.OBJECT_TABLE.name, pglast.__version__, pglast.prettify('select 1'))\n"
+        "print(pglast.parser is sys.modules['pglast.parser'], pglast.Error is pglast.error.Error,"
+        " pglast.ast is ast, hasattr(pglast, 'no_such_name'))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           check=False)
-    assert (done.returncode, done.stdout, done.stderr) == (0, "OBJECT_TABLE\n", "")
+    version = metadata.version("pglast")
+    assert (done.returncode, done.stdout, done.stderr) == (
+        0, f"OBJECT_TABLE v{version} SELECT 1\nTrue True True False\n", "")
+
+
+def test_pglast_imported_first_is_used_as_it_is() -> None:
+    script = (
+        "import sys, pglast\n"
+        "from migration_guard.lint import LintOptions, lint_sql\n"
+        "result = lint_sql('CREATE INDEX i ON t (a);', 'm.sql', options=LintOptions())\n"
+        "print([f.code for f in result.findings], sys.modules['pglast'] is pglast,"
+        " type(pglast).__name__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=False)
+    assert (done.returncode, done.stdout, done.stderr) == (
+        0, "['MG301', 'MG309', 'MG313'] True module\n", "")
 
 
 def _change_set(root: Path) -> list[str]:
