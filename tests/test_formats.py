@@ -111,6 +111,7 @@ def test_json_document_has_verdicts_findings_notes_counts_and_exit_code(
         "tool": {"name": "migration-guard", "version": "0.1.0"},
         "header": scenario.header,
         "exit_code": 1,
+        "error": None,
         "counts": {"projects": 2, "checks": 4, "verdicts": 8, "passed": 6, "failed": 2,
                    "findings": 2, "warnings": 0, "notes": 1},
         "projects": [
@@ -546,6 +547,15 @@ def test_lint_of_named_files_renders_every_format(repo: Repo) -> None:
         ("MG301", "error"), ("MG309", "warning"), ("MG313", "warning")]
     root = ET.fromstring(repo.mg("lint", "one.sql", "--format", "junit").out)
     assert len(list(root.iter("testcase"))) == 1
+
+
+def test_junit_shows_warnings_once_without_a_failure(repo: Repo) -> None:
+    repo.write("w.sql", "SET lock_timeout = '2s';\nALTER TABLE t ADD COLUMN bio text;\n")
+    result = repo.mg("lint", "w.sql", "--format", "junit")
+    case = ET.fromstring(result.out).find("./testsuite/testcase")
+    assert case is not None
+    assert (result.code, [child.tag for child in case]) == (0, ["system-err"])
+    assert (case.findtext("system-err") or "").startswith("w.sql:2:1: MG313 warning: ")
 
 
 def test_packaged_rule_docs_match_docs_rules_md() -> None:

@@ -295,23 +295,23 @@ def run_in(scope: Scope, names: Sequence[str], args: argparse.Namespace,
     fail_on = scope.config.fail_on
     render(outcomes, scope.header, args.format, out,
            summary_path=summary_path(args, environ),
-           nothing_checked=_nothing_checked(scope, names), fail_on=fail_on)
+           nothing_checked=_nothing_checked(scope, names), fail_on=fail_on, failure=failure)
     for fmt, path in getattr(args, "report_file", ()):
         _write_report(outcomes, scope.header, fmt,
-                      os.path.join(os.path.abspath(args.directory), path), fail_on)
+                      os.path.join(os.path.abspath(args.directory), path), fail_on, failure)
     if failure is not None:
         raise failure  # after the findings of the checks that ran: exit 2
     return exit_code(outcomes, fail_on)
 
 
 def _write_report(outcomes: Sequence[Outcome], header: str, fmt: str, path: str,
-                  fail_on: str) -> None:
+                  fail_on: str, failure: GuardError | None) -> None:
     """One more document of the same run (``check --report-file FORMAT=FILE``)."""
     from migration_guard.report import render
 
     try:
         with open(path, "w", encoding="utf-8", newline="\n") as report:
-            render(outcomes, header, fmt, report, fail_on=fail_on)
+            render(outcomes, header, fmt, report, fail_on=fail_on, failure=failure)
     except OSError as exc:
         raise GuardError(f"cannot write the {fmt} report to {path}: {exc.strerror}",
                          "give --report-file a path in a directory that exists") from None

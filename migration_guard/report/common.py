@@ -100,9 +100,18 @@ def title(code: str) -> str:
     return f"{code} {known.name}" if known else code
 
 
-def exit_code(outcomes: Sequence[Outcome], fail_on: str = "error") -> int:
-    """1 when a finding fails the run: any error, or any warning under ``fail_on: warning``."""
+def exit_code(outcomes: Sequence[Outcome], fail_on: str = "error", *,
+              unchecked: bool = False) -> int:
+    """1 when a finding fails the run: any error, or any warning under ``fail_on: warning``;
+    2 when a check could not run (``unchecked``), whatever the others found."""
+    if unchecked:
+        return 2
     return 1 if any(failing(o, fail_on) for o in outcomes) else 0
+
+
+#: What the summary line adds when a check could not run; the error itself follows on
+#: stderr (the CLI writes it there, with its hint).
+NOT_ALL_CHECKED = ", but a check could not run: see the error (exit 2)"
 
 
 def warnings_of(findings: Sequence[Finding]) -> int:

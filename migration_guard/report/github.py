@@ -9,8 +9,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TextIO
 
+from migration_guard.errors import GuardError
 from migration_guard.findings import Outcome
-from migration_guard.report.common import count, encodable, findings_of, notes_of, title
+from migration_guard.report.common import (
+    NOT_ALL_CHECKED,
+    count,
+    encodable,
+    findings_of,
+    notes_of,
+    title,
+)
 
 
 def escape_data(text: str) -> str:
@@ -23,9 +31,11 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render_github(outcomes: Sequence[Outcome], header: str, out: TextIO) -> None:
+def render_github(outcomes: Sequence[Outcome], header: str, out: TextIO, *,
+                  failure: GuardError | None = None) -> None:
     """One ``::error`` (``::warning`` for a warning) per finding on its file and line,
-    ``::notice`` per honoured note."""
+    ``::notice`` per honoured note. A check that could not run gets its own ``::error``
+    from the CLI, after these."""
     out.write(f"migration-guard: {escape_data(header)}\n")
     findings = findings_of(outcomes)
     for finding in findings:
@@ -44,4 +54,5 @@ def render_github(outcomes: Sequence[Outcome], header: str, out: TextIO) -> None
         out.write(f"::notice file={escape_property(note.path)},"
                   f"title={escape_property(f'migration-guard {kind}')}::"
                   f"{escape_data(note.message)}\n")
-    out.write(f"{count(len(findings), 'finding')}\n" if findings else "no findings\n")
+    unchecked = NOT_ALL_CHECKED if failure is not None else ""
+    out.write(f"{count(len(findings), 'finding') if findings else 'no findings'}{unchecked}\n")

@@ -11,6 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import TextIO, cast
 
+from migration_guard.errors import GuardError
 from migration_guard.findings import Finding, Note, Outcome
 from migration_guard.report.common import (
     FAIL,
@@ -59,7 +60,10 @@ def _projects(outcomes: Sequence[Outcome]) -> list[JSONValue]:
 
 
 def document(outcomes: Sequence[Outcome], header: str, *,
-             fail_on: str = "error") -> dict[str, JSONValue]:
+             fail_on: str = "error", failure: GuardError | None = None
+             ) -> dict[str, JSONValue]:
+    """The JSON document; ``exit_code`` is the run's own (2 when a check could not run,
+    ``error`` then saying why; ``null`` otherwise)."""
     from migration_guard import __version__
 
     findings = findings_of(outcomes)
@@ -68,7 +72,9 @@ def document(outcomes: Sequence[Outcome], header: str, *,
         "version": VERSION,
         "tool": {"name": "migration-guard", "version": __version__},
         "header": encodable(header),
-        "exit_code": exit_code(outcomes, fail_on),
+        "exit_code": exit_code(outcomes, fail_on, unchecked=failure is not None),
+        "error": None if failure is None else {"message": encodable(failure.message),
+                                               "hint": encodable(failure.hint)},
         "counts": {
             "projects": len(projects_of(outcomes)),
             "checks": len(checks_of(outcomes)),
@@ -94,5 +100,6 @@ def _traces(outcomes: Sequence[Outcome]) -> list[JSONValue]:
 
 
 def render_json(outcomes: Sequence[Outcome], header: str, out: TextIO, *,
-                fail_on: str = "error") -> None:
-    out.write(json.dumps(document(outcomes, header, fail_on=fail_on), indent=2) + "\n")
+                fail_on: str = "error", failure: GuardError | None = None) -> None:
+    out.write(json.dumps(document(outcomes, header, fail_on=fail_on, failure=failure),
+                         indent=2) + "\n")

@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import TextIO
 
+from migration_guard.errors import GuardError
 from migration_guard.findings import Outcome
 from migration_guard.report.common import (
     count,
@@ -51,9 +52,6 @@ def _case(outcome: Outcome) -> ET.Element:
         ET.SubElement(case, "system-err").text = xml_text("".join(
             line + "\n" for f in findings for line in finding_lines(f)))
     notes = notes_of([outcome])
-    if findings and not failing(outcome):  # warnings only: shown, not a failure
-        notes_text = "".join(line + "\n" for f in findings for line in finding_lines(f))
-        ET.SubElement(case, "system-err").text = xml_text(notes_text)
     if notes:
         ET.SubElement(case, "system-out").text = xml_text("".join(
             f"{display_path(n.path)}: note: {one_line(n.message)}\n" for n in notes))
@@ -68,17 +66,33 @@ def _suite(project: str, outcomes: Sequence[Outcome]) -> ET.Element:
     return suite
 
 
-def junit_tree(outcomes: Sequence[Outcome], header: str) -> ET.Element:
+def _unchecked_suite(failure: GuardError) -> ET.Element:
+    """A check that could not run, as JUnit reports a test that could not run: an error."""
+    suite = ET.Element("testsuite", name="migration-guard", tests="1", failures="0",
+                       errors="1", skipped="0")
+    case = ET.SubElement(suite, "testcase", classname="migration-guard", name="could not check")
+    error = ET.SubElement(case, "error", message=xml_text(one_line(failure.message)))
+    error.text = xml_text(f"{failure.message}\nhint: {failure.hint}\n" if failure.hint
+                          else f"{failure.message}\n")
+    return suite
+
+
+def junit_tree(outcomes: Sequence[Outcome], header: str,
+               failure: GuardError | None = None) -> ET.Element:
+    errors = 0 if failure is None else 1
     root = ET.Element("testsuites", name=xml_text(f"migration-guard: {header}"),
-                      tests=str(len(outcomes)),
-                      failures=str(sum(failing(o) for o in outcomes)), errors="0")
+                      tests=str(len(outcomes) + errors),
+                      failures=str(sum(failing(o) for o in outcomes)), errors=str(errors))
     root.extend(_suite(p, [o for o in outcomes if o.project == p])
                 for p in projects_of(outcomes))
+    if failure is not None:
+        root.append(_unchecked_suite(failure))
     return root
 
 
-def render_junit(outcomes: Sequence[Outcome], header: str, out: TextIO) -> None:
-    tree = junit_tree(outcomes, header)
+def render_junit(outcomes: Sequence[Outcome], header: str, out: TextIO, *,
+                 failure: GuardError | None = None) -> None:
+    tree = junit_tree(outcomes, header, failure)
     ET.indent(tree)
     # ASCII with character references: correct whatever encoding stdout has.
     out.write(ET.tostring(tree, encoding="us-ascii", xml_declaration=True).decode("ascii")

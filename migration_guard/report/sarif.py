@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import TextIO
 from urllib.parse import quote
 
+from migration_guard.errors import GuardError
 from migration_guard.findings import Finding, Note, Outcome
 from migration_guard.report.common import (
     encodable,
@@ -117,22 +118,32 @@ def _notification(note: Note) -> dict[str, JSONValue]:
     return notification
 
 
+def _error_notification(failure: GuardError) -> dict[str, JSONValue]:
+    """A check that could not run, as SARIF reports a tool's own failure."""
+    text = failure.message + (f"\nhint: {failure.hint}" if failure.hint else "")
+    return {"level": "error", "message": _text(text)}
+
+
 def sarif_log(outcomes: Sequence[Outcome], header: str, *,
-              fail_on: str = "error") -> dict[str, JSONValue]:
+              fail_on: str = "error", failure: GuardError | None = None
+              ) -> dict[str, JSONValue]:
     from migration_guard import __version__
 
     findings = findings_of(outcomes)
     codes = sorted({f.code for f in findings})
     docs = load() if codes else {}
     index = {code: i for i, code in enumerate(codes)}
+    notifications: list[JSONValue] = [_notification(n) for n in notes_of(outcomes)]
+    if failure is not None:
+        notifications.append(_error_notification(failure))
     run: dict[str, JSONValue] = {
         "tool": {"driver": {"name": "migration-guard", "version": __version__,
                             "informationUri": HOME,
                             "rules": [_rule(code, docs) for code in codes]}},
         "invocations": [{
-            "executionSuccessful": True,
-            "exitCode": exit_code(outcomes, fail_on),
-            "toolExecutionNotifications": [_notification(n) for n in notes_of(outcomes)],
+            "executionSuccessful": failure is None,
+            "exitCode": exit_code(outcomes, fail_on, unchecked=failure is not None),
+            "toolExecutionNotifications": notifications,
         }],
         "originalUriBaseIds": {SRCROOT: {"description": _text("the repository's root")}},
         "columnKind": "unicodeCodePoints",
@@ -147,5 +158,6 @@ def sarif_log(outcomes: Sequence[Outcome], header: str, *,
 
 
 def render_sarif(outcomes: Sequence[Outcome], header: str, out: TextIO, *,
-                 fail_on: str = "error") -> None:
-    out.write(json.dumps(sarif_log(outcomes, header, fail_on=fail_on), indent=2) + "\n")
+                 fail_on: str = "error", failure: GuardError | None = None) -> None:
+    out.write(json.dumps(sarif_log(outcomes, header, fail_on=fail_on, failure=failure),
+                         indent=2) + "\n")

@@ -74,10 +74,16 @@ def _note(note: Note) -> str:
             f"{markdown_text(note.message)}")
 
 
-def summary_markdown(outcomes: Sequence[Outcome], header: str) -> str:
+def summary_markdown(outcomes: Sequence[Outcome], header: str,
+                     failure: GuardError | None = None) -> str:
     findings = findings_of(outcomes)
     heading = count(len(findings), "finding") if findings else "no findings"
+    if failure is not None:
+        heading += ", but a check could not run"
     lines = [f"## migration-guard: {heading}", "", markdown_text(header), ""]
+    if failure is not None:
+        hint = f" Hint: {markdown_text(failure.hint)}" if failure.hint else ""
+        lines += [f"**Could not check (exit 2):** {markdown_text(failure.message)}.{hint}", ""]
     projects = projects_of(outcomes)
     if not projects:
         lines += ["No migration projects found: nothing to check.", ""]
@@ -112,11 +118,12 @@ def _trace_tables(outcomes: Sequence[Outcome], project: str) -> list[str]:
     return lines
 
 
-def append_summary(outcomes: Sequence[Outcome], header: str, path: str) -> None:
+def append_summary(outcomes: Sequence[Outcome], header: str, path: str, *,
+                   failure: GuardError | None = None) -> None:
     """Append (never overwrite: other steps write there too) the summary to ``path``."""
     try:
         with open(path, "a", encoding="utf-8", errors="backslashreplace") as handle:
-            handle.write(summary_markdown(outcomes, header))
+            handle.write(summary_markdown(outcomes, header, failure))
     except OSError as error:
         raise GuardError(f"cannot write the job summary to {display_path(path)}: "
                          f"{error.strerror}",

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from migration_guard.findings import Finding, Outcome
 from migration_guard.report.common import (
+    NOT_ALL_CHECKED,
     checks_of,
     count,
     display_path,
@@ -18,6 +19,8 @@ from migration_guard.typing_lite import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from typing import TextIO
+
+    from migration_guard.errors import GuardError
 
 
 def location(finding: Finding) -> str:
@@ -39,7 +42,7 @@ def finding_lines(finding: Finding) -> list[str]:
 
 
 def render_text(outcomes: Sequence[Outcome], header: str, out: TextIO, *,
-                nothing_checked: str = "") -> None:
+                nothing_checked: str = "", failure: GuardError | None = None) -> None:
     findings = findings_of(outcomes)
     projects = sorted({o.project for o in outcomes})
     out.write(f"migration-guard: {header}\n")
@@ -53,6 +56,7 @@ def render_text(outcomes: Sequence[Outcome], header: str, out: TextIO, *,
         out.writelines(line + "\n" for line in text_lines(outcomes))
     checks = checks_of(outcomes)
     scope = f"{', '.join(checks) or 'no checks'} over {count(len(projects), 'project')}"
+    unchecked = NOT_ALL_CHECKED if failure is not None else ""
     if not projects:
         out.write((nothing_checked or "no migration projects found: nothing to check "
                    "(configure `projects:` in .migration-guard.yaml if that is wrong)") + "\n")
@@ -60,6 +64,6 @@ def render_text(outcomes: Sequence[Outcome], header: str, out: TextIO, *,
         warned = warnings_of(findings)
         of_them = f", {warned} of them {'a warning' if warned == 1 else 'warnings'}" \
             if warned else ""
-        out.write(f"{count(len(findings), 'finding')}{of_them} ({scope})\n")
+        out.write(f"{count(len(findings), 'finding')}{of_them} ({scope}){unchecked}\n")
     else:
-        out.write(f"no findings ({scope})\n")
+        out.write(f"no findings ({scope}){unchecked}\n")
