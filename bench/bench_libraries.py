@@ -1,12 +1,14 @@
-"""Hand-written config validation and glob matching against well-kept libraries.
+"""Hand-written config reading and validation and glob matching against well-kept
+libraries.
 
 Prints figures (not a test). Each case is one whole process doing what a fast hook does
-with that code: import it, then validate a monorepo's configuration (three projects, lint,
-database and exception sections) or match 10,000 repository paths against a project's
-schema and exclude globs. Cases alternate (``--runs``, at least 9), each median is printed
-with its cost over the floor (the same process doing nothing) and the ratio to ours. The
-libraries are pinned and installed by the benchmark into a cached venv; a case that fails,
-or a library that disagrees with ours on which paths match, stops the benchmark.
+with that code: import it, then read a monorepo's configuration (three projects, lint,
+database and exception sections) as YAML (migration_guard.yaml_lite, PyYAML), validate
+it, or match 10,000 repository paths against a project's schema and exclude globs. Cases
+alternate (``--runs``, at least 9), each median is printed with its cost over the floor
+(the same process doing nothing) and the ratio to ours. The libraries are pinned and
+installed by the benchmark into a cached venv; a case that fails, or a library that
+disagrees with ours on what the config holds or which paths match, stops the benchmark.
 
     python bench/bench_libraries.py [--runs 15]
 """
@@ -14,6 +16,7 @@ or a library that disagrees with ours on which paths match, stops the benchmark.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import tempfile
@@ -132,6 +135,25 @@ def config_fastjsonschema(text: bytes) -> int:
     return len(data["projects"])
 
 
+def _plain_node(data: Any, line: int) -> Any:
+    """A node of yaml_lite's tree as plain data (a mapping's entries hold (line, node))."""
+    return {key: node for key, (_line, node) in data.items()} if isinstance(data, dict) \
+        else data
+
+
+def yaml_ours(text: bytes) -> str:
+    from migration_guard.yaml_lite import read
+
+    data = read(text.decode(), _plain_node, max_nodes=50_000)
+    if data is None:
+        raise SystemExit("yaml_lite left the config to PyYAML: the case measures nothing")
+    return json.dumps(data, sort_keys=True)
+
+
+def yaml_pyyaml(text: bytes) -> str:
+    return json.dumps(_plain(text), sort_keys=True)
+
+
 def globs_ours(files: list[str]) -> int:
     from migration_guard.globs import matches_any
 
@@ -154,6 +176,8 @@ def globs_pathspec(files: list[str]) -> int:
 
 CASES = {
     "floor": None,
+    "yaml: ours": yaml_ours,
+    "yaml: PyYAML": yaml_pyyaml,
     "config: ours": config_ours,
     "config: jsonschema": config_jsonschema,
     "config: fastjsonschema": config_fastjsonschema,
@@ -168,7 +192,7 @@ def run_case(name: str, data_dir: Path) -> None:
     case = CASES[name]
     if case is None:
         return
-    if name.startswith("config"):
+    if name.startswith(("config", "yaml")):
         print(case((data_dir / "config.yaml").read_bytes()))  # type: ignore[operator]
     else:
         print(case((data_dir / "paths.txt").read_text().splitlines()))  # type: ignore[operator]
@@ -187,7 +211,7 @@ def agreement(python: Path, data_dir: Path, env: dict[str, str]) -> None:
         if out.returncode != 0:
             raise SystemExit(f"benchmark stopped: case {name!r} failed:\n{out.stderr[-3000:]}")
         answers[name] = out.stdout.strip()
-    for group in ("config", "globs"):
+    for group in ("yaml", "config", "globs"):
         values = {k: v for k, v in answers.items() if k.startswith(group)}
         if len(set(values.values())) != 1:
             raise SystemExit(f"benchmark stopped: the {group} cases disagree: {values}")

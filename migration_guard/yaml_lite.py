@@ -8,9 +8,9 @@ sequences, one-line flow collections, comments, plain words and integers, and qu
 strings without escapes. It reads what it covers as PyYAML's safe loader does (YAML 1.1:
 ``yes``/``off`` are booleans, ``~`` is null; ``tests/test_yaml_lite.py`` compares the two
 on thousands of generated documents), and returns ``None`` for anything else (anchors,
-tags, multi-line scalars, escapes, floats, dates, duplicate keys, tabs, characters outside
-printable ASCII, a malformed line), which the caller then reads with PyYAML: its errors
-and its answers stay the only ones.
+tags, multi-line scalars, escapes, floats, dates, integers but plain decimals, duplicate
+keys, tabs, characters outside printable ASCII, a malformed line), which the caller then
+reads with PyYAML: its errors and its answers stay the only ones.
 """
 
 from __future__ import annotations
@@ -33,6 +33,13 @@ _NULLS = frozenset({"~", "null", "Null", "NULL"})
 #: meaning to (``:`` ``#`` ``,`` brackets, quotes, ``&`` ``*`` ``!`` ``|`` ``>`` ...).
 _PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-+*@$() ")
 _PLAIN_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_/$()")
+#: Outside flow collections a plain scalar may also hold these after its first character
+#: (``a, b``, ``host:5432``, ``a#b``; not ``: `` or `` #``, which end it).
+_PLAIN_BLOCK = _PLAIN | frozenset(",:#=?!%&~[]{}")
+#: Every character of YAML 1.1's decimal, octal, float and sexagesimal spellings: a scalar
+#: made of these alone may be a number, one holding any other character is a string (but
+#: for the ``0x``/``0b`` prefixes and dates, checked apart).
+_NUMERIC = frozenset("0123456789_:.+-eE")
 #: PyYAML reads a key written on one line of at most this many characters.
 _MAX_KEY = 1024
 #: Deeper documents are left to PyYAML (whose reader the caller bounds).
@@ -209,7 +216,9 @@ def _inline(text: str, number: int, make: Make) -> object:
     else:
         cut = text.find(" #")
         plain = (text if cut == -1 else text[:cut]).rstrip(" ")
-        return make(_resolve(plain), number)
+        if ": " in plain or plain.endswith(":"):
+            raise _Other  # a mapping where a value may not be one
+        return make(_resolve(plain, _PLAIN_BLOCK), number)
     if _no_comment(text[end:]) or (text[end:end + 1] not in ("", " ")):
         raise _Other
     return value
@@ -230,20 +239,23 @@ def _quoted(text: str, start: int) -> tuple[str, int]:
     return (scalar.replace("''", "'") if quote == "'" else scalar), end + 1
 
 
-def _resolve(plain: str) -> object:
+def _resolve(plain: str, allowed: frozenset[str] = _PLAIN) -> object:
     """A plain scalar's value, as PyYAML's implicit resolvers and safe constructor make it:
-    a word is a string unless it is a YAML 1.1 boolean or null; a decimal is an int."""
+    a word is a string unless it is a YAML 1.1 boolean or null; a decimal is an int.
+    ``allowed``: the characters it may hold (flow collections allow fewer)."""
     if not plain or plain in _NULLS:
         return None
-    if plain[0] not in _PLAIN_START or not _PLAIN.issuperset(plain):
+    if plain[0] not in _PLAIN_START or not allowed.issuperset(plain):
         raise _Other
     if plain in _BOOLEANS:
         return _BOOLEANS[plain]
     if plain[0].isdigit():
-        # 0x1F, 012 (octal), 1_000, 1:30, 1e3, 2024-01-01 all mean something else
         if plain.isdigit() and (plain == "0" or plain[0] != "0"):
             return int(plain)
-        raise _Other
+        if _NUMERIC.issuperset(plain) or plain.startswith(("0x", "0b")) or (
+                plain[:4].isdigit() and plain[4:5] == "-" and plain[5:6].isdigit()):
+            raise _Other  # YAML 1.1's other numbers (012, 1_000, 1:30, 1.5e3, 0x1F) or dates
+        return plain  # a word that starts with a digit: a blob id, 2fa, ...
     return plain
 
 
@@ -274,7 +286,10 @@ class _Flow:
         end = at
         while end < len(self.text) and self.text[end] not in ",]}":
             end += 1
-        return self.make(_resolve(self.text[at:end].rstrip(" ")), self.number), end
+        plain = self.text[at:end].rstrip(" ")
+        if not plain:
+            raise _Other  # an empty entry: "[, a]"
+        return self.make(_resolve(plain), self.number), end
 
     def _sequence(self, at: int, depth: int) -> tuple[object, int]:
         items: list[object] = []

@@ -19,7 +19,7 @@ FINDING = ('db/V2__index.sql:3:1: MG301 CREATE INDEX orders_user_id_idx on exist
            'the index is built')
 HEADER = "migration-guard: linting 1 file(s) as named"
 #: What a full run imports and a replay does not.
-MODULES = ("migration_guard.config", "migration_guard.lint.batch", "typing")
+MODULES = ("migration_guard.config", "migration_guard.lint.batch")
 
 
 def probe(repo: Repo, *argv: str, cache: Path) -> list[str]:

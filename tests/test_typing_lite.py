@@ -1,5 +1,6 @@
 """Record classes made by ``migration_guard.typing_lite.NamedTuple`` are the classes
-``typing.NamedTuple`` makes, and the hooks that need no SQL parser import no typing."""
+``typing.NamedTuple`` makes, and the fast hooks import no typing (the lint's SQL parser
+included)."""
 
 from __future__ import annotations
 
@@ -74,7 +75,7 @@ def test_a_second_base_is_refused() -> None:
             first: int
 
 
-@pytest.mark.parametrize("hook", ["required", "immutable", "linear"])
+@pytest.mark.parametrize("hook", ["required", "immutable", "linear", "lint"])
 def test_a_hook_imports_no_typing(repo: Repo, tmp_path: Path, hook: str) -> None:
     repo.commit("init", "db/V1__init.sql", "CREATE TABLE orders (id bigint);\n")
     repo.write("db/V2__orders_note.sql", "ALTER TABLE orders ADD COLUMN note text;\n")
