@@ -102,9 +102,13 @@ def _schema() -> dict[str, Any]:
             mapping = {"type": "object", "additionalProperties": False,
                        "properties": {k: one(v) for k, v in spec.children.items()}}
             return mapping if spec.kind == "section" else {"type": "array", "items": mapping}
-        if spec.kind in ("strlist", "enumlist"):
+        if spec.kind == "map":
+            assert spec.children is not None
+            return {"type": "object", "additionalProperties": one(spec.children["*"])}
+        if spec.kind in ("strlist", "enumlist", "names"):
             item = {"enum": list(spec.allowed)} if spec.allowed else {"type": "string"}
-            return {"type": "array", "items": item}
+            listed = {"type": "array", "items": item}
+            return {"anyOf": [listed, {"type": "string"}]} if spec.kind == "names" else listed
         if spec.kind == "enum":
             return {"enum": list(spec.allowed)}
         return {"type": {"str": "string", "bool": "boolean", "int": "integer"}[spec.kind]}
