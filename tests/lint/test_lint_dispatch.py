@@ -26,11 +26,20 @@ def test_family_declares_every_code_it_reports(family: object) -> None:
     assert reported == set(getattr(family, "CODES", ())), family
 
 
+#: The lint of one statement, in a fresh interpreter (before the lines each test adds).
+LINT_ONCE = ("import sys\n"
+             "from migration_guard.lint import LintOptions, lint_sql\n"
+             "result = lint_sql('CREATE INDEX i ON t (a);', 'm.sql', options=LintOptions())\n")
+
+
+def _python(script: str) -> tuple[int, str, str]:
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=False)
+    return done.returncode, done.stdout, done.stderr
+
+
 def test_pglast_ast_and_enums_load_on_first_use_after_the_lint() -> None:
-    script = (
-        "import sys\n"
-        "from migration_guard.lint import LintOptions, lint_sql\n"
-        "lint_sql('CREATE INDEX i ON t (a);', 'm.sql', options=LintOptions())\n"
+    script = LINT_ONCE + (
         "loaded = {'pglast.ast', 'pglast.enums', 'typing'} & set(sys.modules)\n"
         "assert not loaded, f'the lint imported {loaded}'\n"
         "import pglast\n"
@@ -42,25 +51,16 @@ def test_pglast_ast_and_enums_load_on_first_use_after_the_lint() -> None:
         "print(pglast.parser is sys.modules['pglast.parser'], pglast.Error is pglast.error.Error,"
         " pglast.ast is ast, hasattr(pglast, 'no_such_name'))\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          check=False)
     version = metadata.version("pglast")
-    assert (done.returncode, done.stdout, done.stderr) == (
-        0, f"OBJECT_TABLE v{version} SELECT 1\nTrue True True False\n", "")
+    assert _python(script) == (0, f"OBJECT_TABLE v{version} SELECT 1\nTrue True True False\n", "")
 
 
 def test_pglast_imported_first_is_used_as_it_is() -> None:
-    script = (
-        "import sys, pglast\n"
-        "from migration_guard.lint import LintOptions, lint_sql\n"
-        "result = lint_sql('CREATE INDEX i ON t (a);', 'm.sql', options=LintOptions())\n"
+    script = "import pglast\n" + LINT_ONCE + (
         "print([f.code for f in result.findings], sys.modules['pglast'] is pglast,"
         " type(pglast).__name__)\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          check=False)
-    assert (done.returncode, done.stdout, done.stderr) == (
-        0, "['MG301', 'MG309', 'MG313'] True module\n", "")
+    assert _python(script) == (0, "['MG301', 'MG309', 'MG313'] True module\n", "")
 
 
 def _change_set(root: Path) -> list[str]:
