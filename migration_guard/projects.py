@@ -315,42 +315,70 @@ def _configured(
 #: states of a few repositories), and the form they are kept in (bump when it changes).
 DETECTED_FOLDER = "detected-projects"
 KEPT_DETECTIONS = 64
-DETECTION_FORMAT = "detected-1"
+DETECTION_FORMAT = "detected-2"
+
+
+class ReadLog:
+    """A snapshot's reader that notes the blob id each path it read held (None: no regular
+    file there), for :class:`KeptDetection` to check them again."""
+
+    def __init__(self, read_many: Callable[[list[str]], Mapping[str, bytes]],
+                 blob_of: Callable[[str], str | None]) -> None:
+        self._read_many = read_many
+        self._blob_of = blob_of
+        self.blobs: dict[str, str | None] = {}
+
+    def read_many(self, paths: list[str]) -> Mapping[str, bytes]:
+        for path in paths:
+            if path not in self.blobs:
+                self.blobs[path] = self._blob_of(path)
+        return self._read_many(paths)
 
 
 class KeptDetection:
     """The projects detection found in an index before, kept in ``directory`` (None: keep
-    nothing) under everything they follow from: the index's listing (paths, modes and blob
-    ids, which name every byte detection reads), HEAD and the base commit (what a deleted
-    migrations directory is looked for in), and the detection code.
+    nothing) under what they follow from: the index's layout (every path, and each
+    symbolic link's and submodule's blob), HEAD and the base commit (what a deleted
+    migrations directory is looked for in) and the detection code; with the blob id of
+    every file detection read, each checked again before the projects are used.
 
     Each hook under ``git commit`` is its own process and detects in the same index: the
     first one keeps what it found, the others read it and import no framework they do not
-    use (detecting in a 10,000-file index took ~3 ms, importing every framework ~3 ms;
-    hashing its listing ~1 ms).
+    use (detecting in a 10,000-file index took ~3 ms, importing every framework ~3 ms).
+    Keyed by the layout rather than every blob, what was found also stands when the same
+    commit is tried again with other edits staged but no file added, moved or removed (a
+    migration fixed after a finding, a model), as long as no file detection read changed.
     """
 
-    def __init__(self, directory: str | None, listing: str, head: str | None,
+    def __init__(self, directory: str | None, layout: str, head: str | None,
                  base: str | None) -> None:
         from migration_guard.cache import Pack, key_of
 
         stamp = detection_stamp()
         self._pack = Pack(directory if stamp is not None else None, keep=KEPT_DETECTIONS)
-        self._key = key_of((DETECTION_FORMAT, stamp or "", head or "", base or "", listing))
+        self._key = key_of((DETECTION_FORMAT, stamp or "", head or "", base or "", layout))
 
-    def get(self) -> list[Project] | None:
-        """The kept projects; None when there are none, or they do not read as projects."""
+    def get(self, blob_of: Callable[[str], str | None]) -> list[Project] | None:
+        """The kept projects, if every file detection read still holds the blob it held
+        (``blob_of``: a path's blob id in the index, None when no regular file is there);
+        None when there are none, they do not read as projects, or a file changed."""
         kept = self._pack.get(self._key)
-        width = len(Project._fields)
-        if not isinstance(kept, tuple) or not all(
-                type(p) is tuple and len(p) == width for p in kept):
+        if not isinstance(kept, tuple) or len(kept) != 2:
             return None
-        return [Project(*p) for p in kept]
+        blobs, projects = kept
+        width = len(Project._fields)
+        if not isinstance(blobs, dict) or not isinstance(projects, tuple) or not all(
+                type(p) is tuple and len(p) == width for p in projects):
+            return None
+        if any(blob_of(path) != blob for path, blob in blobs.items()):
+            return None
+        return [Project(*p) for p in projects]
 
-    def put(self, projects: Sequence[Project]) -> None:
-        """Keep ``projects`` (detected ones only: a project from the config is not kept)."""
+    def put(self, projects: Sequence[Project], blobs: Mapping[str, str | None]) -> None:
+        """Keep ``projects`` (detected ones only: a project from the config is not kept)
+        with the blob ids of the files read to find them."""
         if all(p.config is None for p in projects):
-            self._pack.put(self._key, tuple(tuple(p) for p in projects))
+            self._pack.put(self._key, (dict(blobs), tuple(tuple(p) for p in projects)))
             self._pack.save()
 
 

@@ -225,6 +225,44 @@ def test_kept_projects_follow_the_index(repo: Repo, tmp_path: Path) -> None:
         "no findings (linear over 1 project)"
 
 
+def test_kept_projects_stand_for_the_commit_tried_again_with_other_edits(
+        repo: Repo, tmp_path: Path) -> None:
+    """Detection is kept by the index's paths, not its every blob: the same commit tried
+    again after staging edits of files detection never read (the new revision fixed, a
+    model) detects nothing again, and prints what a run without a cache prints."""
+    two_heads(repo)
+    probe_imports(repo, ["required"], cache=tmp_path, modules=UNUSED_FRAMEWORKS)
+    repo.write(f"{VERSIONS}/0003_branch.py", revision("0003", "0002"))
+    repo.write("app/models.py", (repo.path / "app/models.py").read_text() + "\n# who signs in\n")
+    repo.write("README.md", "# shop\n")
+    repo.add(f"{VERSIONS}/0003_branch.py", "app/models.py")
+    repo.git("add", "-N", "README.md")  # announced only: not a file of the index yet
+    warm = probe_imports(repo, ["required"], cache=tmp_path, modules=UNUSED_FRAMEWORKS)
+    cold = probe_imports(repo, ["required"], cache=tmp_path / "cold", modules=UNUSED_FRAMEWORKS)
+    assert warm == [*cold[:-1], cold[-1].replace(str(sorted(UNUSED_FRAMEWORKS)), "[]")]
+    assert cold[-1] == f"exit 0 imported {sorted(UNUSED_FRAMEWORKS)}"
+
+
+def test_a_file_detection_read_that_changed_is_detected_anew(repo: Repo,
+                                                             tmp_path: Path) -> None:
+    """The same paths with another alembic.ini (script_location moved to a directory
+    already in the tree): the kept projects are not used, the new directory is found."""
+    setup(repo, BY_NAME["alembic"])
+    repo.write("alt/env.py", (repo.path / "migrations/env.py").read_text())
+    repo.write("alt/versions/0001_init.py", revision("0001", None))
+    repo.commit("a second script directory")
+    repo.branch("feature")
+    before = probe(repo, "linear", cache=tmp_path)
+    assert before[1:-1] == ["no findings (linear over 1 project)"]
+    repo.write("alembic.ini", (repo.path / "alembic.ini").read_text().replace(
+        "script_location = migrations", "script_location = alt"))
+    repo.add("alembic.ini")
+    after = probe(repo, "projects", cache=tmp_path)
+    assert verdict(after) == verdict(probe(repo, "projects", cache=tmp_path / "cold"))
+    assert any("alt/versions" in line for line in after)
+    assert not any("migrations/versions" in line for line in after)
+
+
 def test_a_deleted_migrations_directory_is_still_compared_from_kept_projects(
         repo: Repo, tmp_path: Path) -> None:
     """Detection in the base tree finds a migrations directory the change deleted: the kept

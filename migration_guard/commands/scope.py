@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from migration_guard.errors import GuardError
 from migration_guard.typing_lite import TYPE_CHECKING, NamedTuple
@@ -238,19 +238,25 @@ def _projects(changes: ChangeSet, config: Config, only: Sequence[str] | None, *,
     the diff, which is then started now (detection starts it anyway), to run meanwhile."""
     from migration_guard.projects import select
 
-    listing = changes.candidate.listing() if config.projects is None else None
-    if listing is None:
-        projects = _found(changes, config)
-    else:  # detection alone, in the index: what an earlier hook found there is kept
+    candidate = changes.candidate
+    layout = candidate.layout() if config.projects is None else None
+    if layout is None:
+        projects = _found(changes, config, candidate.read_many)
+    else:  # detection alone, in the index: what an earlier run found there is kept
         from migration_guard.cache import cache_dir
-        from migration_guard.projects import DETECTED_FOLDER, KeptDetection
+        from migration_guard.projects import DETECTED_FOLDER, KeptDetection, ReadLog
 
-        kept = KeptDetection(os.path.join(cache_dir(), DETECTED_FOLDER), listing,
+        def blob_of(path: str) -> str | None:
+            entry = candidate.entry(path)
+            return entry.oid if entry is not None and entry.mode.startswith("100") else None
+
+        kept = KeptDetection(os.path.join(cache_dir(), DETECTED_FOLDER), layout,
                              changes.since, changes.base.commit)
-        found = kept.get()
+        found = kept.get(blob_of)
         if found is None:
-            found = _found(changes, config)
-            kept.put(found)
+            log = ReadLog(candidate.read_many, blob_of)
+            found = _found(changes, config, log.read_many)
+            kept.put(found, log.blobs)
         elif diffing and changes.base.commit is not None:
             changes.start_changes()
         projects = found
@@ -260,8 +266,10 @@ def _projects(changes: ChangeSet, config: Config, only: Sequence[str] | None, *,
     return projects
 
 
-def _found(changes: ChangeSet, config: Config) -> list[Project]:
-    """The projects the config declares, completed or found by detection."""
+def _found(changes: ChangeSet, config: Config,
+           read_many: Callable[[list[str]], Mapping[str, bytes]]) -> list[Project]:
+    """The projects the config declares, completed or found by detection, reading the
+    candidate's files with ``read_many``."""
     from migration_guard.projects import from_config
 
     candidate = changes.candidate
@@ -269,8 +277,8 @@ def _found(changes: ChangeSet, config: Config) -> list[Project]:
     # detected too, so a deleted or moved migrations directory is still compared.
     base = _base_if_deleting(changes) \
         if changes.base.commit is not None and config.projects is None else None
-    return from_config(config, candidate.paths, candidate.read, candidate.read_many,
-                       base=base, links=candidate.symbolic_links())
+    return from_config(config, candidate.paths, lambda path: read_many([path]).get(path),
+                       read_many, base=base, links=candidate.symbolic_links())
 
 
 def run_checks(names: Sequence[str], args: argparse.Namespace, environ: dict[str, str],

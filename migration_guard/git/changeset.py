@@ -90,12 +90,11 @@ class Snapshot:
             self._below[directory] = found
         return found
 
-    def listing(self) -> str | None:
-        """The index's listing as ``ls-files -s -z`` printed it (without entries ``git add
-        -N`` only announced): every path, mode and blob id, for a key of what the index
-        holds. None for a commit's tree."""
+    def layout(self) -> str | None:
+        """The index's paths, and its symbolic links' and submodules' modes and blobs (see
+        :meth:`IndexListing.layout`). None for a commit's tree."""
         listing = self._index()
-        return listing.text if listing is not None else None
+        return listing.layout() if listing is not None else None
 
     def read(self, path: str) -> bytes | None:
         return self.read_many([path]).get(path)

