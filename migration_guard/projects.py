@@ -367,8 +367,9 @@ class KeptDetection:
             return None
         blobs, projects = kept
         width = len(Project._fields)
-        if not isinstance(blobs, dict) or not isinstance(projects, tuple) or not all(
-                type(p) is tuple and len(p) == width for p in projects):
+        if not isinstance(blobs, dict) or not all(type(p) is str for p in blobs) \
+                or not isinstance(projects, tuple) \
+                or not all(type(p) is tuple and len(p) == width for p in projects):
             return None
         if any(blob_of(path) != blob for path, blob in blobs.items()):
             return None
