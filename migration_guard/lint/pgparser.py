@@ -8,7 +8,8 @@ package module is made as an import makes it, holding ``Error``, ``error`` and
 ``parser``) and with two placeholders standing in for ``pglast.ast`` and
 ``pglast.enums``. Each runs or imports the real code in place when a name it lacks is
 first read: code that later imports or uses pglast (in the same process) gets what it
-would have got; only ``dir(pglast)`` lists fewer names until then.
+would have got; only ``dir(pglast)`` lists fewer names until then. A pglast whose
+extension asks its package for more than ``Error`` is imported whole, as usual.
 
 Measured with callgrind (re, json and enum already imported): importing this module cost
 ~31 M instructions with the package's ``__init__`` run (~13 M of them importing typing),
@@ -87,20 +88,36 @@ def _withdraw(placeholders: dict[str, ModuleType]) -> None:
             del sys.modules[name]
 
 
-_package = _hold_package()
-_placeholders = _stand_in() if _package is not None else {}
-try:
-    # "import a.b", not "from a import b", which would first ask the package for b.
-    if _package is not None:
+def _load_held() -> ModuleType | None:
+    """The parser extension, loaded with the package held back; None when pglast is
+    imported already, or when this pglast loads otherwise (its extension asks its package
+    for more than ``Error``): everything registered here is withdrawn, and the caller
+    imports the whole package as usual."""
+    package = _hold_package()
+    if package is None:
+        return None
+    placeholders = _stand_in()
+    try:
+        # "import a.b", not "from a import b", which would first ask the package for b.
         import pglast.error
 
-        _package.__dict__["Error"] = pglast.error.Error  # the extension takes it from there
+        package.__dict__["Error"] = pglast.error.Error  # the extension takes it from there
+        import pglast.parser
+    except Exception:
+        for name in ("pglast.parser", "pglast.error"):
+            sys.modules.pop(name, None)
+        if sys.modules.get("pglast") is package:
+            del sys.modules["pglast"]
+        return None
+    finally:
+        _withdraw(placeholders)
+    return pglast.parser
+
+
+_held = _load_held()
+if _held is None:
     import pglast.parser as parser
-except BaseException:
-    if _package is not None and sys.modules.get("pglast") is _package:
-        del sys.modules["pglast"]  # a later import tries the whole package again
-    raise
-finally:
-    _withdraw(_placeholders)
+else:
+    parser = _held
 
 __all__ = ["parser"]

@@ -6,6 +6,7 @@ process linting them in order.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from migration_guard.cache import read_bytes
 from migration_guard.lint import LintOptions, LintResult, batch, lint_bytes
@@ -61,6 +63,32 @@ def test_pglast_imported_first_is_used_as_it_is() -> None:
         " type(pglast).__name__)\n"
     )
     assert _python(script) == (0, "['MG301', 'MG309', 'MG313'] True module\n", "")
+
+
+@pytest.mark.parametrize(("extension", "held"), [
+    ("from . import Error\n", "_HeldPackage"),
+    # A pglast whose extension asks its package for a name only __init__ defines.
+    ("from . import Error, VERSION\n", "module"),
+], ids=["held", "asks-for-more"])
+def test_a_pglast_laid_out_otherwise_is_imported_whole(tmp_path: Path, extension: str,
+                                                      held: str) -> None:
+    """The parser is loaded with pglast's __init__ held back when its extension takes only
+    ``Error`` from the package; a pglast that asks for more is imported as usual."""
+    package = tmp_path / "pglast"
+    package.mkdir()
+    (package / "__init__.py").write_text("from .error import Error\nVERSION = 'v9'\n"
+                                         "from .parser import parse_sql_json\n")
+    (package / "error.py").write_text("class Error(Exception):\n    pass\n")
+    (package / "parser.py").write_text(extension + "def parse_sql_json(sql):\n"
+                                       "    return '{\"stmts\": []}'\n")
+    script = ("import sys\nfrom migration_guard.lint.pgparser import parser\n"
+              "import pglast\nprint(parser.parse_sql_json('select 1'), type(sys.modules["
+              "'pglast']).__name__, pglast.VERSION)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"},
+                          check=False)
+    assert (done.returncode, done.stdout, done.stderr) == (
+        0, f'{{"stmts": []}} {held} v9\n', "")
 
 
 def _change_set(root: Path) -> list[str]:
