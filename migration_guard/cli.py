@@ -106,9 +106,8 @@ def _report_error(error: GuardError, argv: list[str]) -> None:
         if _requested_format(argv) == "github":
             from migration_guard.report.github import escape_data
 
-            text = error.message + (f"\nhint: {error.hint}" if error.hint else "")
             sys.stdout.write(f"::error title=migration-guard could not check::"
-                             f"{escape_data(text)}\n")
+                             f"{escape_data(error.with_hint())}\n")
         sys.stdout.flush()
     except BrokenPipeError:
         _quiet_after_closed_stdout()

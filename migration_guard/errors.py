@@ -13,3 +13,7 @@ class GuardError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    def with_hint(self) -> str:
+        """The message, and the hint (if any) on a line of its own: ``hint: ...``."""
+        return self.message + (f"\nhint: {self.hint}" if self.hint else "")

@@ -72,8 +72,7 @@ def _unchecked_suite(failure: GuardError) -> ET.Element:
                        errors="1", skipped="0")
     case = ET.SubElement(suite, "testcase", classname="migration-guard", name="could not check")
     error = ET.SubElement(case, "error", message=xml_text(one_line(failure.message)))
-    error.text = xml_text(f"{failure.message}\nhint: {failure.hint}\n" if failure.hint
-                          else f"{failure.message}\n")
+    error.text = xml_text(failure.with_hint() + "\n")
     return suite
 
 

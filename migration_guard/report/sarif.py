@@ -120,8 +120,7 @@ def _notification(note: Note) -> dict[str, JSONValue]:
 
 def _error_notification(failure: GuardError) -> dict[str, JSONValue]:
     """A check that could not run, as SARIF reports a tool's own failure."""
-    text = failure.message + (f"\nhint: {failure.hint}" if failure.hint else "")
-    return {"level": "error", "message": _text(text)}
+    return {"level": "error", "message": _text(failure.with_hint())}
 
 
 def sarif_log(outcomes: Sequence[Outcome], header: str, *,
