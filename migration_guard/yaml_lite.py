@@ -192,9 +192,7 @@ def _key(text: str) -> tuple[str, str]:
         end = text.find(":")
         if end == -1:
             raise _Other
-        key = text[:end].rstrip(" ")
-        if not key or key[0] not in _PLAIN_START or not _PLAIN.issuperset(key):
-            raise _Other
+        key = _plain_word(text[:end].rstrip(" "))
     if len(key) > _MAX_KEY or text[end:end + 1] != ":" or text[end + 1:end + 2] not in ("", " "):
         raise _Other
     return key, _no_comment(text[end + 1:])
@@ -239,14 +237,21 @@ def _quoted(text: str, start: int) -> tuple[str, int]:
     return (scalar.replace("''", "'") if quote == "'" else scalar), end + 1
 
 
+def _plain_word(text: str, allowed: frozenset[str] = _PLAIN) -> str:
+    """``text``, when it is a plain scalar made of the characters read here (``allowed``,
+    after a first character YAML gives no meaning to); else the text is left to PyYAML."""
+    if not text or text[0] not in _PLAIN_START or not allowed.issuperset(text):
+        raise _Other
+    return text
+
+
 def _resolve(plain: str, allowed: frozenset[str] = _PLAIN) -> object:
     """A plain scalar's value, as PyYAML's implicit resolvers and safe constructor make it:
     a word is a string unless it is a YAML 1.1 boolean or null; a decimal is an int.
     ``allowed``: the characters it may hold (flow collections allow fewer)."""
     if not plain or plain in _NULLS:
         return None
-    if plain[0] not in _PLAIN_START or not allowed.issuperset(plain):
-        raise _Other
+    _plain_word(plain, allowed)
     if plain in _BOOLEANS:
         return _BOOLEANS[plain]
     if plain[0].isdigit():
@@ -308,9 +313,7 @@ class _Flow:
                 key, at = _quoted(self.text, at)
             else:
                 colon = self.text.find(":", at)
-                key = self.text[at:colon].rstrip(" ") if colon != -1 else ""
-                if not key or key[0] not in _PLAIN_START or not _PLAIN.issuperset(key):
-                    raise _Other
+                key = _plain_word(self.text[at:colon].rstrip(" ") if colon != -1 else "")
                 at = colon
             if key in entries or self.text[at:at + 2] != ": ":
                 raise _Other
